@@ -1,0 +1,39 @@
+"""What every command needs: the library folder and the store, found once per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from drillbook.config import find_library, require_library
+from drillbook.library.loader import Library, load_library
+from drillbook.storage.engine import Store, open_store
+
+
+@dataclass
+class CliState:
+    library_option: Path | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    def library_root(self, *, required: bool = True) -> Path | None:
+        if required:
+            return require_library(explicit=self.library_option)
+        return find_library(explicit=self.library_option)
+
+    def library(self, *, required: bool = False) -> Library:
+        return load_library(self.library_root(required=required))
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.library_root(required=False))
+        return self._store
+
+
+def state(ctx: typer.Context) -> CliState:
+    """The run's state, created by the root callback (or lazily in tests of one command)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj

@@ -1,0 +1,3 @@
+"""Commands: detect run, detect test."""
+
+from __future__ import annotations

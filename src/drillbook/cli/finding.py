@@ -1,0 +1,3 @@
+"""Commands: the findings backlog."""
+
+from __future__ import annotations

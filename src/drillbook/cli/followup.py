@@ -1,0 +1,3 @@
+"""Commands: followup."""
+
+from __future__ import annotations

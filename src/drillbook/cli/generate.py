@@ -1,0 +1,3 @@
+"""Commands: scenario generate."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Commands: init, lint, schema."""
+
+from __future__ import annotations

@@ -1,0 +1,61 @@
+"""Entry point: the root options, and the import of every command module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drillbook import __version__
+from drillbook.cli import (  # noqa: F401  (importing a module registers its commands)
+    detect,
+    drill,
+    exercise,
+    finding,
+    followup,
+    generate,
+    library,
+    planning,
+    scenario,
+    scorecard,
+    tour,
+)
+from drillbook.cli.app import app
+from drillbook.cli.context import CliState
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"drillbook {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    library: Annotated[
+        Path | None,
+        typer.Option(
+            "--library",
+            "-L",
+            help="Library folder (holds drillbook.yaml). Default: $DRILLBOOK_LIBRARY, or the "
+            "nearest folder at or above the working directory.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """drillbook: rehearse incidents before you have one."""
+    ctx.obj = CliState(library_option=library)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Commands: exercise plan, exercise brief, inventory check."""
+
+from __future__ import annotations

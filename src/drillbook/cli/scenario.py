@@ -1,0 +1,3 @@
+"""Commands: scenario list, scenario show."""
+
+from __future__ import annotations

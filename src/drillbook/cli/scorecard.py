@@ -1,0 +1,3 @@
+"""Commands: drill score, drill coverage."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Detection backends: the local Sigma engine and SIEMs."""

@@ -1,0 +1,1 @@
+"""Domain models and services, one folder per domain."""

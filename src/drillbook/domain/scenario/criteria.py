@@ -1,0 +1,122 @@
+"""Success criteria: free text as the seed writes it, parsed into something measurable.
+
+The seed writes criteria as sentences: "Incident commander identified within 5 minutes",
+"Containment decision (offline vs. quarantine) at t+30 or earlier", "Data scope
+quantified by t+60". :func:`parse_criterion` pulls out the deadline (minutes from the
+start) and guesses the timeline evidence that meets it, so that a run can be scored.
+A criterion may also be written as a mapping to say this explicitly::
+
+    - text: Incident commander identified
+      by: 5m
+      evidence: {event: role_assigned, role: incident_commander}
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from drillbook.domain.scenario.enums import EvidenceEvent, Phase
+from drillbook.library.durations import DurationText, minutes
+
+_UNIT_MINUTES = {
+    "s": 1 / 60, "sec": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
+    "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
+    "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60,
+}
+_WITHIN = re.compile(
+    r"\b(?:within|in under|in less than|under|inside)\s+(\d+(?:\.\d+)?)\s*"
+    r"(s|sec|seconds?|m|mins?|minutes?|h|hrs?|hours?)\b",
+    re.IGNORECASE,
+)
+_TPLUS = re.compile(
+    r"\b(?:by|at|before)\s+t\s*\+\s*(\d+(?:\.\d+)?)\s*(m|min|minutes|h|hours?)?",
+    re.IGNORECASE,
+)
+
+# Words that tie a criterion to the timeline evidence that meets it. Order matters: the
+# first match wins, most specific first.
+_EVIDENCE_RULES: tuple[tuple[re.Pattern[str], EvidenceEvent, str | None, Phase | None], ...] = (
+    (re.compile(r"incident (commander|lead)|\bic\b", re.I), EvidenceEvent.ROLE_ASSIGNED,
+     "incident_commander", None),
+    (re.compile(r"comms lead|communications lead", re.I), EvidenceEvent.ROLE_ASSIGNED,
+     "comms_lead", None),
+    (re.compile(r"contain|offline|quarantin|revok|disable|isolat|pause", re.I),
+     EvidenceEvent.DECISION, None, Phase.CONTAINMENT),
+    (re.compile(r"comms|communicat|notif|customer|message|statement|regulator", re.I),
+     EvidenceEvent.DECISION, None, Phase.COMMUNICATION),
+    (re.compile(r"scope|quantif|confirm|identif|detect|triage|root cause", re.I),
+     EvidenceEvent.DECISION, None, Phase.DETECTION),
+    (re.compile(r"fix|owner|remediat|review|lesson", re.I),
+     EvidenceEvent.DECISION, None, Phase.POST_INCIDENT_REVIEW),
+    (re.compile(r"document|record|log", re.I), EvidenceEvent.NOTE, None, None),
+)
+
+
+class Evidence(BaseModel):
+    """What on the timeline meets a criterion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: EvidenceEvent
+    role: str | None = None
+    phase: Phase | None = None
+    contains: str | None = Field(
+        default=None, description="Text the event must contain (case-insensitive)."
+    )
+
+
+class Criterion(BaseModel):
+    """A success criterion in structured form."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    by: DurationText | None = Field(
+        default=None, description="Deadline from the exercise start, e.g. 5m or 1h."
+    )
+    evidence: Evidence | None = None
+
+    @property
+    def deadline_minutes(self) -> float | None:
+        return minutes(self.by) if self.by else None
+
+    @property
+    def measurable(self) -> bool:
+        """True when a run can say met or not met from the timeline."""
+        return self.evidence is not None
+
+
+def _deadline(text: str) -> float | None:
+    found = _WITHIN.search(text)
+    if found:
+        return float(found.group(1)) * _UNIT_MINUTES[found.group(2).lower()]
+    found = _TPLUS.search(text)
+    if found:
+        unit = (found.group(2) or "m").lower()
+        return float(found.group(1)) * _UNIT_MINUTES.get(unit, 1)
+    return None
+
+
+def _format_minutes(value: float) -> str:
+    if value == int(value):
+        return f"{int(value)}m"
+    return f"{int(round(value * 60))}s"
+
+
+def guess_evidence(text: str) -> Evidence | None:
+    for pattern, event, role, phase in _EVIDENCE_RULES:
+        if pattern.search(text):
+            return Evidence(event=event, role=role, phase=phase)
+    return None
+
+
+def parse_criterion(text: str) -> Criterion:
+    """Structure a criterion sentence. Never fails: unparsed parts are simply absent."""
+    deadline = _deadline(text)
+    return Criterion(
+        text=text.strip(),
+        by=_format_minutes(deadline) if deadline is not None else None,
+        evidence=guess_evidence(text),
+    )

@@ -1,0 +1,97 @@
+"""Closed vocabularies of the scenario schema."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    """The four phases every tabletop walks through, in order (first seed)."""
+
+    DETECTION = "detection"
+    CONTAINMENT = "containment"
+    COMMUNICATION = "communication"
+    POST_INCIDENT_REVIEW = "post_incident_review"
+
+    @property
+    def label(self) -> str:
+        return _PHASE_LABELS[self]
+
+
+PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+_PHASE_LABELS = {
+    Phase.DETECTION: "Detection",
+    Phase.CONTAINMENT: "Containment",
+    Phase.COMMUNICATION: "Communication",
+    Phase.POST_INCIDENT_REVIEW: "Post-incident review",
+}
+
+
+class Category(StrEnum):
+    """Incident types from both seeds: the three agent incidents and the classic ones."""
+
+    WRONG_TEAM_DATA_EXPOSURE = "wrong_team_data_exposure"
+    IMPROPER_TOOL_FIRE = "improper_tool_fire"
+    PROMPT_INJECTION = "prompt_injection"
+    DATA_EXFILTRATION = "data_exfiltration"
+    RANSOMWARE = "ransomware"
+    INSIDER = "insider"
+    SUPPLY_CHAIN = "supply_chain"
+    THIRD_PARTY_BREACH = "third_party_breach"
+    REGULATOR_INQUIRY = "regulator_inquiry"
+    CREDENTIAL_LEAK = "credential_leak"
+    CI_PIPELINE_COMPROMISE = "ci_pipeline_compromise"
+    BUSINESS_EMAIL_COMPROMISE = "business_email_compromise"
+    ACCOUNT_TAKEOVER = "account_takeover"
+    DENIAL_OF_SERVICE = "denial_of_service"
+    CLOUD_MISCONFIGURATION = "cloud_misconfiguration"
+    VULNERABILITY_DISCLOSURE = "vulnerability_disclosure"
+    DETECTION_FAILURE = "detection_failure"
+    OTHER = "other"
+
+    @property
+    def is_agent_incident(self) -> bool:
+        return self in AGENT_CATEGORIES
+
+
+AGENT_CATEGORIES = frozenset(
+    {Category.WRONG_TEAM_DATA_EXPOSURE, Category.IMPROPER_TOOL_FIRE, Category.PROMPT_INJECTION}
+)
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical 4 .. low 1."""
+        return {"critical": 4, "high": 3, "medium": 2, "low": 1}[self.value]
+
+
+class Difficulty(StrEnum):
+    """How hard a scenario is; a first tabletop should pick a gentle one (first seed)."""
+
+    GENTLE = "gentle"
+    STANDARD = "standard"
+    HARD = "hard"
+
+    @property
+    def rank(self) -> int:
+        return {"gentle": 1, "standard": 2, "hard": 3}[self.value]
+
+
+class ScenarioKind(StrEnum):
+    TABLETOP = "tabletop"
+
+
+class EvidenceEvent(StrEnum):
+    """Timeline events a success criterion can be measured against."""
+
+    ROLE_ASSIGNED = "role_assigned"
+    DECISION = "decision"
+    PHASE_STARTED = "phase_started"
+    NOTE = "note"
+    OBSERVATION = "observation"

@@ -1,0 +1,1 @@
+"""The scorecard domain."""

@@ -1,0 +1,1 @@
+"""Orchestration that crosses domains (run a drill, close an exercise)."""

@@ -1,0 +1,1 @@
+"""The user's library: YAML in git, loaded with line numbers, validated, linted."""

@@ -1,0 +1,1 @@
+"""The built-in scenario library, shipped as package data."""

@@ -1,0 +1,59 @@
+"""Durations as the library writes them: ``90m``, ``1h30m``, ``45s``, ``2d``.
+
+Scenario files keep the text as written (so exports are verbatim); code asks for
+seconds or minutes through :func:`parse_duration`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator
+
+_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_PATTERN = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*([wdhms])\s*)+$", re.IGNORECASE)
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``text``; raise ValueError with a hint on anything else."""
+    if not isinstance(text, str) or not _PATTERN.match(text):
+        raise ValueError(
+            f"'{text}' is not a duration; write a number with a unit, e.g. 15m, 1h30m, 45s, 2d"
+        )
+    seconds = 0.0
+    for number, unit in _PART.findall(text):
+        seconds += float(number) * _UNITS[unit.lower()]
+    return timedelta(seconds=seconds)
+
+
+def minutes(text: str) -> float:
+    return parse_duration(text).total_seconds() / 60
+
+
+def format_duration(delta: timedelta | float) -> str:
+    """``timedelta(minutes=90)`` -> ``'90m'``; seconds only when needed."""
+    seconds = int(round(delta.total_seconds() if isinstance(delta, timedelta) else delta))
+    if seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    if seconds < 60:
+        return f"{seconds}s"
+    return f"{seconds // 60}m{seconds % 60}s"
+
+
+def _coerce(value: object) -> object:
+    # `time: 0` is a common shorthand for the start; anything else needs a unit.
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return "0m"
+    return value
+
+
+def _check(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+DurationText = Annotated[str, BeforeValidator(_coerce), AfterValidator(_check)]
+"""A duration kept as the text the user wrote, validated on load."""

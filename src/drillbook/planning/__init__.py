@@ -1,0 +1,1 @@
+"""Pure planning functions: generation, briefs, facilitator scripts, variations."""

@@ -1,0 +1,1 @@
+"""Report rendering: Markdown, HTML, PDF."""

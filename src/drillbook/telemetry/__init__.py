@@ -1,0 +1,1 @@
+"""Telemetry: sensors, readers, normalisation to Sigma fields."""
