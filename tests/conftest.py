@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from drillbook import clock
 from drillbook.storage.engine import Store
-from tests.helpers import SEED
+from tests.helpers import SEED, require
 
 PG_URL = os.environ.get("DRILLBOOK_TEST_DATABASE_URL", "")
 
@@ -46,8 +46,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'drillbook.db'}"
         return
-    if not PG_URL:
-        pytest.skip("DRILLBOOK_TEST_DATABASE_URL is not set (CI sets it)")
+    require(bool(PG_URL), "DRILLBOOK_TEST_DATABASE_URL is not set (CI sets it)")
     base = _normalise(PG_URL)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -20,7 +19,7 @@ from drillbook.errors import DrillbookError, LibraryError
 class DrillbookGroup(TyperGroup):
     """A click group that reports :class:`DrillbookError` without a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except LibraryError as exc:

@@ -19,6 +19,7 @@ from drillbook.cli import (  # noqa: F401  (importing a module registers its com
     planning,
     scenario,
     scorecard,
+    serve,
     tour,
 )
 from drillbook.cli.app import app
@@ -34,7 +35,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    library: Annotated[
+    library_dir: Annotated[
         Path | None,
         typer.Option(
             "--library",
@@ -50,11 +51,11 @@ def root(
     ] = False,
 ) -> None:
     """drillbook: rehearse incidents before you have one."""
-    ctx.obj = CliState(library_option=library)
+    ctx.obj = CliState(library_option=library_dir)
 
 
 def main() -> None:
-    app()
+    app(prog_name="drillbook")
 
 
 if __name__ == "__main__":

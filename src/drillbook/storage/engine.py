@@ -27,7 +27,13 @@ MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
 # Modules whose tables are part of the schema; importing them registers the tables on
 # Base.metadata (used by the migration check in the tests).
-MODEL_MODULES = ("drillbook.storage.models",)
+MODEL_MODULES = (
+    "drillbook.storage.models",
+    "drillbook.domain.exercise.models",
+    "drillbook.domain.finding.models",
+    "drillbook.domain.drill.models",
+    "drillbook.domain.scorecard.models",
+)
 
 
 def import_models() -> None:
