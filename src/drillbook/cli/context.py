@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from drillbook.config import find_library, require_library
-from drillbook.library.loader import Library, load_library
-from drillbook.storage.engine import Store, open_store
+
+if TYPE_CHECKING:  # imported when first used: keeps `drillbook --help` fast
+    from drillbook.library.loader import Library
+    from drillbook.storage.engine import Store
 
 
 @dataclass
@@ -23,10 +26,14 @@ class CliState:
         return find_library(explicit=self.library_option)
 
     def library(self, *, required: bool = False) -> Library:
+        from drillbook.library.loader import load_library
+
         return load_library(self.library_root(required=required))
 
     def store(self) -> Store:
         if self._store is None:
+            from drillbook.storage.engine import open_store
+
             self._store = open_store(self.library_root(required=False))
         return self._store
 

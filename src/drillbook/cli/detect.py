@@ -1,3 +1,209 @@
-"""Commands: detect run, detect test."""
+"""Commands: detect run, detect test, detect convert (Sigma rules over recorded events)."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from drillbook.cli.app import detect_app
+from drillbook.cli.context import state
+from drillbook.cli.output import console, print_json, table
+from drillbook.detection.eventstore import Scope
+from drillbook.detection.local import LocalSigmaBackend, default_cache_path, read_events
+from drillbook.detection.sigma_sqlite import ConversionCache, rule_files
+from drillbook.errors import ConfigError, LibraryError, Location
+from drillbook.telemetry.readers.fields import parse_time
+
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
+
+
+def _time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    parsed = parse_time(value)
+    if parsed is None:
+        raise ConfigError(f"{option} {value!r} is not a time; write e.g. 2026-04-29T14:30:00Z")
+    return parsed
+
+
+def _engine(ctx: typer.Context) -> LocalSigmaBackend:
+    root = state(ctx).library_root(required=False)
+    return LocalSigmaBackend(cache=ConversionCache(default_cache_path(root)))
+
+
+def _compile(engine: LocalSigmaBackend, rules: Path) -> list[Any]:
+    compiled = engine.compile(rule_files(rules))
+    if not compiled:
+        raise LibraryError.single(Location.of(rules), "no Sigma rules found", "missing")
+    return compiled
+
+
+@detect_app.command("run")
+def run(
+    ctx: typer.Context,
+    rules: Annotated[Path, typer.Option("--rules", help="A Sigma rule file or folder.")],
+    events: Annotated[Path, typer.Option("--events", help="JSON lines, EVTX, or a folder.")],
+    start: Annotated[str | None, typer.Option("--from", help="Window start (ISO time).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end (ISO time).")] = None,
+    logsource: Annotated[
+        str, typer.Option("--logsource", help="Table for events that do not say theirs.")
+    ] = "process_creation",
+    include_runner: Annotated[
+        bool, typer.Option("--include-runner", help="Also match the drill runner's processes.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run Sigma rules over recorded events and list the rules that fired."""
+    engine = _engine(ctx)
+    compiled = _compile(engine, rules)
+    loaded = read_events(events)
+    engine.ingest_sourced(loaded, default_table=logsource)
+    scope = Scope(
+        start=_time(start, "--from"), end=_time(end, "--to"), include_runner=include_runner
+    )
+    matches = engine.run(compiled, scope)
+    fired = [m for m in matches if m.count]
+    skipped = [r for r in compiled if not r.usable]
+    if as_json:
+        print_json(
+            {
+                "events": len(loaded),
+                "rules": len(compiled),
+                "fired": [
+                    {
+                        "rule": m.rule.path,
+                        "id": m.rule.rule_id,
+                        "title": m.rule.title,
+                        "level": m.rule.level,
+                        "matches": m.count,
+                        "first": m.first_time,
+                        "last": m.last_time,
+                    }
+                    for m in fired
+                ],
+                "skipped": [{"rule": r.path, "reason": r.error} for r in skipped],
+            }
+        )
+        return
+    console.print(
+        table(
+            f"{len(fired)} of {len(compiled)} rules fired over {len(loaded)} events",
+            ["Rule", "Level", "Matches", "First", "File"],
+            [(m.rule.title, m.rule.level, m.count, m.first_time, m.rule.path) for m in fired],
+        )
+    )
+    for rule in skipped:
+        console.print(f"skipped {rule.path}: {rule.error}", markup=False)
+
+
+def load_manifest(fixtures: Path) -> list[dict[str, Any]]:
+    """``fixtures.yaml``: which rules each recorded fixture must (and must not) fire."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from drillbook.library.validation import validate
+    from drillbook.library.yaml_io import load_mapping
+
+    class Fixture(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        events: str
+        logsource: str = "process_creation"
+        expect_fired: list[str] = Field(default_factory=list)
+        expect_not_fired: list[str] = Field(default_factory=list)
+
+    class Manifest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        fixtures: list[Fixture] = Field(min_length=1)
+
+    path = fixtures / "fixtures.yaml"
+    if not path.is_file():
+        raise LibraryError.single(
+            Location.of(path), "no fixtures.yaml in the fixtures folder", "missing"
+        )
+    manifest = validate(Manifest, load_mapping(path, "fixtures manifest"), path)
+    return [f.model_dump() for f in manifest.fixtures]
+
+
+def _names(rule: Any) -> set[str]:
+    return {
+        n.lower()
+        for n in (rule.rule_id, rule.title, Path(rule.path).stem, Path(rule.path).name)
+        if n
+    }
+
+
+@detect_app.command("test")
+def replay_fixtures(
+    ctx: typer.Context,
+    rules: Annotated[Path, typer.Option("--rules", help="A Sigma rule file or folder.")],
+    fixtures: Annotated[Path, typer.Option("--fixtures", help="Folder with fixtures.yaml.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Replay recorded telemetry against a rule set; exit 1 on a regression."""
+    engine = _engine(ctx)
+    compiled = _compile(engine, rules)
+    outcomes = []
+    for fixture in load_manifest(fixtures):
+        fresh = LocalSigmaBackend(cache=engine.cache)
+        fresh.ingest_sourced(
+            read_events(fixtures / fixture["events"]), default_table=fixture["logsource"]
+        )
+        fired = {n for m in fresh.run(compiled, Scope()) if m.count for n in _names(m.rule)}
+        known = {n for r in compiled for n in _names(r)}
+        for name in fixture["expect_fired"]:
+            status = (
+                "ok"
+                if name.lower() in fired
+                else ("missing rule" if name.lower() not in known else "regression")
+            )
+            outcomes.append(
+                {"fixture": fixture["events"], "rule": name, "expect": "fire", "status": status}
+            )
+        for name in fixture["expect_not_fired"]:
+            status = "false positive" if name.lower() in fired else "ok"
+            outcomes.append(
+                {"fixture": fixture["events"], "rule": name, "expect": "silent", "status": status}
+            )
+    bad = [o for o in outcomes if o["status"] != "ok"]
+    if as_json:
+        print_json({"passed": not bad, "checks": outcomes})
+    else:
+        console.print(
+            table(
+                f"{len(outcomes) - len(bad)} of {len(outcomes)} fixture checks passed",
+                ["Fixture", "Rule", "Expect", "Status"],
+                [(o["fixture"], o["rule"], o["expect"], o["status"]) for o in outcomes],
+            )
+        )
+    if bad:
+        raise typer.Exit(1)
+
+
+@detect_app.command("convert")
+def convert(
+    ctx: typer.Context,
+    rule: Annotated[Path, typer.Argument(help="A Sigma rule file.")],
+    backend: Annotated[
+        str, typer.Option("--backend", help="local, splunk, elastic, sentinel or loki.")
+    ] = "local",
+) -> None:
+    """Print a Sigma rule in a backend's query language."""
+    from drillbook.detection.config import library_detection_config
+    from drillbook.detection.registry import backend_class, load_backend
+
+    if not rule.is_file():
+        raise LibraryError.single(Location.of(rule), "no such rule file", "missing")
+    text = rule.read_text(encoding="utf-8")
+    if backend == "local":
+        typer.echo(_engine(ctx).convert(text))
+        return
+    root = state(ctx).library_root(required=False)
+    config = library_detection_config(root)
+    if getattr(config, backend, None) is None:
+        # converting needs no connection: build the backend without its config section
+        cls: Any = backend_class(backend)
+        typer.echo(cls.convert(cls.__new__(cls), text))
+        return
+    typer.echo(load_backend(backend, config, library_root=root).convert(text))

@@ -1,3 +1,441 @@
-"""Commands: the findings backlog."""
+"""Commands: ``drillbook finding ...`` - the findings backlog.
+
+``add | list | show | update | close | rank | export | import``. Ids are per library and
+sequential (F-001, F-002, ...). Every command takes ``--json`` for scripts.
+"""
 
 from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from drillbook import clock
+from drillbook.cli.app import finding_app
+from drillbook.cli.context import state
+from drillbook.cli.exercise import author
+from drillbook.cli.output import console, print_json, table
+from drillbook.domain.exercise import service as exercises
+from drillbook.domain.finding import service
+from drillbook.domain.finding.enums import FindingSource, FindingStatus
+from drillbook.domain.finding.models import Finding
+from drillbook.domain.finding.ranking import rank_findings
+from drillbook.domain.finding.service import finding_summary
+from drillbook.domain.program.models import SlaPolicy
+from drillbook.errors import StateError
+from drillbook.flows.exercise_findings import export_text, import_document, read_document
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
+
+
+def _date(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise StateError(f"{what} '{value}' is not a date; write YYYY-MM-DD") from None
+
+
+def _sla(ctx: typer.Context) -> SlaPolicy | None:
+    program = state(ctx).library().program
+    return program.sla if program else None
+
+
+def _row(f: Finding) -> tuple[Any, ...]:
+    return (
+        f.id,
+        f.severity,
+        f.status + (" (overdue)" if f.overdue else ""),
+        " ".join(f.description.split())[:70],
+        f.owner,
+        f.target_date,
+        f.due_date,
+        f.change_type,
+        f.capability,
+    )
+
+
+_COLUMNS = [
+    "Id",
+    "Severity",
+    "Status",
+    "Gap",
+    "Owner",
+    "Target",
+    "Due (SLA)",
+    "Change",
+    "Capability",
+]
+
+
+@finding_app.command("add")
+def add(
+    ctx: typer.Context,
+    description: Annotated[str, typer.Option("--description", "-d", help="The gap found.")],
+    severity: Annotated[
+        str, typer.Option("--severity", "-s", help="critical, high, medium or low.")
+    ],
+    remediation: Annotated[
+        str | None, typer.Option("--remediation", "-r", help="Proposed remediation.")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Owner (team or person).")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team the fix belongs to.")] = None,
+    target_date: Annotated[str | None, typer.Option("--target-date", help="YYYY-MM-DD.")] = None,
+    capability: Annotated[
+        str | None,
+        typer.Option(
+            "--capability",
+            help="on_call, credential_revocation, customer_comms, ... "
+            "(guessed from the text when left out).",
+        ),
+    ] = None,
+    change_type: Annotated[
+        str | None,
+        typer.Option(
+            "--change-type", help="policy, configuration or training (guessed when left out)."
+        ),
+    ] = None,
+    fix_location: Annotated[
+        str | None,
+        typer.Option("--fix-location", help="Where the fix lives (a page or an external system)."),
+    ] = None,
+    exercise_id: Annotated[
+        str | None,
+        typer.Option("--exercise", "-e", help="Exercise it came from (source exercise)."),
+    ] = None,
+    source: Annotated[
+        FindingSource | None,
+        typer.Option("--source", help="exercise, drill or incident (default: exercise)."),
+    ] = None,
+    source_ref: Annotated[
+        str | None, typer.Option("--source-ref", help="Link to the run, drill or incident.")
+    ] = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a finding; its due date follows the SLA for its severity."""
+    sla = _sla(ctx)
+    with state(ctx).store().session() as session:
+        linked = exercises.get_exercise(session, exercise_id) if exercise_id else None
+        finding = service.create_finding(
+            session,
+            description=description,
+            severity=severity,
+            source=str(source or FindingSource.EXERCISE),
+            source_ref=source_ref or (linked.label if linked else None),
+            owner=owner,
+            team=team or (linked.team if linked else None),
+            proposed_remediation=remediation,
+            capability=capability,
+            change_type=change_type,
+            target_date=_date(target_date, "--target-date"),
+            sla=sla,
+            fix_location=fix_location,
+            exercise_id=linked.id if linked else None,
+            author=author(by),
+        )
+        if as_json:
+            print_json(finding_summary(finding))
+            return
+        console.print(
+            f"{finding.id} {finding.severity}: due {finding.due_date} (SLA); "
+            f"change {finding.change_type or 'unclassified'}, capability "
+            f"{finding.capability or 'unclassified'}",
+            markup=False,
+        )
+
+
+@finding_app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", help="Only this severity.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this owner.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team.")] = None,
+    capability: Annotated[str | None, typer.Option("--capability", help="Only this one.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="exercise, drill, incident.")
+    ] = None,
+    exercise_id: Annotated[
+        str | None, typer.Option("--exercise", "-e", help="Only from it.")
+    ] = None,
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only findings still owed work.")
+    ] = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only findings past their SLA.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The backlog, filtered."""
+    with state(ctx).store().session() as session:
+        linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
+        found = service.list_findings(
+            session,
+            status=status,
+            severity=severity,
+            owner=owner,
+            team=team,
+            capability=capability,
+            source=source,
+            exercise_id=linked,
+            active=True if open_only else None,
+            overdue=overdue,
+        )
+        if as_json:
+            print_json([finding_summary(f) for f in found])
+            return
+        console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f) for f in found]))
+
+
+@finding_app.command("show")
+def show(
+    ctx: typer.Context,
+    finding_id: Annotated[str, typer.Argument(help="F-001")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One finding with its status history and evidence."""
+    with state(ctx).store().session() as session:
+        finding = service.get_finding(session, finding_id)
+        data = finding_summary(finding)
+        if as_json:
+            print_json(data)
+            return
+        for key, value in data.items():
+            if key != "history" and value not in (None, [], ""):
+                console.print(f"{key}: {value}", markup=False)
+        console.print(
+            table(
+                "History",
+                ["When (UTC)", "Kind", "Change", "Text", "Ref"],
+                [
+                    (
+                        h["at"].strftime("%Y-%m-%d %H:%M"),
+                        h["kind"],
+                        f"{h['from'] or ''} -> {h['to']}" if h["to"] else "",
+                        h["text"],
+                        h["source_ref"],
+                    )
+                    for h in data["history"]
+                ],
+            )
+        )
+
+
+@finding_app.command("update")
+def update(
+    ctx: typer.Context,
+    finding_id: Annotated[str, typer.Argument(help="F-001")],
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="open, in_progress, resolved, verified, risk_accepted, wont_do."
+        ),
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Expiry of a risk acceptance (YYYY-MM-DD).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    team: Annotated[str | None, typer.Option("--team")] = None,
+    target_date: Annotated[str | None, typer.Option("--target-date")] = None,
+    severity: Annotated[str | None, typer.Option("--severity")] = None,
+    remediation: Annotated[str | None, typer.Option("--remediation")] = None,
+    capability: Annotated[str | None, typer.Option("--capability")] = None,
+    change_type: Annotated[str | None, typer.Option("--change-type")] = None,
+    fix_location: Annotated[str | None, typer.Option("--fix-location")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why; kept in the history.")] = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a finding's fields or status (each change is dated in its history)."""
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "owner": owner,
+            "team": team,
+            "severity": severity,
+            "proposed_remediation": remediation,
+            "capability": capability,
+            "change_type": change_type,
+            "fix_location": fix_location,
+            "target_date": _date(target_date, "--target-date"),
+        }.items()
+        if v is not None
+    }
+    if not changes and status is None and note is None:
+        raise StateError("nothing to update; give --status, --owner, --target-date, ...")
+    sla = _sla(ctx)
+    with state(ctx).store().session() as session:
+        finding = service.get_finding(session, finding_id)
+        if changes:
+            service.update_fields(session, finding, changes, sla=sla, author=author(by))
+        if status is not None:
+            service.set_status(
+                session,
+                finding,
+                status,
+                note=note,
+                expires=_date(expires, "--expires"),
+                author=author(by),
+            )
+        elif note:
+            service.add_note(session, finding, text=note, author=author(by))
+        if as_json:
+            print_json(finding_summary(finding))
+            return
+        console.print(f"{finding.id}: {finding.status}", markup=False)
+
+
+@finding_app.command("close")
+def close(
+    ctx: typer.Context,
+    finding_id: Annotated[str, typer.Argument(help="F-001")],
+    as_: Annotated[
+        str, typer.Option("--as", help="resolved, verified, wont_do or risk_accepted.")
+    ] = "resolved",
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Expiry of a risk acceptance (YYYY-MM-DD).")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="How it was closed.")] = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a finding (resolved by default)."""
+    closing = {str(s) for s in FindingStatus if not s.active}
+    if as_ not in closing:
+        raise StateError(f"--as must be one of {', '.join(sorted(closing))}, not '{as_}'")
+    with state(ctx).store().session() as session:
+        finding = service.get_finding(session, finding_id)
+        service.set_status(
+            session, finding, as_, note=note, expires=_date(expires, "--expires"), author=author(by)
+        )
+        if as_json:
+            print_json(finding_summary(finding))
+            return
+        console.print(f"{finding.id}: {finding.status}", markup=False)
+
+
+@finding_app.command("rank")
+def rank(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's fixes.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Show the top N.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open fixes ranked by how likely the same gap shows up in a real incident."""
+    library = state(ctx).library()
+    scenarios = [loaded.scenario for loaded in library.scenarios.values()]
+    with state(ctx).store().session() as session:
+        history = service.list_findings(session)
+        candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
+        ranked = rank_findings(candidates, history, scenarios, clock.today())[:limit]
+        if as_json:
+            print_json(
+                [
+                    {
+                        "rank": i + 1,
+                        "id": r.finding.id,
+                        "score": r.score,
+                        "change_type": r.change_type,
+                        "capability": r.finding.capability,
+                        "severity": r.finding.severity,
+                        "owner": r.finding.owner,
+                        "terms": r.terms,
+                        "recurred_in": list(r.recurred_in),
+                        "why": r.why,
+                    }
+                    for i, r in enumerate(ranked)
+                ]
+            )
+            return
+        console.print(
+            table(
+                "Fix list by likelihood of reuse",
+                ["#", "Id", "Score", "Change", "Fix", "Owner", "Why"],
+                [
+                    (
+                        i + 1,
+                        r.finding.id,
+                        r.score,
+                        r.change_type,
+                        " ".join((r.finding.proposed_remediation or r.finding.description).split())[
+                            :60
+                        ],
+                        r.finding.owner,
+                        r.why,
+                    )
+                    for i, r in enumerate(ranked)
+                ],
+            )
+        )
+
+
+@finding_app.command("export")
+def export(
+    ctx: typer.Context,
+    exercise_id: Annotated[
+        str | None, typer.Argument(help="Exercise id (default: the running or only planned one).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder to write findings/<scenario>-run-<date>.yaml under "
+            "(default: the library), or '-' for stdout.",
+        ),
+    ] = None,
+) -> None:
+    """Write an exercise's findings document in the seed's shape, for git."""
+    st = state(ctx)
+    with st.store().session() as session:
+        exercise = exercises.get_exercise(session, exercise_id)
+        relative, text = export_text(session, exercise)
+    if output is not None and str(output) == "-":
+        typer.echo(text, nl=False)
+        return
+    root = output or st.library_root()
+    assert root is not None
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    console.print(f"wrote {target}", markup=False)
+
+
+@finding_app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A findings/<scenario>-run-<date>.yaml file.")],
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read a findings document back; idempotent, conflicts are reported, not overwritten."""
+    st = state(ctx)
+    document = read_document(path)
+    library = st.library()
+    scenario = library.scenarios.get(document.scenario)
+    sla = library.program.sla if library.program else None
+    with st.store().session() as session:
+        result = import_document(
+            session,
+            path,
+            scenario=scenario.scenario if scenario else None,
+            sla=sla,
+            author=author(by),
+        )
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        console.print(
+            f"{path}: {result.exercise}; created {len(result.created)}, "
+            f"unchanged {len(result.unchanged)}, conflicts {len(result.conflicts)}",
+            markup=False,
+        )
+        for conflict in result.conflicts:
+            console.print(f"conflict: {conflict}", style="yellow", markup=False)
+    if result.conflicts:
+        raise typer.Exit(1)

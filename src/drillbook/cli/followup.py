@@ -1,3 +1,91 @@
-"""Commands: followup."""
+"""Command: ``drillbook followup`` - did each fix from a reported exercise move?"""
 
 from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from drillbook.cli.app import app
+from drillbook.cli.context import state
+from drillbook.cli.exercise import author
+from drillbook.cli.output import console, print_json, table
+from drillbook.flows.followup import followup_items, record_followup
+from drillbook.library.durations import parse_duration
+
+
+@app.command("followup")
+def followup(
+    ctx: typer.Context,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            help="Look at exercises reported at least this many days ago "
+            "(default: cadence.followup_after in drillbook.yaml, 30).",
+            show_default=False,
+        ),
+    ] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's exercises.")] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Mark the exercises as followed up on their timelines.")
+    ] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who ran the follow-up.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List each fix with whether it moved; unmoved ones carry over to the next brief."""
+    st = state(ctx)
+    if days is None:
+        program = st.library().program
+        days = parse_duration(program.cadence.followup_after).days if program else 30
+    with st.store().session() as session:
+        items = followup_items(session, days=days, team=team)
+        recorded = record_followup(session, items, author=author(by)) if record else []
+        if as_json:
+            print_json(
+                {
+                    "days": days,
+                    "recorded": recorded,
+                    "items": [
+                        {
+                            "exercise": i.exercise.label,
+                            "finding": i.finding.id,
+                            "moved": i.moved,
+                            "status": i.status,
+                            "owner": i.finding.owner,
+                            "target_date": i.finding.target_date,
+                            "last_change": i.last_change,
+                            "reported_on": i.reported_on,
+                        }
+                        for i in items
+                    ],
+                }
+            )
+            return
+        console.print(
+            table(
+                f"Follow-up of fixes ({days} days after the report)",
+                ["Exercise", "Finding", "Owner", "Target", "Status", "Moved", "Last change"],
+                [
+                    (
+                        i.exercise.label,
+                        i.finding.id,
+                        i.finding.owner,
+                        i.finding.target_date,
+                        i.status,
+                        "yes" if i.moved else "NO",
+                        i.last_change,
+                    )
+                    for i in items
+                ],
+            )
+        )
+        unmoved = sum(1 for i in items if not i.moved)
+        if unmoved:
+            console.print(
+                f"{unmoved} fix(es) did not move: they open the next tabletop's "
+                "brief for the team.",
+                markup=False,
+            )
+        for label in recorded:
+            console.print(f"{label}: followed up", markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -10,16 +11,39 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+class _Console(Console):
+    """A console that honours ``COLUMNS`` as it is when printing, not when created.
+
+    The consoles are module globals, made at import; a width set later (a test runner,
+    `COLUMNS=200 drillbook ...` in a script wrapping this module) would otherwise be
+    ignored."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and not self.is_terminal:
+            self._width = int(columns)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        width, height = new_size
+        self._width = width
+        self._height = height
+
+
+console = _Console(highlight=False)
+err_console = _Console(stderr=True, highlight=False)
 
 
 def print_error(message: str) -> None:
     """Errors go to stderr, unstyled markup-wise (paths can contain brackets)."""
-    err_console.print(message, markup=False, style="red" if message.startswith("error") else None)
+    # soft_wrap: a path:line:column message must stay on one line for editors and CI
+    err_console.print(message, markup=False, soft_wrap=True,
+                      style="red" if message.startswith("error") else None)
 
 
 def _default(value: Any) -> Any:

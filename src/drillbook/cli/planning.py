@@ -1,3 +1,318 @@
-"""Commands: exercise plan, exercise brief, inventory check."""
+"""Commands: exercise plan, exercise brief, inventory check, inventory show."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drillbook import clock
+from drillbook.cli.app import exercise_app, inventory_app
+from drillbook.cli.context import CliState, state
+from drillbook.cli.output import console, print_json, table
+from drillbook.domain.inventory.service import (
+    INVENTORY_FILE,
+    inventory_path,
+    load_inventory,
+    scoped_to_product,
+)
+from drillbook.domain.scenario.models import Scenario
+from drillbook.errors import ConfigError
+from drillbook.flows.exercise_brief import BriefInputs, brief_inputs, mark_brief_sent
+from drillbook.library.loader import Library, load_scenario_file
+from drillbook.planning.brief import build_brief
+from drillbook.planning.calendar import build_calendar
+from drillbook.planning.regulatory import parse_jurisdiction
+from drillbook.planning.render import OutputFormat, render_brief, render_script
+from drillbook.planning.roles import assign_roles, parse_assignments
+from drillbook.planning.script import build_script
+from drillbook.planning.variations import Variations, gentlest_scenario
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="md (default), html or json.")
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option("--role", help="ROLE=PERSON, e.g. incident_commander=alice (repeatable)."),
+]
+DurationOption = Annotated[
+    int | None,
+    typer.Option("--duration", min=10, max=480, help="Minutes (default: the scenario's)."),
+]
+DistributedOption = Annotated[
+    bool, typer.Option("--distributed", help="Run by video: +15 minutes, breakout rooms.")
+]
+FirstOption = Annotated[
+    bool,
+    typer.Option(
+        "--first-tabletop", help="First tabletop ever: 90 minutes, gentlest scenario suggested."
+    ),
+]
+RegulatedOption = Annotated[
+    bool, typer.Option("--regulated", help="Add a regulator role and notification clocks.")
+]
+JurisdictionOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--jurisdiction",
+        help="GDPR, NIS2, SEC, HIPAA, NYDFS, DORA, EU_AI_ACT (repeatable; implies --regulated).",
+    ),
+]
+ProductOption = Annotated[
+    str | None, typer.Option("--product", help="Scope the session to one product.")
+]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="Session start, e.g. 2026-12-01T14:00Z (UTC).")
+]
+
+
+def _resolve(cli: CliState, reference: str) -> tuple[Scenario, Library]:
+    library = cli.library(required=False)
+    path = Path(reference)
+    if path.suffix in {".yaml", ".yml"} and path.is_file():
+        return load_scenario_file(path).scenario, library
+    return library.scenario(reference).scenario, library
+
+
+def _parse_date(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return clock.ensure_utc(datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise ConfigError(
+            f"--date {text!r}: write an ISO date and time, e.g. 2026-12-01T14:00Z"
+        ) from None
+
+
+def _variations(
+    cli: CliState,
+    duration: int | None,
+    distributed: bool,
+    first: bool,
+    regulated: bool,
+    jurisdictions: list[str] | None,
+    product: str | None,
+) -> Variations:
+    agents: tuple[str, ...] = ()
+    if product:
+        root = cli.library_root(required=False)
+        path = root / INVENTORY_FILE if root is not None else None
+        if path is not None and path.is_file():
+            scoped = scoped_to_product(load_inventory(path), product, path)
+            agents = tuple(a.name for a in scoped.agents)
+    return Variations(
+        duration_minutes=duration,
+        distributed=distributed,
+        first_tabletop=first,
+        regulated=regulated,
+        jurisdictions=tuple(parse_jurisdiction(j) for j in (jurisdictions or [])),
+        product=product,
+        product_agents=agents,
+    )
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {output}", markup=False)
+
+
+@exercise_app.command("plan")
+def plan(
+    ctx: typer.Context,
+    scenario_ref: Annotated[str, typer.Argument(metavar="SCENARIO_ID_OR_FILE")],
+    duration: DurationOption = None,
+    distributed: DistributedOption = False,
+    first_tabletop: FirstOption = False,
+    regulated: RegulatedOption = False,
+    jurisdiction: JurisdictionOption = None,
+    product: ProductOption = None,
+    role: RoleOption = None,
+    date: DateOption = None,
+    fmt: FormatOption = OutputFormat.MD,
+    output: OutputOption = None,
+) -> None:
+    """The facilitator's minute-by-minute script: opening, injects, decisions, clocks."""
+    cli = state(ctx)
+    scenario, library = _resolve(cli, scenario_ref)
+    variations = _variations(
+        cli, duration, distributed, first_tabletop, regulated, jurisdiction, product
+    )
+    roles = assign_roles(
+        scenario,
+        parse_assignments(role or []),
+        library.program,
+        extra_roles=variations.extra_roles(),
+    )
+    suggestion = None
+    if first_tabletop:
+        gentle = gentlest_scenario(s.scenario for s in library.scenarios.values())
+        if gentle is not None and gentle.id != scenario.id:
+            level = gentle.difficulty.value if gentle.difficulty else "unrated"
+            suggestion = (
+                f"For a first tabletop, pick the gentlest scenario: {gentle.id} "
+                f"({gentle.title}; difficulty {level}). Run `drillbook exercise "
+                f"plan {gentle.id} --first-tabletop` to use it."
+            )
+        else:
+            suggestion = "This is the gentlest scenario in the library: a good first tabletop."
+    script = build_script(
+        scenario, variations, roles, session_start=_parse_date(date), suggestion=suggestion
+    )
+    _emit(render_script(script, fmt), output)
+
+
+@exercise_app.command("brief")
+def brief(
+    ctx: typer.Context,
+    scenario_ref: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SCENARIO_ID_OR_FILE]",
+            help="The scenario; optional with --exercise (the exercise's scenario).",
+        ),
+    ] = None,
+    exercise: Annotated[
+        str | None,
+        typer.Option(
+            "--exercise",
+            "-e",
+            help="A planned exercise (EX-3 or 3): its seats, and the fixes its team did not "
+            "move since the last follow-up as the first agenda item; marks it briefed.",
+        ),
+    ] = None,
+    role: RoleOption = None,
+    date: DateOption = None,
+    carry_over: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--carry-over",
+            help="A fix that did not move since the last follow-up "
+            "(repeatable); first on the agenda.",
+        ),
+    ] = None,
+    duration: DurationOption = None,
+    distributed: DistributedOption = False,
+    first_tabletop: FirstOption = False,
+    regulated: RegulatedOption = False,
+    jurisdiction: JurisdictionOption = None,
+    product: ProductOption = None,
+    fmt: FormatOption = OutputFormat.MD,
+    output: OutputOption = None,
+    ics: Annotated[
+        Path | None, typer.Option("--ics", help="Also write a calendar file (needs --date).")
+    ] = None,
+) -> None:
+    """The pre-read sent 24 hours before: roles, statement, time-box, no injects."""
+    cli = state(ctx)
+    stored: BriefInputs | None = None
+    if exercise is not None:
+        with cli.store().session() as session:
+            stored = brief_inputs(session, exercise)
+    if scenario_ref is None and stored is None:
+        raise ConfigError("name a scenario, or a planned exercise with --exercise")
+    scenario, library = _resolve(cli, scenario_ref or (stored.scenario_id if stored else ""))
+    variations = _variations(
+        cli, duration, distributed, first_tabletop, regulated, jurisdiction, product
+    )
+    assignments = parse_assignments(role or [])
+    if stored is not None and not assignments:
+        assignments = dict(stored.roles)
+    roles = assign_roles(
+        scenario,
+        assignments,
+        library.program,
+        extra_roles=variations.extra_roles(),
+    )
+    made = build_brief(
+        scenario,
+        roles,
+        variations=variations,
+        session_start=_parse_date(date),
+        carry_over=[*(carry_over or []), *(stored.carry_over if stored else [])],
+        program=library.program,
+    )
+    if stored is not None:
+        with cli.store().session() as session:
+            mark_brief_sent(session, exercise)
+    calendar = build_calendar(made) if ics is not None else None
+    _emit(render_brief(made, fmt), output)
+    if ics is not None and calendar is not None:
+        ics.parent.mkdir(parents=True, exist_ok=True)
+        ics.write_bytes(calendar)
+        console.print(f"wrote {ics}", markup=False)
+
+
+InventoryArg = Annotated[
+    Path | None, typer.Argument(help="Inventory file; default <library>/inventory.yaml.")
+]
+
+
+@inventory_app.command("check")
+def check(ctx: typer.Context, path: InventoryArg = None) -> None:
+    """Validate inventory.yaml; every problem is reported as path:line:column."""
+    target = inventory_path(state(ctx).library_root(required=path is None), path)
+    inventory = load_inventory(target)
+    counts = ", ".join(
+        f"{n} {word}{'' if n == 1 else 's'}"
+        for n, word in ((len(inventory.agents), "agent"), (len(inventory.tools), "tool"))
+    )
+    console.print(f"{target}: ok ({counts}, {len(inventory.people)} people)", markup=False)
+
+
+@inventory_app.command("show")
+def show(
+    ctx: typer.Context,
+    path: InventoryArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The agents, their tools and risk classes, and who is on call."""
+    target = inventory_path(state(ctx).library_root(required=path is None), path)
+    inventory = load_inventory(target)
+    if as_json:
+        print_json(inventory.model_dump(mode="json"))
+        return
+    rows = []
+    for agent in inventory.agents:
+        tools = ", ".join(f"{t.name} ({t.risk.label})" for t in inventory.agent_tools(agent))
+        rows.append(
+            (
+                agent.name,
+                agent.team or "",
+                agent.audience or "",
+                tools or "—",
+                "yes" if agent.approval_gate else "no",
+                agent.calls_per_day or "",
+            )
+        )
+    console.print(
+        table(
+            "Agents",
+            ["Agent", "Team", "Audience", "Tools (risk)", "Approval gate", "Calls/day"],
+            rows,
+        )
+    )
+    if inventory.people:
+        console.print(
+            table(
+                "People",
+                ["Name", "Team", "On call for", "Channels"],
+                [
+                    (p.name, p.team or "", ", ".join(p.on_call), ", ".join(p.channels))
+                    for p in inventory.people
+                ],
+            )
+        )
+    top = ", ".join(c.name for c in inventory.top_customers()) or "—"
+    console.print(
+        f"Customer profile: {inventory.customer_profile.label}; top customers: {top}", markup=False
+    )

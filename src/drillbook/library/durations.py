@@ -35,7 +35,7 @@ def minutes(text: str) -> float:
 
 def format_duration(delta: timedelta | float) -> str:
     """``timedelta(minutes=90)`` -> ``'90m'``; seconds only when needed."""
-    seconds = int(round(delta.total_seconds() if isinstance(delta, timedelta) else delta))
+    seconds = round(delta.total_seconds() if isinstance(delta, timedelta) else delta)
     if seconds % 60 == 0:
         return f"{seconds // 60}m"
     if seconds < 60:

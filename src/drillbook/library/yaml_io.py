@@ -1,10 +1,13 @@
 """Safe, line-aware YAML reading and tidy YAML writing.
 
-Reading uses ruamel.yaml's round-trip loader: it never constructs arbitrary Python
-objects, and every mapping and sequence remembers the line and column it came from, so
-errors found later (by pydantic, by lint) can still name ``path:line:column``. Two bounds
-keep a hostile file from exhausting memory: a size limit, and a limit on aliases (the
-"billion laughs" document expands aliases exponentially when walked).
+Reading walks libyaml's parser events (:mod:`drillbook.library.yaml_events`, about 30
+times faster than ruamel's pure-Python round-trip loader): it never constructs arbitrary
+Python objects, and every mapping and sequence it builds is a ruamel container that
+remembers the line and column it came from, so errors found later (by pydantic, by lint)
+can still name ``path:line:column``. Bounds keep a hostile file from exhausting memory:
+a size limit, a nesting limit, and a limit on aliases (the "billion laughs" document
+expands aliases exponentially when walked). :func:`load_roundtrip` reads one file with
+ruamel's round-trip loader when its comments must survive (a verbatim export).
 
 Writing keeps the key order given and uses literal block style (``|``) for multi-line
 text, which is how the seed documents write scenarios and findings.
@@ -20,11 +23,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+from yaml import MarkedYAMLError
+from yaml import YAMLError as PyYAMLError
+from yaml.reader import ReaderError
 
 from drillbook.errors import LibraryError, Location, Problem
+from drillbook.library.yaml_events import BuildError, build_documents
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 64
@@ -39,7 +45,12 @@ def _reader() -> YAML:
 
 
 def load_text(text: str, path: str | Path = "<string>") -> Any:
-    """Parse one YAML document from ``text``; raise :class:`LibraryError` with its location."""
+    """Parse one YAML document from ``text``; raise :class:`LibraryError` with its location.
+
+    Reading goes through :mod:`drillbook.library.yaml_events` (libyaml events, no object
+    construction, bounded depth, aliases and size); the result carries ruamel's
+    line/column bookkeeping so problems found later can be located.
+    """
     where = str(path)
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         raise LibraryError.single(
@@ -47,31 +58,26 @@ def load_text(text: str, path: str | Path = "<string>") -> Any:
             f"file is larger than {MAX_BYTES // 1024} KiB; split it into smaller files",
             "too-large",
         )
-    yaml = _reader()
     try:
-        aliases = 0
-        for event in yaml.parse(io.StringIO(text)):
-            if isinstance(event, AliasEvent):
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    mark = event.start_mark
-                    raise LibraryError.single(
-                        Location(where, mark.line + 1, mark.column + 1),
-                        f"more than {MAX_ALIASES} YAML aliases; write the values out instead",
-                        "too-many-aliases",
-                    )
-        documents = list(yaml.load_all(io.StringIO(text)))
+        documents = build_documents(text, MAX_ALIASES)
+    except BuildError as exc:
+        raise LibraryError.single(Location(where, exc.line, exc.column), exc.message,
+                                  exc.code) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        column = mark.column + 1 if mark is not None else 1
-        detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        if "duplicate key" in detail or "found duplicate key" in str(exc):
-            detail = _duplicate_key_message(str(exc))
+        line, column, detail = _syntax_problem(exc, text)
         raise LibraryError.single(
-            Location(where, line, column), f"invalid YAML: {detail.strip()}", "yaml"
+            Location(where, line, column), f"invalid YAML: {detail}", "yaml"
         ) from None
-    except YAMLError as exc:
+    except ReaderError as exc:
+        before = text[: max(exc.position, 0)]
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        raise LibraryError.single(
+            Location(where, line, column),
+            f"invalid YAML: {_character(exc.character)} is not allowed in a YAML file",
+            "yaml",
+        ) from None
+    except PyYAMLError as exc:
         raise LibraryError.single(Location(where, 1, 1), f"invalid YAML: {exc}", "yaml") from None
     except RecursionError:
         raise LibraryError.single(
@@ -83,9 +89,43 @@ def load_text(text: str, path: str | Path = "<string>") -> Any:
             "file holds more than one YAML document (---); keep one per file",
             "multiple-documents",
         )
-    data = documents[0] if documents else None
-    _reject_tags(data, where)
-    return data
+    return documents[0] if documents else None
+
+
+def _syntax_problem(exc: MarkedYAMLError, text: str) -> tuple[int, int, str]:
+    """Where a syntax error is, and a message that says what to do about it."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    column = mark.column + 1 if mark is not None else 1
+    detail = str(exc.problem or exc.context or "syntax error").strip()
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in here[: column] or (column <= len(here) and here[column - 1: column] == "\t"):
+        detail = "a tab character; YAML indents with spaces only"
+        return line, column, detail
+    start = exc.context_mark
+    if exc.context:
+        detail += f" {str(exc.context).strip()}"
+        if start is not None and mark is not None and start.line != mark.line:
+            detail += f" that starts at line {start.line + 1}, column {start.column + 1}"
+    return line, column, detail
+
+
+def _character(value: object) -> str:
+    code = value if isinstance(value, int) else ord(str(value)[:1] or "?")
+    return f"control character U+{code:04X}"
+
+
+def load_roundtrip(path: Path) -> Any:
+    """``path`` read by ruamel's round-trip loader, comments and all, for a verbatim
+    export. Slower than :func:`load_file`; call it for one file, after that has
+    accepted it."""
+    load_file(path)
+    try:
+        return _reader().load(path.read_text(encoding="utf-8"))
+    except (YAMLError, OSError) as exc:
+        raise LibraryError.single(Location(str(path), 1, 1), f"invalid YAML: {exc}",
+                                  "yaml") from None
 
 
 def load_file(path: Path) -> Any:
@@ -117,39 +157,14 @@ def load_mapping(path: Path, what: str) -> CommentedMap:
     """Load a file whose top level must be a mapping (every library file is one)."""
     data = load_file(path)
     if not isinstance(data, Mapping):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
+        kind = "empty" if data is None else (
+            "a list" if isinstance(data, list) else f"a single value ({data!r})")
         raise LibraryError.single(
             Location(str(path), 1, 1),
             f"{what} must be a YAML mapping of keys to values, but the file is {kind}",
             "not-a-mapping",
         )
     return data  # type: ignore[return-value]
-
-
-def _duplicate_key_message(text: str) -> str:
-    for line in text.splitlines():
-        if "found duplicate key" in line:
-            return line.strip().rstrip(".") + " (each key may appear once)"
-    return "duplicate key (each key may appear once)"
-
-
-def _reject_tags(node: Any, where: str) -> None:
-    """Explicit tags (``!!python/object`` and friends) have no place in a library file."""
-    tag = getattr(node, "tag", None)
-    value = getattr(tag, "value", None) if tag is not None else None
-    if value and not str(value).startswith("tag:yaml.org,2002:"):
-        line, column = position(node)
-        raise LibraryError.single(
-            Location(where, line, column),
-            f"YAML tag {value} is not allowed; write plain values",
-            "yaml-tag",
-        )
-    if isinstance(node, Mapping):
-        for child in node.values():
-            _reject_tags(child, where)
-    elif isinstance(node, list):
-        for child in node:
-            _reject_tags(child, where)
 
 
 def position(node: Any) -> tuple[int, int]:
@@ -211,6 +226,11 @@ def to_plain(node: Any) -> Any:
     return node
 
 
+def _block_safe(text: str) -> bool:
+    """A literal block cannot escape anything: only printable text may go in one."""
+    return all(ch.isprintable() or ch == "\n" for ch in text) and not text.startswith(" ")
+
+
 def _styled(value: Any) -> Any:
     if isinstance(value, Mapping):
         out = CommentedMap()
@@ -219,8 +239,13 @@ def _styled(value: Any) -> Any:
         return out
     if isinstance(value, list | tuple):
         return CommentedSeq([_styled(v) for v in value])
-    if isinstance(value, str) and "\n" in value:
-        return LiteralScalarString(value if value.endswith("\n") else value + "\n")
+    if isinstance(value, str) and "\n" in value and _block_safe(value):
+        # kept exactly: no newline is added (ruamel writes |- when there is none)
+        return LiteralScalarString(value)
+    if isinstance(value, str) and not value.isprintable():
+        # ruamel writes some non-printables (NEL, U+2028) raw, and readers take them for
+        # line breaks; double quotes make it escape them
+        return DoubleQuotedScalarString(value)
     return value
 
 

@@ -1,1 +1,1 @@
-"""Report rendering: Markdown, HTML, PDF."""
+"""Report rendering: Markdown and HTML from Jinja2 templates, PDF through the ``pdf`` extra."""

@@ -12,16 +12,17 @@ import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from drillbook.config import database_url
 from drillbook.errors import ConfigError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
@@ -72,6 +73,8 @@ def redact(url: str) -> str:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # imported here: alembic is slow to import
+
     cfg = Config()
     cfg.set_main_option("script_location", MIGRATIONS)
     cfg.attributes["engine"] = engine
@@ -80,6 +83,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to date (every branch head)."""
+    from alembic import command
+
     try:
         with engine.begin() as connection:
             cfg = alembic_config(engine)

@@ -40,13 +40,15 @@ templates.env.globals["version"] = __version__
 
 
 def create_app(library_root: Path | None, store: Store) -> FastAPI:
-    from drillbook.web.routes import dashboard, scenarios
+    from drillbook.web.routes import dashboard, exercises, findings, scenarios
 
     app = FastAPI(title="drillbook", version=__version__, docs_url="/api/docs")
     app.state.ctx = WebContext(library_root=library_root, store=store)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(dashboard.router)
     app.include_router(scenarios.router)
+    app.include_router(exercises.router)
+    app.include_router(findings.router)
 
     @app.exception_handler(DrillbookError)
     async def _drillbook_error(request: Request, exc: DrillbookError) -> HTMLResponse:

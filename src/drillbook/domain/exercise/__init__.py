@@ -1,1 +1,1 @@
-"""The exercise domain."""
+"""Exercise runs: lifecycle, timeline, clock derived from stored events."""

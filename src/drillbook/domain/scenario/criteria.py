@@ -102,12 +102,20 @@ def _deadline(text: str) -> float | None:
 def _format_minutes(value: float) -> str:
     if value == int(value):
         return f"{int(value)}m"
-    return f"{int(round(value * 60))}s"
+    return f"{round(value * 60)}s"
+
+
+# Criteria about establishing facts ("Data scope quantified by t+60") are met by a
+# decision that says so, whatever the phase: the matched word must appear in it.
+_FACT_RULE = 4
 
 
 def guess_evidence(text: str) -> Evidence | None:
-    for pattern, event, role, phase in _EVIDENCE_RULES:
-        if pattern.search(text):
+    for index, (pattern, event, role, phase) in enumerate(_EVIDENCE_RULES):
+        found = pattern.search(text)
+        if found:
+            if index == _FACT_RULE:
+                return Evidence(event=event, contains=found.group(0).lower())
             return Evidence(event=event, role=role, phase=phase)
     return None
 

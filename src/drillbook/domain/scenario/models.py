@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from drillbook.domain.scenario.criteria import Criterion, parse_criterion
 from drillbook.domain.scenario.enums import (
@@ -150,11 +150,13 @@ class Scenario(_Strict):
     )
     references: list[str] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _duration_positive(self) -> Scenario:
-        if minutes(self.duration) <= 0:
+    @field_validator("duration")
+    @classmethod
+    def _duration_positive(cls, value: str) -> str:
+        # a field validator (not a model one) so the error points at the duration's line
+        if minutes(value) <= 0:
             raise ValueError("duration must be longer than zero")
-        return self
+        return value
 
     # -- derived views ---------------------------------------------------------------------
     @property
@@ -168,7 +170,9 @@ class Scenario(_Strict):
     @property
     def criteria(self) -> list[Criterion]:
         """Every success criterion in structured form."""
-        return [c if isinstance(c, Criterion) else parse_criterion(c) for c in self.success_criteria]
+        return [
+            c if isinstance(c, Criterion) else parse_criterion(c) for c in self.success_criteria
+        ]
 
     def phase_windows(self) -> list[PhaseWindow]:
         """The phases on the clock: as written, or the seed's 0-15/15-30/30-50/50-60 split

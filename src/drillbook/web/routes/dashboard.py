@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from drillbook.domain.exercise.service import list_exercises
+from drillbook.domain.finding.service import list_findings
 from drillbook.web.app import context, templates
 
 router = APIRouter()
@@ -12,7 +14,21 @@ router = APIRouter()
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
-    library = context(request).library()
+    web = context(request)
+    library = web.library()
+    with web.store.session() as session:
+        exercises = list_exercises(session)
+        active = list_findings(session, active=True)
+        findings = {
+            "open": len(active),
+            "overdue": sum(1 for f in active if f.overdue),
+            "critical": sum(1 for f in active if f.severity == "critical"),
+        }
+        live = [
+            {"id": e.id, "label": e.label, "title": e.title}
+            for e in exercises
+            if e.status in ("running", "paused")
+        ]
     program = library.program
     scenarios = [s.scenario for s in library.scenarios.values()]
     by_category: dict[str, int] = {}
@@ -27,6 +43,9 @@ def dashboard(request: Request) -> HTMLResponse:
             "scenario_count": len(scenarios),
             "by_category": sorted(by_category.items()),
             "teams": program.teams if program else [],
+            "exercise_count": len(exercises),
+            "findings": findings,
+            "live": live,
         },
     )
 

@@ -16,8 +16,11 @@ router = APIRouter()
 def scenario_list(request: Request, category: str | None = None) -> HTMLResponse:
     library = context(request).library()
     rows = sorted(
-        (s for s in library.scenarios.values()
-         if category is None or (s.scenario.category and s.scenario.category.value == category)),
+        (
+            s
+            for s in library.scenarios.values()
+            if category is None or (s.scenario.category and s.scenario.category.value == category)
+        ),
         key=lambda s: s.scenario.id,
     )
     return templates.TemplateResponse(

@@ -1,0 +1,181 @@
+"""The observer's console behind ``drillbook exercise run``, and the status panel.
+
+On a terminal it is a live view: the panel (clock, phase, injects due, roles) redraws every
+second above the line being typed, and each line entered is logged at once. Fed from a
+pipe or a file (scripts, tests) it reads line by line and prints the panel after each
+command. Either way each line is its own transaction, so a killed console loses nothing
+that was already entered; the clock lives in the stored events, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+from collections import deque
+
+from rich.console import Group
+from rich.live import Live
+from rich.markup import escape
+from rich.panel import Panel
+from rich.text import Text
+
+from drillbook.cli.output import console, print_error
+from drillbook.domain.exercise import service
+from drillbook.domain.exercise.evaluation import offsets
+from drillbook.domain.exercise.models import Exercise, ExerciseEvent
+from drillbook.domain.exercise.timeline import format_offset
+from drillbook.errors import DrillbookError
+from drillbook.flows.exercise_console import HELP, handle_line
+from drillbook.storage.engine import Store
+
+LEFT = "left the console; the exercise keeps its clock"
+
+
+def status_panel(exercise: Exercise) -> Panel:
+    clock = service.clock_of(exercise)
+    lines = [
+        f"[bold]{exercise.label}[/bold] {escape(exercise.title)} ({escape(exercise.scenario_id)})",
+        f"status: {exercise.status}   clock: [bold]{format_offset(clock.elapsed)}[/bold]"
+        + (
+            f"   remaining: {format_offset(clock.remaining).removeprefix('T+')}"
+            if clock.remaining is not None and clock.remaining.total_seconds() > 0
+            else ""
+        ),
+    ]
+    if clock.phase:
+        behind = (
+            f" (schedule says {clock.scheduled_phase.label})"
+            if clock.scheduled_phase and clock.scheduled_phase != clock.phase
+            else ""
+        )
+        lines.append(f"phase: {clock.phase.label}{behind}")
+    for due in clock.due:
+        lines.append(
+            f"[yellow]inject {due.number} due since T+{due.inject.time}[/yellow]: "
+            f"{' '.join(due.inject.description.split())[:90]}"
+        )
+    if clock.next_inject is not None and clock.next_inject not in clock.due:
+        due_in = clock.next_due_in
+        if due_in is not None:
+            lines.append(
+                f"next inject {clock.next_inject.number} in "
+                f"{format_offset(due_in).removeprefix('T+')}"
+            )
+    roles = service.current_roles(exercise)
+    if roles:
+        lines.append("roles: " + ", ".join(f"{r}={p}" for r, p in roles.items()))
+    return Panel("\n".join(lines), title="drillbook exercise", expand=False)
+
+
+def logged_line(exercise: Exercise, event: ExerciseEvent) -> str:
+    """One line saying what was logged and at what exercise time."""
+    offset = format_offset(offsets(exercise.events)[event.id])
+    phase = f" [{event.phase}]" if event.phase else ""
+    text = f": {' '.join((event.text or '').split())[:100]}" if event.text else ""
+    return f"{exercise.label} {offset}{phase} {event.kind}{text}"
+
+
+def process_line(store: Store, exercise_id: int, line: str, who: str) -> tuple[list[str], bool]:
+    """Handle one typed line in its own transaction: (messages to show, leave?)."""
+    try:
+        with store.session() as session:
+            exercise = service.get_exercise(session, exercise_id)
+            outcome = handle_line(session, exercise, line, who)
+            messages = [logged_line(exercise, outcome.event)] if outcome.event else []
+    except DrillbookError as exc:
+        return [f"error: {exc}"], False
+    if outcome.message:
+        messages.append(outcome.message)
+    return messages, outcome.quit
+
+
+def _panel(store: Store, exercise_id: int) -> Panel:
+    with store.session() as session:
+        return status_panel(service.get_exercise(session, exercise_id))
+
+
+def _prompt(store: Store, exercise_id: int) -> str:
+    with store.session() as session:
+        now = service.clock_of(service.get_exercise(session, exercise_id))
+    return f"{format_offset(now.elapsed)}{f' {now.phase}' if now.phase else ''} > "
+
+
+def run_session(store: Store, exercise_id: int, who: str) -> None:
+    """The console: live on a terminal, line by line otherwise."""
+    if sys.stdin.isatty() and console.is_terminal and os.name == "posix":
+        _run_live(store, exercise_id, who)
+    else:
+        _run_lines(store, exercise_id, who)
+
+
+def _run_lines(store: Store, exercise_id: int, who: str) -> None:
+    console.print(_panel(store, exercise_id))
+    console.print(HELP, style="dim", markup=False)
+    while True:
+        console.print(_prompt(store, exercise_id), end="", markup=False)
+        try:
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
+        if not line:
+            console.print(f"\n{LEFT}", markup=False)
+            return
+        messages, leave = process_line(store, exercise_id, line, who)
+        for message in messages:
+            if message.startswith("error: "):
+                print_error(message)
+            else:
+                console.print(message, markup=False)
+        command = line.strip().startswith("/")
+        if command and not leave and not any(m.startswith("error: ") for m in messages):
+            console.print(_panel(store, exercise_id))
+        if leave:
+            return
+
+
+def _run_live(store: Store, exercise_id: int, who: str) -> None:
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    log: deque[str] = deque([HELP], maxlen=10)
+    typed = ""
+
+    def view() -> Group:
+        return Group(
+            _panel(store, exercise_id),
+            Text("\n".join(log), style="dim"),
+            Text(_prompt(store, exercise_id) + typed + "_"),
+        )
+
+    try:
+        tty.setcbreak(fd)
+        with Live(view(), console=console, auto_refresh=False, transient=False) as live:
+            while True:
+                ready, _, _ = select.select([fd], [], [], 1.0)
+                if ready:
+                    chunk = os.read(fd, 1024).decode("utf-8", errors="replace")
+                    if not chunk:
+                        break
+                    for char in chunk:
+                        if char in ("\r", "\n"):
+                            messages, leave = process_line(store, exercise_id, typed, who)
+                            typed = ""
+                            log.extend(messages)
+                            if leave:
+                                live.update(view(), refresh=True)
+                                return
+                        elif char in ("\x7f", "\b"):
+                            typed = typed[:-1]
+                        elif char == "\x04":  # Ctrl-D
+                            return
+                        elif char.isprintable():
+                            typed += char
+                live.update(view(), refresh=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        console.print(LEFT, markup=False)

@@ -1,0 +1,408 @@
+"""The local engine's event tables: SQLite, one table per Sigma log source.
+
+Each table has bookkeeping columns (``_time`` as epoch seconds, indexed; ``_raw`` for
+keyword rules; ``_run``, ``_technique_run`` and ``_is_runner`` for attribution) and one
+``TEXT COLLATE NOCASE`` column per event field, added on demand. The choices follow
+what SQLite does with a Sigma rule:
+
+* Sigma matches strings case-insensitively and SQLite's ``=`` does not, unless the
+  column is declared ``COLLATE NOCASE``;
+* a rule that names a column the table lacks fails outright, so every field a rule
+  references is added (as NULL) before it runs;
+* ``REGEXP`` calls a function SQLite does not ship, registered here;
+* values are stored as text, so integers beyond 64 bits stay exact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from drillbook.detection.sigma_sqlite import RAW_FIELD, CompiledRule
+from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar
+
+META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner")
+_META_LOWER = frozenset(c.lower() for c in META_COLUMNS)
+_SKIPPED_KEYS = frozenset({"_technique_run", "_is_runner", "is_runner", RAW_FIELD})
+DEFAULT_TABLE = "process_creation"
+# SQLite's expression depth limit is 1000; rules are evaluated in batches well below it.
+RULES_PER_PASS = 40
+# Above this many events in scope, rules with necessary substrings are answered through
+# a trigram index first (a drill's window is far smaller and needs no index).
+PREFILTER_MIN_ROWS = 5_000
+
+
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _regexp(pattern: str | None, value: Any) -> int:
+    if pattern is None or value is None:
+        return 0
+    compiled = _compiled(pattern)
+    return 1 if compiled is not None and compiled.search(str(value)) else 0
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def safe_table(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    return cleaned or "events"
+
+
+def epoch(moment: datetime) -> float:
+    return moment.astimezone(UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    """What one rule matched in the window: how many events, the first and last time."""
+
+    rule: CompiledRule
+    count: int
+    first_time: datetime | None
+    last_time: datetime | None
+    sample_rowids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which events count: a time window and the drill they are attributed to."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    run_id: str | None = None
+    technique_run_id: str | None = None
+    include_runner: bool = False
+
+    def where(self) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.start is not None:
+            parts.append("_time >= ?")
+            params.append(epoch(self.start))
+        if self.end is not None:
+            parts.append("_time <= ?")
+            params.append(epoch(self.end))
+        if self.run_id is not None:
+            parts.append("_run = ?")
+            params.append(self.run_id)
+        if self.technique_run_id is not None:
+            parts.append("_technique_run = ?")
+            params.append(self.technique_run_id)
+        if not self.include_runner:
+            parts.append("_is_runner = 0")
+        return (" AND ".join(parts) or "1"), params
+
+
+class EventStore:
+    """Event tables in one SQLite database (in memory unless a path is given)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.conn = sqlite3.connect(path)
+        self.conn.create_function("regexp", 2, _regexp, deterministic=True)
+        self._columns: dict[str, dict[str, str]] = {}
+        self._keys: dict[str, dict[str, str | None]] = {}
+        self._indexed: dict[str, int] = {}
+        self.prefilter_min_rows = PREFILTER_MIN_ROWS
+        self.index_available = True
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def tables(self) -> list[str]:
+        return sorted(self._columns)
+
+    def _ensure_table(self, table: str) -> dict[str, str]:
+        if table in self._columns:
+            return self._columns[table]
+        self.conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote(table)} ("
+            "_time REAL, _raw TEXT COLLATE NOCASE, _run TEXT, _technique_run TEXT, "
+            "_is_runner INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_time')} ON {quote(table)} (_time)"
+        )
+        existing = {
+            row[1].lower(): row[1]
+            for row in self.conn.execute(f"PRAGMA table_info({quote(table)})")
+        }
+        self._columns[table] = existing
+        return existing
+
+    def ensure_columns(self, table: str, names: Iterable[str]) -> None:
+        """Add missing columns (SQLite names are case-insensitive, so are these)."""
+        columns = self._ensure_table(table)
+        for name in names:
+            if name.lower() not in columns:
+                self.conn.execute(
+                    f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} TEXT COLLATE NOCASE"
+                )
+                columns[name.lower()] = name
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        events: Iterable[dict[str, Any]],
+        *,
+        table: str = DEFAULT_TABLE,
+        run_id: str | None = None,
+        technique_run_id: str | None = None,
+        is_runner: bool = False,
+        batch: int = 5000,
+    ) -> int:
+        """Store flat events in ``table``; returns how many. Per-event keys
+        ``_technique_run`` and ``_is_runner`` (bool) override the defaults."""
+        table = safe_table(table)
+        self._ensure_table(table)
+        total = 0
+        chunk: list[dict[str, Any]] = []
+        for event in events:
+            chunk.append(event)
+            if len(chunk) >= batch:
+                total += self._insert(table, chunk, run_id, technique_run_id, is_runner)
+                chunk = []
+        if chunk:
+            total += self._insert(table, chunk, run_id, technique_run_id, is_runner)
+        self.conn.commit()
+        return total
+
+    def _column_for(self, table: str, key: str) -> str | None:
+        """The (lower-case) column an event key is stored in; None for bookkeeping keys.
+        Cached per table, so the name is normalised and the column added once."""
+        cache = self._keys.setdefault(table, {})
+        if key in cache:
+            return cache[key]
+        column: str | None = None
+        if key not in _SKIPPED_KEYS:
+            name = normalise_name(key)
+            if name.lower() not in _META_LOWER:
+                self.ensure_columns(table, [name])
+                column = name.lower()
+        cache[key] = column
+        return column
+
+    def _insert(
+        self,
+        table: str,
+        events: Sequence[dict[str, Any]],
+        run_id: str | None,
+        technique_run_id: str | None,
+        is_runner: bool,
+    ) -> int:
+        rows: list[dict[str, Any]] = []
+        column_for = self._column_for
+        for event in events:
+            row: dict[str, Any] = {}
+            texts: list[str] = []
+            for key, value in event.items():
+                column = column_for(table, key)
+                if column is None or value is None:
+                    continue
+                if type(value) is not str:
+                    value = scalar(value)
+                    if value is None:
+                        continue
+                    value = str(value)
+                row[column] = value
+                texts.append(value)
+            moment = event_time(event)
+            raw = event.get(RAW_FIELD)
+            runner = event.get("_is_runner", event.get("is_runner", is_runner))
+            row["_time"] = epoch(moment) if moment else None
+            # every value is in _raw (the trigram prefilter relies on it), then the raw line
+            if raw is not None:
+                texts.append(str(raw))
+            row["_raw"] = " ".join(texts)
+            row["_run"] = run_id
+            row["_technique_run"] = event.get("_technique_run", technique_run_id)
+            row["_is_runner"] = 1 if runner in (True, 1, "true", "1") else 0
+            rows.append(row)
+        columns = list(self._columns[table])
+        placeholders = ", ".join("?" for _ in columns)
+        sql = (
+            f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({placeholders})"
+        )
+        self.conn.executemany(sql, [tuple(map(r.get, columns)) for r in rows])
+        return len(rows)
+
+    # -- queries --------------------------------------------------------------------------
+
+    def count(self, table: str, scope: Scope) -> int:
+        table = safe_table(table)
+        if table not in self._columns:
+            return 0
+        where, params = scope.where()
+        row = self.conn.execute(f"SELECT COUNT(*) FROM {quote(table)} WHERE {where}", params)
+        return int(row.fetchone()[0])
+
+    def match(
+        self, rules: Sequence[CompiledRule], scope: Scope, *, samples: int = 5
+    ) -> list[RuleMatch]:
+        """Evaluate ``rules`` over the events in ``scope``: one scan per table and batch
+        of rules, each row tested against every rule's predicate."""
+        results: dict[int, RuleMatch] = {}
+        by_table: dict[str, list[tuple[int, CompiledRule]]] = {}
+        for index, rule in enumerate(rules):
+            if rule.usable:
+                by_table.setdefault(safe_table(rule.table), []).append((index, rule))
+        where, params = scope.where()
+        for table, indexed in by_table.items():
+            if table not in self._columns:
+                continue
+            self.ensure_columns(table, {f for _, r in indexed for f in r.fields})
+            scanned = indexed
+            if self.count(table, scope) >= self.prefilter_min_rows and self.build_index(table):
+                scanned = [(i, r) for i, r in indexed if not r.anchors]
+                for index, rule in indexed:
+                    if rule.anchors:
+                        results[index] = self._match_anchored(table, rule, where, params, samples)
+            for start in range(0, len(scanned), RULES_PER_PASS):
+                part = scanned[start : start + RULES_PER_PASS]
+                results.update(self._match_pass(table, part, where, params, samples))
+        out = []
+        for index, rule in enumerate(rules):
+            out.append(results.get(index, RuleMatch(rule, 0, None, None, ())))
+        return out
+
+    def build_index(self, table: str) -> bool:
+        """Bring the table's trigram index (SQLite FTS5) up to date; False when this SQLite
+        has no trigram tokenizer (then every rule is evaluated by a full scan)."""
+        table = safe_table(table)
+        if not self.index_available or table not in self._columns:
+            return False
+        fts = quote(table + "__fts")
+        try:
+            self.conn.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} "
+                "USING fts5(_raw, content='', tokenize='trigram')"
+            )
+        except sqlite3.OperationalError:
+            self.index_available = False
+            return False
+        done = self._indexed.get(table, 0)
+        top = self.conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {quote(table)}")
+        highest = int(top.fetchone()[0])
+        if highest > done:
+            self.conn.execute(
+                f"INSERT INTO {fts} (rowid, _raw) "
+                f"SELECT rowid, _raw FROM {quote(table)} WHERE rowid > ?",
+                (done,),
+            )
+            self._indexed[table] = highest
+        return True
+
+    def _match_anchored(
+        self,
+        table: str,
+        rule: CompiledRule,
+        where: str,
+        params: list[Any],
+        samples: int,
+    ) -> RuleMatch:
+        """One rule, evaluated only on the events whose text holds one of its necessary
+        substrings (looked up in the trigram index), then by its full predicate."""
+        phrase = " OR ".join('"' + a.replace('"', '""') + '"' for a in rule.anchors or ())
+        sql = (
+            f"SELECT rowid, _time FROM {quote(table)} WHERE rowid IN "
+            f"(SELECT rowid FROM {quote(table + '__fts')} WHERE {quote(table + '__fts')} "
+            f"MATCH ?) AND {where} AND ({rule.condition}) ORDER BY _time, rowid"
+        )
+        count, first, last = 0, None, None
+        rowids: list[int] = []
+        for rowid, moment in self.conn.execute(sql, [phrase, *params]):
+            count += 1
+            if moment is not None:
+                first = moment if first is None else first
+                last = moment
+            if len(rowids) < samples:
+                rowids.append(rowid)
+        return RuleMatch(rule, count, _from_epoch(first), _from_epoch(last), tuple(rowids))
+
+    def _match_pass(
+        self,
+        table: str,
+        rules: Sequence[tuple[int, CompiledRule]],
+        where: str,
+        params: list[Any],
+        samples: int,
+    ) -> dict[int, RuleMatch]:
+        flags = ", ".join(f"COALESCE(({r.condition}), 0)" for _, r in rules)
+        any_rule = " OR ".join(f"({r.condition})" for _, r in rules)
+        sql = (
+            f"SELECT rowid, _time, {flags} FROM {quote(table)} "
+            f"WHERE {where} AND ({any_rule}) ORDER BY _time, rowid"
+        )
+        counts = [0] * len(rules)
+        first: list[float | None] = [None] * len(rules)
+        last: list[float | None] = [None] * len(rules)
+        rowids: list[list[int]] = [[] for _ in rules]
+        for row in self.conn.execute(sql, params):
+            rowid, moment = row[0], row[1]
+            for position, flag in enumerate(row[2:]):
+                if flag:
+                    counts[position] += 1
+                    if moment is not None:
+                        if first[position] is None:
+                            first[position] = moment
+                        last[position] = moment
+                    if len(rowids[position]) < samples:
+                        rowids[position].append(rowid)
+        return {
+            index: RuleMatch(
+                rule,
+                counts[position],
+                _from_epoch(first[position]),
+                _from_epoch(last[position]),
+                tuple(rowids[position]),
+            )
+            for position, (index, rule) in enumerate(rules)
+        }
+
+    def events(self, table: str, rowids: Sequence[int]) -> list[dict[str, Any]]:
+        """The stored events with these row ids (for evidence), without empty fields."""
+        if not rowids:
+            return []
+        table = safe_table(table)
+        marks = ", ".join("?" for _ in rowids)
+        cursor = self.conn.execute(
+            f"SELECT * FROM {quote(table)} WHERE rowid IN ({marks}) ORDER BY _time, rowid",
+            list(rowids),
+        )
+        names = [d[0] for d in cursor.description]
+        out = []
+        for row in cursor:
+            event = {
+                k: v
+                for k, v in zip(names, row, strict=True)
+                if v is not None and k not in (RAW_FIELD, "_is_runner")
+            }
+            if "_time" in event:
+                event["_time"] = _from_epoch(event["_time"])
+            out.append(event)
+        return out
+
+
+def _from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def dumps_event(event: dict[str, Any]) -> str:
+    return json.dumps(event, default=str, sort_keys=True)

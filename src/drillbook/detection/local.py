@@ -1,0 +1,227 @@
+"""The embedded default backend: Sigma rules run over recorded events in SQLite.
+
+No SIEM is needed: a drill's recorded process events (or JSON lines, or EVTX files) go
+into an :class:`~drillbook.detection.eventstore.EventStore`, the rules are converted by
+pySigma (cached by hash) and evaluated in one pass per log source. A rule *fires* when
+it matches at least one event in the window; its severity is the rule's ``level``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from drillbook.config import DATA_DIR
+from drillbook.detection.base import (
+    Alert,
+    DetectionBackend,
+    DetectionResult,
+    RuleRef,
+    Verdict,
+    Window,
+)
+from drillbook.detection.eventstore import DEFAULT_TABLE, EventStore, RuleMatch, Scope
+from drillbook.detection.sigma_sqlite import (
+    CompiledRule,
+    ConversionCache,
+    compile_rules,
+    compile_text,
+    rule_files,
+)
+from drillbook.errors import AdapterError, LibraryError, Location
+from drillbook.telemetry.readers.evtx import read_evtx
+from drillbook.telemetry.readers.jsonl import SourcedEvent, iter_paths, read_jsonl
+
+CACHE_FILE = "sigma-cache.db"
+
+
+def default_cache_path(library_root: Path | None) -> Path:
+    """Under the library's ``.drillbook/`` folder, else the user's cache folder."""
+    if library_root is not None:
+        return library_root / DATA_DIR / CACHE_FILE
+    return Path.home() / ".cache" / "drillbook" / CACHE_FILE
+
+
+def read_events(path: Path) -> list[SourcedEvent]:
+    """Events from a JSON-lines file, an EVTX file, or a folder of them."""
+    if not path.exists():
+        raise LibraryError.single(Location.of(path), "no such events file or folder", "missing")
+    events: list[SourcedEvent] = []
+    for found in iter_paths(path, (".jsonl", ".ndjson", ".json", ".evtx")):
+        if found.suffix.lower() == ".evtx":
+            events.extend(read_evtx(found))
+        else:
+            events.extend(read_jsonl(found))
+    return events
+
+
+class LocalSigmaBackend(DetectionBackend):
+    """Sigma over SQLite, in process. Holds the events it was given."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        store: EventStore | None = None,
+        cache: ConversionCache | None = None,
+        rules_root: Path | None = None,
+    ) -> None:
+        self.store = store or EventStore()
+        self.cache = cache if cache is not None else ConversionCache()
+        self.rules_root = rules_root
+        self._by_path: dict[str, CompiledRule] = {}
+
+    @classmethod
+    def from_config(
+        cls, config: Any = None, *, library_root: Path | None = None, **_: Any
+    ) -> LocalSigmaBackend:
+        cache_path = default_cache_path(library_root)
+        rules_dir = getattr(config, "rules_dir", None)
+        rules_root = library_root / rules_dir if (library_root and rules_dir) else library_root
+        return cls(cache=ConversionCache(cache_path), rules_root=rules_root)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def ingest(self, events: Iterable[dict[str, Any]], **kwargs: Any) -> int:
+        return self.store.ingest(events, **kwargs)
+
+    def ingest_sourced(
+        self, events: Sequence[SourcedEvent], *, default_table: str = DEFAULT_TABLE, **kwargs: Any
+    ) -> int:
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for item in events:
+            tables.setdefault(item.logsource or default_table, []).append(item.event)
+        return sum(self.store.ingest(e, table=t, **kwargs) for t, e in tables.items())
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def resolve(self, path: Path) -> Path:
+        if path.is_absolute() or self.rules_root is None or path.exists():
+            return path
+        return self.rules_root / path
+
+    def compile(self, paths: Iterable[Path]) -> list[CompiledRule]:
+        compiled, problems = compile_rules(paths, self.cache)
+        if problems:
+            raise LibraryError(problems)
+        return compiled
+
+    def _by_identity(self, rule: RuleRef) -> CompiledRule | None:
+        """A rule named by id or title, looked up among the rules under ``rules_root``."""
+        if self.rules_root is None or not self.rules_root.is_dir():
+            return None
+        wanted = {v.lower() for v in (rule.rule_id, rule.title) if v}
+        compiled, _ = compile_rules(rule_files(self.rules_root), self.cache)
+        for candidate in compiled:
+            names = {v.lower() for v in (candidate.rule_id, candidate.title) if v}
+            if names & wanted:
+                return candidate
+        return None
+
+    def _rule(self, rule: RuleRef) -> CompiledRule:
+        if rule.sigma_path is None and (rule.rule_id or rule.title):
+            found = self._by_identity(rule)
+            if found is not None:
+                return found
+        if rule.sigma_path is None:
+            raise AdapterError(
+                self.name,
+                "check",
+                f"{rule.label}: the local engine needs a Sigma rule file",
+                "give expected_detection a sigma_rule path",
+            )
+        path = self.resolve(rule.sigma_path)
+        key = str(path)
+        if key not in self._by_path:
+            if not path.is_file():
+                raise AdapterError(
+                    self.name,
+                    "check",
+                    f"{rule.sigma_path}: no such Sigma rule file",
+                    f"the path is read relative to {self.rules_root or 'the working folder'}",
+                )
+            (self._by_path[key],) = self.compile([path])
+        return self._by_path[key]
+
+    def run(self, rules: Sequence[CompiledRule], scope: Scope) -> list[RuleMatch]:
+        return self.store.match(rules, scope)
+
+    # -- the interface --------------------------------------------------------------------
+
+    def check_once(self, rule: RuleRef, window: Window) -> DetectionResult:
+        compiled = self._rule(rule)
+        scope = Scope(
+            start=window.start,
+            end=window.end,
+            technique_run_id=window.technique_run_id,
+            include_runner=window.include_runner,
+        )
+        seen = self.store.count(compiled.table, scope)
+        ref = RuleRef(
+            title=rule.title or compiled.title,
+            rule_id=rule.rule_id or compiled.rule_id,
+            sigma_path=rule.sigma_path,
+            query=compiled.condition,
+            level=compiled.level,
+        )
+        if not compiled.usable:
+            verdict = Verdict.NOT_FIRED if seen else Verdict.NO_EVENTS
+            return DetectionResult(
+                verdict,
+                ref,
+                self.name,
+                events_seen=seen,
+                detail=f"the rule cannot run on the local engine: {compiled.error}",
+            )
+        if seen == 0:
+            return DetectionResult(
+                Verdict.NO_EVENTS,
+                ref,
+                self.name,
+                query=compiled.condition,
+                detail=f"no {compiled.table} events in the window: check the telemetry",
+            )
+        (match,) = self.store.match([compiled], scope)
+        if match.count == 0:
+            return DetectionResult(
+                Verdict.NOT_FIRED,
+                ref,
+                self.name,
+                events_seen=seen,
+                matching_events=0,
+                query=compiled.condition,
+                detail=f"{seen} {compiled.table} events in the window, none matched the rule",
+            )
+        samples = self.store.events(compiled.table, match.sample_rowids)
+        alerts = tuple(
+            Alert(time=event["_time"], severity=compiled.level, rule=compiled.title, event=event)
+            for event in samples
+            if event.get("_time") is not None
+        )
+        if not alerts and match.first_time is None:
+            return DetectionResult(
+                Verdict.FIRED,
+                ref,
+                self.name,
+                events_seen=seen,
+                matching_events=match.count,
+                query=compiled.condition,
+                detail="matched events carry no time",
+            )
+        return DetectionResult(
+            Verdict.FIRED,
+            ref,
+            self.name,
+            alerts=alerts,
+            events_seen=seen,
+            matching_events=match.count,
+            query=compiled.condition,
+            detail=f"{match.count} of {seen} {compiled.table} events matched",
+        )
+
+    def convert(self, rule_text: str) -> str:
+        compiled = compile_text(rule_text, "<rule>")
+        if not compiled.usable:
+            raise AdapterError(self.name, "convert", str(compiled.error))
+        return f'SELECT rowid, * FROM "{compiled.table}" WHERE {compiled.condition}'

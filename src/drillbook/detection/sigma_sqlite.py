@@ -1,0 +1,358 @@
+"""Sigma rules to SQLite predicates, with a conversion cache keyed by the rule's hash.
+
+pySigma's SQLite backend does the translation. Three things are added here:
+
+* **one table per log source**: a rule's table is its ``logsource`` category
+  (``process_creation``), else its service (``auditd``), else its product;
+* **keyword rules**: field-less values (``keywords: ['rm *bash_history']``) search the
+  event's full-text column ``_raw``, which the stock backend refuses;
+* **a cache**: converting the 122 Linux process_creation rules costs about a second;
+  a drill re-checks the same rules every run, so conversions are stored by the SHA-256
+  of the rule file (and the converter's version) and a warm run never calls pySigma.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from drillbook.errors import LibraryError, Location, Problem
+
+RAW_FIELD = "_raw"
+PIPELINE_VERSION = "2"
+
+
+def converter_version() -> str:
+    parts = [PIPELINE_VERSION]
+    for dist in ("pySigma", "pySigma-backend-sqlite"):
+        try:
+            parts.append(metadata.version(dist))
+        except metadata.PackageNotFoundError:
+            parts.append("?")
+    return "/".join(parts)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A Sigma rule ready to run: its identity, level, table and SQL predicate."""
+
+    path: str
+    rule_id: str | None
+    title: str
+    level: str | None
+    table: str
+    condition: str | None
+    fields: tuple[str, ...]
+    techniques: tuple[str, ...]
+    error: str | None = None
+    # Substrings (3+ characters) at least one of which any matching event contains;
+    # None when the rule has no such necessary literal (see anchors_of).
+    anchors: tuple[str, ...] | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.condition is not None and self.error is None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> CompiledRule:
+        data = json.loads(text)
+        data["fields"] = tuple(data["fields"])
+        data["techniques"] = tuple(data["techniques"])
+        if data.get("anchors") is not None:
+            data["anchors"] = tuple(data["anchors"])
+        return cls(**data)
+
+
+def table_for(logsource: Any) -> str:
+    """The event table of a rule's log source."""
+    for attr in ("category", "service", "product"):
+        value = getattr(logsource, attr, None)
+        if value:
+            return "".join(c if c.isalnum() else "_" for c in str(value).lower())
+    return "events"
+
+
+def techniques_of(tags: Iterable[Any]) -> tuple[str, ...]:
+    """ATT&CK technique ids (``T1082``, ``T1059.004``) from a rule's tags."""
+    found = []
+    for tag in tags:
+        text = str(tag).lower()
+        if text.startswith("attack.t") and text[8:9].isdigit():
+            found.append(text.removeprefix("attack.").upper())
+    return tuple(found)
+
+
+def _backend_class() -> type[Any]:
+    from sigma.backends.sqlite.sqlite import sqliteBackend
+    from sigma.conditions import ConditionValueExpression
+    from sigma.types import SigmaString, SpecialChars
+
+    class DrillbookSqlite(sqliteBackend):
+        """The stock backend, plus keyword search on ``_raw`` and a bare predicate out."""
+
+        # Numbers are stored as text (to keep big integers exact); compare them as numbers.
+        compare_op_expression = "CAST({field} AS NUMERIC) {operator} {value}"
+
+        def convert_condition_val_str(self, cond: ConditionValueExpression, state: Any) -> str:
+            value: Any = cond.value
+            if not value.startswith(SpecialChars.WILDCARD_MULTI):
+                value = SigmaString("*") + value
+            if not value.endswith(SpecialChars.WILDCARD_MULTI):
+                value = value + SigmaString("*")
+            text: str = self.wildcard_match_str_expression.format(
+                field=RAW_FIELD, value=self.convert_value_str(value, state, no_quote=True)
+            )
+            return text
+
+        def convert_condition_val_num(self, cond: ConditionValueExpression, state: Any) -> str:
+            text: str = self.wildcard_match_str_expression.format(
+                field=RAW_FIELD, value=f"%{cond.value}%"
+            )
+            return text
+
+        def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
+            return query
+
+    return DrillbookSqlite
+
+
+def _fields_of(backend: Any, rule: Any) -> tuple[str, ...]:
+    fields = set(backend.required_fields(rule))
+    return tuple(sorted(fields))
+
+
+def _uses_keywords(rule: Any) -> bool:
+    from sigma.conditions import ConditionValueExpression
+
+    def walk(cond: Any) -> bool:
+        if isinstance(cond, ConditionValueExpression):
+            return True
+        return any(walk(arg) for arg in getattr(cond, "args", []))
+
+    return any(walk(c.parsed) for c in rule.detection.parsed_condition)
+
+
+MIN_ANCHOR = 3  # the trigram index cannot look up shorter substrings
+
+
+def _literal(value: Any) -> str | None:
+    """The longest run of plain characters in a Sigma string (between wildcards)."""
+    from sigma.types import SigmaString
+
+    if not isinstance(value, SigmaString):
+        return None
+    best = max((part for part in value.s if isinstance(part, str)), key=len, default="")
+    return best if len(best) >= MIN_ANCHOR else None
+
+
+def _necessary(node: Any) -> frozenset[str] | None:
+    """Substrings one of which every event matching ``node`` contains, or None.
+
+    A string test (equals, contains, startswith, endswith, wildcards, keywords) needs its
+    longest literal run; an OR needs one of its children's; an AND needs any one child's
+    (the most selective is chosen); a NOT, regex, number or null test gives nothing.
+    Matching is case-insensitive everywhere, so the index lookup is too.
+    """
+    from sigma.conditions import (
+        ConditionAND,
+        ConditionFieldEqualsValueExpression,
+        ConditionOR,
+        ConditionValueExpression,
+    )
+
+    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
+        literal = _literal(node.value)
+        return None if literal is None else frozenset({literal})
+    if isinstance(node, ConditionOR):
+        out: set[str] = set()
+        for arg in node.args:
+            child = _necessary(arg)
+            if child is None:
+                return None
+            out |= child
+        return frozenset(out)
+    if isinstance(node, ConditionAND):
+        options = [c for c in (_necessary(a) for a in node.args) if c]
+        if not options:
+            return None
+        return max(options, key=lambda c: (min(len(x) for x in c), -len(c)))
+    return None
+
+
+def anchors_of(rule: Any) -> tuple[str, ...] | None:
+    """The rule's necessary substrings (over all its conditions), or None."""
+    found: set[str] = set()
+    for condition in rule.detection.parsed_condition:
+        needed = _necessary(condition.parsed)
+        if needed is None:
+            return None
+        found |= needed
+    return tuple(sorted(found)) or None
+
+
+def compile_text(text: str, path: str) -> CompiledRule:
+    """Convert one rule file's text; a rule the backend cannot express is returned with
+    ``error`` set (reported and skipped), a file that is not a Sigma rule raises."""
+    from sigma.collection import SigmaCollection
+    from sigma.exceptions import SigmaError
+    from sigma.rule import SigmaRule
+
+    try:
+        collection = SigmaCollection.from_yaml(text)
+    except SigmaError as exc:
+        raise LibraryError.single(
+            Location.of(path), f"not a valid Sigma rule: {exc}", "sigma"
+        ) from None
+    except Exception as exc:  # ruamel/yaml errors surface as many types
+        raise LibraryError.single(
+            Location.of(path), f"not a valid Sigma rule: {exc}", "sigma"
+        ) from None
+    rules = [r for r in collection.rules if isinstance(r, SigmaRule)]
+    if not rules:
+        raise LibraryError.single(
+            Location.of(path), "no Sigma detection rule in this file", "sigma"
+        )
+    rule = rules[0]
+    level = rule.level.name.lower() if rule.level is not None else None
+    base: dict[str, Any] = {
+        "path": path,
+        "rule_id": str(rule.id) if rule.id else None,
+        "title": rule.title,
+        "level": level,
+        "table": table_for(rule.logsource),
+        "techniques": techniques_of(rule.tags),
+    }
+    backend = _backend_class()()
+    try:
+        queries = backend.convert_rule(rule)
+        fields = _fields_of(backend, rule)
+        if _uses_keywords(rule):
+            fields = (*fields, RAW_FIELD)
+    except (SigmaError, NotImplementedError, ValueError, TypeError) as exc:
+        return CompiledRule(condition=None, fields=(), error=str(exc), **base)
+    condition = " OR ".join(f"({q})" for q in queries) if len(queries) > 1 else queries[0]
+    return CompiledRule(condition=condition, fields=fields, anchors=anchors_of(rule), **base)
+
+
+def rule_key(text: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(converter_version().encode())
+    digest.update(b"\0")
+    digest.update(text)
+    return digest.hexdigest()
+
+
+class ConversionCache:
+    """Conversions by rule hash: in memory, and in an SQLite file when given a path.
+
+    A cache that cannot be written (read-only library) is used in memory only; a
+    corrupt cache file is rebuilt, since everything in it can be derived again.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._memory: dict[str, CompiledRule] = {}
+        self._pending: dict[str, CompiledRule] = {}
+        self.hits = 0
+        self.misses = 0
+        if path is not None:
+            self._load(path)
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE IF NOT EXISTS conversions (key TEXT PRIMARY KEY, rule TEXT)")
+        return conn
+
+    def _load(self, path: Path) -> None:
+        try:
+            conn = self._connect(path)
+            try:
+                for key, text in conn.execute("SELECT key, rule FROM conversions"):
+                    self._memory[key] = CompiledRule.from_json(text)
+            finally:
+                conn.close()
+        except (sqlite3.DatabaseError, OSError, ValueError, TypeError, KeyError):
+            self._memory.clear()
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                self.path = None
+
+    def get(self, key: str) -> CompiledRule | None:
+        found = self._memory.get(key)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def put(self, key: str, rule: CompiledRule) -> None:
+        self._memory[key] = rule
+        self._pending[key] = rule
+
+    def flush(self) -> None:
+        if self.path is None or not self._pending:
+            self._pending.clear()
+            return
+        try:
+            conn = self._connect(self.path)
+            try:
+                with conn:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO conversions (key, rule) VALUES (?, ?)",
+                        [(k, r.to_json()) for k, r in self._pending.items()],
+                    )
+            finally:
+                conn.close()
+        except (sqlite3.DatabaseError, OSError):
+            self.path = None
+        self._pending.clear()
+
+
+def rule_files(path: Path) -> list[Path]:
+    """A rule file, or every ``.yml``/``.yaml`` below a folder, in a stable order."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in {".yml", ".yaml"} and p.is_file())
+    if not path.exists():
+        raise LibraryError.single(Location.of(path), "no such rule file or folder", "missing")
+    return [path]
+
+
+def compile_rules(
+    paths: Iterable[Path], cache: ConversionCache | None = None
+) -> tuple[list[CompiledRule], list[Problem]]:
+    """Compile rules (from the cache where possible). Files that are not Sigma rules are
+    returned as problems; rules the backend cannot express come back with ``error`` set."""
+    cache = cache if cache is not None else ConversionCache()
+    compiled: list[CompiledRule] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(Location.of(path), f"cannot read: {exc.strerror}", "io"))
+            continue
+        key = rule_key(data)
+        found = cache.get(key)
+        if found is None:
+            try:
+                found = compile_text(data.decode("utf-8", errors="replace"), str(path))
+            except LibraryError as exc:
+                problems.extend(exc.problems)
+                continue
+            cache.put(key, found)
+        elif found.path != str(path):
+            found = replace(found, path=str(path))
+        compiled.append(found)
+    cache.flush()
+    return compiled, problems

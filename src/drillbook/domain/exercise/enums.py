@@ -1,0 +1,67 @@
+"""Closed vocabularies of an exercise run: its lifecycle and the kinds of timeline events."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ExerciseStatus(StrEnum):
+    """Lifecycle of one run of a scenario (first seed: brief, run, report, follow up)."""
+
+    PLANNED = "planned"
+    BRIEFED = "briefed"
+    RUNNING = "running"
+    PAUSED = "paused"
+    IN_REVIEW = "in_review"
+    REPORTED = "reported"
+    FOLLOWED_UP = "followed_up"
+
+    @property
+    def live(self) -> bool:
+        """True while the exercise clock exists (running or paused)."""
+        return self in (ExerciseStatus.RUNNING, ExerciseStatus.PAUSED)
+
+
+# Which status may follow which. Anything else is a StateError naming what is allowed.
+TRANSITIONS: dict[ExerciseStatus, frozenset[ExerciseStatus]] = {
+    ExerciseStatus.PLANNED: frozenset({ExerciseStatus.BRIEFED, ExerciseStatus.RUNNING}),
+    ExerciseStatus.BRIEFED: frozenset({ExerciseStatus.RUNNING}),
+    ExerciseStatus.RUNNING: frozenset({ExerciseStatus.PAUSED, ExerciseStatus.IN_REVIEW}),
+    ExerciseStatus.PAUSED: frozenset({ExerciseStatus.RUNNING, ExerciseStatus.IN_REVIEW}),
+    ExerciseStatus.IN_REVIEW: frozenset({ExerciseStatus.REPORTED}),
+    ExerciseStatus.REPORTED: frozenset({ExerciseStatus.FOLLOWED_UP}),
+    ExerciseStatus.FOLLOWED_UP: frozenset(),
+}
+
+
+class EventKind(StrEnum):
+    """What a timeline event records. Values shared with
+    :class:`drillbook.domain.scenario.enums.EvidenceEvent` mean the same thing, so a
+    success criterion's evidence names an event kind directly."""
+
+    STATUS_CHANGED = "status_changed"
+    PHASE_STARTED = "phase_started"
+    INJECT = "inject"
+    DECISION = "decision"
+    OBSERVATION = "observation"
+    NOTE = "note"
+    ROLE_ASSIGNED = "role_assigned"
+    REPORT_WRITTEN = "report_written"
+
+
+# Roles that are the same seat under two names: the first seed says "Incident Lead", the
+# second "incident_commander"; the seed scenario says "comms", the first seed "Comms Lead".
+ROLE_ALIASES: dict[str, str] = {
+    "incident_lead": "incident_commander",
+    "ic": "incident_commander",
+    "comms": "comms_lead",
+    "communications_lead": "comms_lead",
+}
+
+
+def canonical_role(role: str | None) -> str | None:
+    """The one name a role is compared under (``incident_lead`` -> ``incident_commander``)."""
+    if role is None:
+        return None
+    key = role.strip().lower().replace("-", "_").replace(" ", "_")
+    return ROLE_ALIASES.get(key, key)

@@ -1,0 +1,69 @@
+"""Findings that come back run after run of the same scenario.
+
+Feeds lint's "scenario unchanged while its findings repeat" check (the second seed's
+"tabletop becomes theatre" failure mode): when two runs of one scenario record the same
+gap (same capability, or a description similar enough, as ranking judges it), the
+scenario has stopped teaching the team anything new, or the fix never happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from drillbook.domain.exercise.models import Exercise
+from drillbook.domain.finding.models import Finding
+from drillbook.domain.finding.ranking import similar
+
+
+@dataclass(frozen=True)
+class RepeatedGap:
+    scenario_id: str
+    finding: str  # the first finding's id and description
+    runs: int
+    first_seen: datetime
+
+
+def repeated_gaps(session: Session, scenario_id: str) -> list[RepeatedGap]:
+    """Gaps recorded in more than one exercise of ``scenario_id``."""
+    rows = session.execute(
+        select(Finding, Exercise.id)
+        .join(Exercise, Exercise.id == Finding.exercise_id)
+        .where(Exercise.scenario_id == scenario_id)
+        .order_by(Finding.created_at, Finding.number)
+    ).all()
+    groups: list[tuple[Finding, set[int]]] = []
+    for finding, exercise_id in rows:
+        for first, runs in groups:
+            if similar(first, finding):
+                runs.add(exercise_id)
+                break
+        else:
+            groups.append((finding, {exercise_id}))
+    return [
+        RepeatedGap(
+            scenario_id,
+            f"{first.id}: {first.description.strip()[:80]}",
+            len(runs),
+            first.created_at,
+        )
+        for first, runs in groups
+        if len(runs) > 1
+    ]
+
+
+def repeats_source(open_session: Callable[[], Session]) -> Callable[[str], Sequence[RepeatedGap]]:
+    """A scenario id -> repeated gaps lookup over a store (what lint asks for)."""
+
+    def lookup(scenario_id: str) -> Sequence[RepeatedGap]:
+        session = open_session()
+        try:
+            return repeated_gaps(session, scenario_id)
+        finally:
+            session.close()
+
+    return lookup

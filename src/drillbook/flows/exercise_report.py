@@ -1,0 +1,225 @@
+"""Gather everything the dated tabletop report says, from the store and the program.
+
+The first seed's report: date and participants, scenario brief, phase-by-phase decisions
+with times, what the team missed, the fix list with owners and dates, and the next
+tabletop. Every time shown is exercise time (``T+mm:ss``, pauses excluded) computed by
+the same functions as the live clock, so the report and the timeline always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from drillbook import clock
+from drillbook.domain.exercise.enums import EventKind, ExerciseStatus
+from drillbook.domain.exercise.evaluation import (
+    CriterionResult,
+    evaluate_criteria,
+    offsets,
+    unanswered_injects,
+)
+from drillbook.domain.exercise.models import Exercise, ExerciseEvent
+from drillbook.domain.exercise.service import clock_of, current_roles, scenario_of
+from drillbook.domain.exercise.timeline import format_offset
+from drillbook.domain.finding.models import Finding
+from drillbook.domain.finding.service import list_findings
+from drillbook.domain.program.models import Cadence, Program
+from drillbook.domain.scenario.enums import PHASE_ORDER
+from drillbook.library.durations import parse_duration
+
+COUNSEL_LABEL = "Prepared at the direction of counsel for incident-response improvement."
+
+# What the phase-by-phase summary lists; status changes and role assignments are in the
+# full timeline at the end.
+SUMMARY_KINDS = (EventKind.INJECT, EventKind.DECISION, EventKind.OBSERVATION, EventKind.NOTE)
+
+
+@dataclass(frozen=True)
+class ReportEvent:
+    offset: str
+    at: datetime
+    kind: str
+    text: str
+    author: str | None
+    role: str | None
+    phase: str | None
+
+    @property
+    def who(self) -> str:
+        if self.author and self.role:
+            return f"{self.author} ({self.role})"
+        return self.author or self.role or ""
+
+
+@dataclass(frozen=True)
+class PhaseSection:
+    phase: str
+    label: str
+    started: str | None
+    events: list[ReportEvent]
+
+    @property
+    def decisions(self) -> list[ReportEvent]:
+        return [e for e in self.events if e.kind == EventKind.DECISION]
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    text: str
+    deadline: str | None
+    outcome: str  # met, missed, not assessed
+    detail: str
+
+
+@dataclass
+class ReportData:
+    exercise_label: str
+    title: str
+    scenario_id: str
+    team: str | None
+    run_date: date
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    elapsed: str
+    prepared_on: date
+    report_due: datetime | None
+    on_time: bool | None
+    participants: list[tuple[str, str]]
+    initial_state: str
+    duration: str
+    schedule: list[tuple[str, str]]
+    discussion_questions: list[str]
+    phases: list[PhaseSection]
+    criteria: list[CriterionRow]
+    unanswered: list[ReportEvent]
+    fixes: list[Finding]
+    next_tabletop: date
+    next_actions: list[str]
+    timeline: list[ReportEvent]
+    organisation: str | None = None
+    counsel: bool = False
+    distribution: list[str] = field(default_factory=list)
+    counsel_label: str = COUNSEL_LABEL
+
+    @property
+    def missed(self) -> list[CriterionRow]:
+        return [c for c in self.criteria if c.outcome == "missed"]
+
+
+def _event(event: ExerciseEvent, offset: timedelta) -> ReportEvent:
+    return ReportEvent(
+        offset=format_offset(offset),
+        at=event.at,
+        kind=event.kind,
+        text=(event.text or "").strip(),
+        author=event.author,
+        role=event.role,
+        phase=event.phase,
+    )
+
+
+def _criterion_row(result: CriterionResult) -> CriterionRow:
+    outcome = {True: "met", False: "missed", None: "not assessed"}[result.met]
+    deadline = f"T+{result.criterion.by}" if result.criterion.by else None
+    return CriterionRow(result.criterion.text, deadline, outcome, result.reason)
+
+
+def _phases(events: list[ExerciseEvent], at: dict[int, timedelta]) -> list[PhaseSection]:
+    started: dict[str, str] = {}
+    grouped: dict[str, list[ReportEvent]] = {}
+    for event in events:
+        if event.kind == EventKind.PHASE_STARTED and event.phase and event.phase not in started:
+            started[event.phase] = format_offset(at[event.id])
+        if event.kind in SUMMARY_KINDS and event.phase:
+            grouped.setdefault(event.phase, []).append(_event(event, at[event.id]))
+    sections = []
+    for phase in PHASE_ORDER:
+        if phase in started or phase in grouped:
+            sections.append(
+                PhaseSection(str(phase), phase.label, started.get(phase), grouped.get(phase, []))
+            )
+    return sections
+
+
+def next_tabletop_date(exercise: Exercise, cadence: Cadence) -> date:
+    if exercise.next_tabletop is not None:
+        return exercise.next_tabletop
+    return exercise.run_date + parse_duration(cadence.tabletop_every)
+
+
+def build_report(
+    session: Session,
+    exercise: Exercise,
+    program: Program | None,
+    *,
+    counsel: bool = False,
+    distribution: list[str] | None = None,
+) -> ReportData:
+    scenario = scenario_of(exercise)
+    cadence = program.cadence if program else Cadence()
+    events = list(exercise.events)
+    at = offsets(events)
+    state = clock_of(exercise)
+    criteria = evaluate_criteria(scenario.criteria, events) if scenario else []
+    roles = current_roles(exercise)
+    people = [(person, role) for role, person in roles.items()]
+    for person in exercise.participants:
+        if person not in roles.values():
+            people.append((person, "participant"))
+    report_due = state.ended_at + parse_duration(cadence.report_within) if state.ended_at else None
+    return ReportData(
+        exercise_label=exercise.label,
+        title=exercise.title,
+        scenario_id=exercise.scenario_id,
+        team=exercise.team,
+        run_date=exercise.run_date,
+        status=exercise.status,
+        started_at=state.started_at,
+        ended_at=state.ended_at,
+        elapsed=format_offset(state.elapsed),
+        prepared_on=clock.today(),
+        report_due=report_due,
+        on_time=(clock.now() <= report_due) if report_due else None,
+        participants=people,
+        initial_state=scenario.initial_state.strip() if scenario else "",
+        duration=scenario.duration if scenario else "",
+        schedule=[(f"T+{i.time}", i.description.strip()) for i in scenario.injects]
+        if scenario
+        else [],
+        discussion_questions=list(scenario.discussion_questions) if scenario else [],
+        phases=_phases(events, at),
+        criteria=[_criterion_row(r) for r in criteria],
+        unanswered=[_event(u.inject, u.offset) for u in unanswered_injects(events)],
+        fixes=list_findings(session, exercise_id=exercise.id),
+        next_tabletop=next_tabletop_date(exercise, cadence),
+        next_actions=[str(a) for a in exercise.next_actions],
+        timeline=[_event(e, at[e.id]) for e in events],
+        organisation=program.organisation if program else None,
+        counsel=counsel,
+        distribution=list(distribution or []),
+    )
+
+
+def mark_reported(
+    session: Session, exercise: Exercise, *, author: str | None = None, path: str | None = None
+) -> None:
+    """Record that the report was written; the first time moves the run to ``reported``."""
+    from drillbook.domain.exercise.service import change_status, log_event
+
+    if exercise.status == ExerciseStatus.IN_REVIEW:
+        change_status(
+            session, exercise, ExerciseStatus.REPORTED, author=author, reason="report written"
+        )
+        exercise.reported_at = clock.now()
+    log_event(
+        session,
+        exercise,
+        EventKind.REPORT_WRITTEN,
+        text=path or "report written",
+        author=author,
+        data={"path": path},
+    )

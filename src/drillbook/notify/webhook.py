@@ -1,0 +1,76 @@
+"""Slack-compatible incoming-webhook notices (also Mattermost, Rocket.Chat, Teams' Slack
+mode): a JSON ``POST`` with ``text`` and one ``section`` block in Block Kit's mrkdwn,
+sent with httpx. The URL is a secret: it comes from ``DRILLBOOK_WEBHOOK_URL`` or
+``--webhook``, never from the plan in git, and is never printed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from drillbook.errors import AdapterError
+from drillbook.notify.base import DrillNotice, Notifier
+
+TIMEOUT_SECONDS = 10.0
+
+
+def payload(notice: DrillNotice) -> dict[str, Any]:
+    text = notice.text()
+    return {
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "metadata": {
+            "event_type": f"drillbook_drill_{notice.phase}",
+            "event_payload": {
+                "drill_id": notice.run_id,
+                "plan": notice.plan_name,
+                "status": notice.status or "running",
+            },
+        },
+    }
+
+
+class WebhookNotifier(Notifier):
+    name = "webhook"
+
+    def __init__(self, url: str, *, client: httpx.Client | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise AdapterError(
+                "webhook",
+                "configure",
+                "the webhook URL is not http(s)",
+                "DRILLBOOK_WEBHOOK_URL or --webhook",
+            )
+        self.url = url
+        self._client = client
+
+    @property
+    def where(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"  # never the path: it holds the secret
+
+    def send(self, notice: DrillNotice) -> None:
+        client = self._client or httpx.Client(timeout=TIMEOUT_SECONDS)
+        try:
+            response = client.post(self.url, json=payload(notice))
+        except httpx.HTTPError as exc:
+            raise AdapterError(
+                "webhook",
+                f"POST {self.where}",
+                type(exc).__name__,
+                "the webhook URL and that the receiver is reachable",
+            ) from None
+        finally:
+            if self._client is None:
+                client.close()
+        if response.status_code >= 300:
+            raise AdapterError(
+                "webhook",
+                f"POST {self.where}",
+                f"HTTP {response.status_code}: {response.text[:200]}",
+                "that the webhook URL is current (Slack revokes old ones)",
+            )

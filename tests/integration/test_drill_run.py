@@ -1,0 +1,377 @@
+"""Drills for real on this machine: shared atomics, refusals, timeouts, crashes, aborts.
+
+Nothing here runs the shared T1059.004, T1070.003 or T1222.002 tests: they must be
+refused before anything starts, and the tests check that they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from drillbook.cli.main import app
+from drillbook.domain.drill import service
+from drillbook.domain.drill.models import JournalEntry
+from drillbook.flows.drill_run import run_drill
+from drillbook.storage.engine import Store
+from drillbook.telemetry.sensors import strace
+from tests.helpers import ROOT, require_binary, shared_data
+
+
+def _plan(tmp_path: Path, body: str, name: str = "plan.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+def _shared_plan(tmp_path: Path) -> tuple[Path, Path, Path]:
+    out1, out2 = tmp_path / "T1082.txt", tmp_path / "T1087.001.txt"
+    plan = _plan(
+        tmp_path,
+        f"""\
+name: linux-discovery
+target: {{kind: local}}
+safety:
+  destructive_actions_allowed: false
+  blast_radius: this test's temporary folder
+  abort_conditions: ["drill duration exceeds 5 minutes"]
+  technique_timeout: 30s
+techniques:
+  - atomic: T1082
+    test: 3
+    inputs: {{output_file: {out1}}}
+    checks: [{{file_exists: {out1}}}, {{stdout_contains: "Linux"}}]
+    expected_detection:
+      - sigma_rule: rules/linux/process_creation/proc_creation_lnx_system_info_discovery.yml
+        expected_severity: low
+  - atomic: T1087.001
+    test: Enumerate all accounts (Local)
+    inputs: {{output_file: {out2}}}
+    checks: [{{stdout_contains: "root:"}}]
+  - atomic: T1059.004
+    test: 1
+  - atomic: T1070.003
+    test: 1
+  - atomic: T1222.002
+    test: 1
+""",
+    )
+    return plan, out1, out2
+
+
+def _running(needle: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if needle in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.strace
+def test_shared_atomics_run_clean_up_and_refuse(
+    store: Store, tmp_path: Path, runner: CliRunner
+) -> None:
+    require_binary("strace")
+    atomics = shared_data() / "atomic-red-team" / "atomics"
+    plan, out1, out2 = _shared_plan(tmp_path)
+    run_id = run_drill(store, plan, atomics=atomics)
+    with store.session() as session:
+        run = service.get_run(session, run_id)
+        assert run.status == "completed"
+        by_id = {t.technique: t for t in run.technique_runs}
+        for key in ("T1082-3", "T1087.001-1"):
+            tech = by_id[key]
+            assert tech.status == "succeeded", (tech.reason, tech.stderr)
+            assert tech.ran
+            assert tech.exit_code == 0
+            assert not tech.timed_out
+            assert all(c["passed"] for c in tech.checks)
+            assert tech.cleanup_outcome == "done"
+            assert tech.telemetry_captured
+            assert tech.pid
+            assert tech.started_at
+            assert tech.ended_at
+        assert by_id["T1082-3"].expected_detections[0]["expected_severity"] == "low"
+        assert "root:" in by_id["T1087.001-1"].stdout
+        for key, rule in (
+            ("T1059.004-1", "network"),
+            ("T1070.003-1", "deletes"),
+            ("T1222.002-1", "deletes"),
+        ):
+            tech = by_id[key]
+            assert tech.status == "refused"
+            assert rule in (tech.reason or "")
+            assert tech.started_at is None
+            assert tech.pid is None
+        events = service.process_events(session, run_id)
+        everything = service.process_events(session, run_id, include_runner=True)
+    assert not out1.exists()
+    assert not out2.exists()
+    images = {e["Image"] for e in events}
+    assert "/usr/bin/uname" in images or "/bin/uname" in images
+    assert any(e["CommandLine"] == "cat /etc/passwd" for e in events)
+    assert all(not e["is_runner"] for e in events)
+    wrappers = [e for e in everything if e["is_runner"]]
+    assert len(wrappers) == 2
+    assert all(f"drillbook-drill-{run_id}" in e["CommandLine"] for e in wrappers)
+    uname = next(e for e in events if e["Image"].endswith("/uname"))
+    assert f"drillbook-drill-{run_id}" in uname["ParentCommandLine"]
+    assert uname["UtcTime"].tzinfo is not None
+    assert uname["technique"] == "T1082-3"
+    assert run.started_at <= uname["UtcTime"] <= (run.ended_at or uname["UtcTime"])
+
+
+def test_cli_run_show_events_export(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    atomics = shared_data() / "atomic-red-team" / "atomics"
+    monkeypatch.setenv("DRILLBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.chdir(tmp_path)
+    plan, out1, _ = _shared_plan(tmp_path)
+    done = runner.invoke(app, ["drill", "run", str(plan), "--atomics", str(atomics), "--json"])
+    assert done.exit_code == 0, done.output
+    record = json.loads(done.stdout)
+    run_id = record["id"]
+    assert [t["status"] for t in record["techniques"]] == [
+        "succeeded",
+        "succeeded",
+        "refused",
+        "refused",
+        "refused",
+    ]
+    assert not out1.exists()
+
+    shown = runner.invoke(app, ["drill", "show", run_id[:10]])
+    assert shown.exit_code == 0
+    assert "T1082-3" in shown.stdout
+    listed = runner.invoke(app, ["drill", "list", "--json"])
+    assert json.loads(listed.stdout)[0]["id"] == run_id
+
+    if strace.probe()[0]:
+        lines = runner.invoke(app, ["drill", "events", run_id, "--jsonl"]).stdout.splitlines()
+        first = json.loads(lines[0])
+        assert {
+            "Image",
+            "CommandLine",
+            "ParentImage",
+            "ParentCommandLine",
+            "ProcessId",
+            "ParentProcessId",
+            "User",
+            "CurrentDirectory",
+            "UtcTime",
+            "drill_run_id",
+            "technique_run_id",
+            "technique",
+        } <= set(first)
+        assert first["UtcTime"].endswith("Z")
+        assert first["drill_run_id"] == run_id
+
+    exported = runner.invoke(app, ["drill", "export", run_id, "--attire"])
+    attire = json.loads(exported.stdout)
+    assert attire["attire-version"] == "1.1"
+    assert attire["execution-data"]["execution-id"] == run_id
+    assert attire["execution-data"]["execution-category"]["abbreviation"] == "ART"
+    procedures = attire["procedures"]
+    assert [p["mitre-technique-id"] for p in procedures] == ["T1082", "T1087.001"]
+    assert procedures[0]["procedure-id"] == {
+        "type": "guid",
+        "id": "cccb070c-df86-4216-a5bc-9fb60c74e27c",
+    }
+    step = procedures[0]["steps"][0]
+    assert step["executor"] == "SH"
+    assert step["time-start"].endswith("Z")
+    assert step["output"][0]["level"] == "STDOUT"
+    assert procedures[0]["steps"][1]["command"].startswith("rm ")
+    refused = [t for t in attire["drillbook"]["techniques"] if t["status"] == "refused"]
+    assert len(refused) == 3
+
+    validated = runner.invoke(
+        app, ["drill", "validate", str(plan), "--atomics", str(atomics), "--json"]
+    )
+    decisions = [r["decision"] for r in json.loads(validated.stdout)]
+    assert decisions == ["will run", "will run", "refused", "refused", "refused"]
+
+
+def test_hanging_technique_is_killed_with_its_tree_and_cleaned_up(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    cleaned = tmp_path / "cleaned"
+    plan = _plan(
+        tmp_path,
+        f"""\
+name: hang
+techniques:
+  - name: T1059.004 - hangs
+    test: |
+      (sleep 41.0625 &)
+      setsid sleep 41.125 &
+      sleep 41.25
+    timeout: 1s
+    cleanup: echo cleaned > {cleaned}
+""",
+    )
+    started = time.monotonic()
+    run_id = run_drill(sqlite_store, plan)
+    assert time.monotonic() - started < 15
+    with sqlite_store.session() as session:
+        [tech] = service.get_run(session, run_id).technique_runs
+        assert tech.status == "timeout"
+        assert tech.timed_out
+        assert tech.exit_code is None
+        assert "killed with its process tree" in (tech.reason or "")
+        assert tech.cleanup_outcome == "done"
+    assert cleaned.read_text().strip() == "cleaned"
+    time.sleep(0.2)
+    assert _running("sleep 41.") == []
+
+
+def test_max_duration_stops_the_drill(sqlite_store: Store, tmp_path: Path) -> None:
+    plan = _plan(
+        tmp_path,
+        """\
+name: long
+safety: {max_duration: 1s, technique_timeout: 30s}
+techniques:
+  - {name: slow, test: sleep 30.5, cleanup: 'true'}
+  - {name: never, test: 'true'}
+""",
+    )
+    run_id = run_drill(sqlite_store, plan, use_sensor=False)
+    with sqlite_store.session() as session:
+        run = service.get_run(session, run_id)
+        assert run.status == "aborted"
+        assert "duration" in (run.abort_reason or "")
+        assert [t.status for t in run.technique_runs] == ["timeout", "aborted"]
+        assert run.technique_runs[0].cleanup_outcome == "done"
+
+
+def test_without_the_sensor_the_drill_still_runs(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(strace, "probe", lambda: (False, "strace is not installed"))
+    plan = _plan(tmp_path, "name: x\ntechniques:\n  - {name: hi, test: 'echo hi'}\n")
+    run_id = run_drill(sqlite_store, plan)
+    with sqlite_store.session() as session:
+        [tech] = service.get_run(session, run_id).technique_runs
+        assert tech.status == "succeeded"
+        assert tech.stdout == "hi\n"
+        assert tech.telemetry_captured is False
+        assert tech.telemetry_note == "telemetry not captured: strace is not installed"
+        assert service.process_events(session, run_id, include_runner=True) == []
+
+
+def _spawn_cli(args: list[str], db: str, cwd: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DRILLBOOK_DATABASE_URL": db, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "drillbook", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for_detonation(store: Store, timeout: float = 20.0) -> JournalEntry:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with store.session() as session:
+            for entry in session.query(JournalEntry).filter_by(step="detonate").all():
+                if "pgid" in entry.payload:
+                    return entry
+        time.sleep(0.1)
+    raise AssertionError("the detonation never started")
+
+
+def _hang_plan(tmp_path: Path, cleaned: Path) -> Path:
+    return _plan(
+        tmp_path,
+        f"""\
+name: hang
+techniques:
+  - name: hangs
+    test: sleep 47.375
+    timeout: 60s
+    cleanup: echo cleaned > {cleaned}
+  - {{name: after, test: 'true'}}
+""",
+    )
+
+
+@pytest.mark.slow
+def test_sigkilled_runner_leaves_a_journal_that_cleanup_pending_settles(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    cleaned = tmp_path / "cleaned"
+    store = Store(db)
+    proc = _spawn_cli(["drill", "run", str(_hang_plan(tmp_path, cleaned))], db, tmp_path)
+    try:
+        entry = _wait_for_detonation(store)
+        assert _running("sleep 47.375")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not cleaned.exists()
+    assert _running("sleep 47.375")  # its own process group outlived the runner
+
+    monkeypatch.setenv("DRILLBOOK_DATABASE_URL", db)
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, ["drill", "cleanup", "--pending"])
+    assert done.exit_code == 0, done.output
+    assert cleaned.read_text().strip() == "cleaned"
+    time.sleep(0.2)
+    assert _running("sleep 47.375") == []
+    with store.session() as session:
+        run = service.get_run(session, entry.drill_run_id)
+        assert run.status == "crashed"
+        assert [t.status for t in run.technique_runs] == ["aborted", "aborted"]
+        assert run.technique_runs[0].cleanup_outcome == "done"
+    again = runner.invoke(app, ["drill", "cleanup", "--pending"])
+    assert "no cleanups owed" in again.stdout
+    store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_operator_abort_kills_and_cleans_up(tmp_path: Path, signum: int) -> None:
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    cleaned = tmp_path / "cleaned"
+    store = Store(db)
+    proc = _spawn_cli(
+        ["drill", "run", str(_hang_plan(tmp_path, cleaned)), "--no-sensor"], db, tmp_path
+    )
+    try:
+        entry = _wait_for_detonation(store)
+        proc.send_signal(signum)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, proc.stderr.read() if proc.stderr else ""
+    assert cleaned.read_text().strip() == "cleaned"
+    assert _running("sleep 47.375") == []
+    with store.session() as session:
+        run = service.get_run(session, entry.drill_run_id)
+        assert run.status == "aborted"
+        assert signal.Signals(signum).name in (run.abort_reason or "")
+        assert [t.status for t in run.technique_runs] == ["aborted", "aborted"]
+        assert run.technique_runs[0].cleanup_outcome == "done"
+    store.close()

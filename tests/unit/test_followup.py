@@ -1,0 +1,113 @@
+"""The 30-day follow-up and the carry-over into the next brief."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from drillbook.cli.main import app
+from drillbook.clock import FakeClock
+from drillbook.config import database_url
+from drillbook.domain.exercise import service
+from drillbook.domain.exercise.enums import ExerciseStatus
+from drillbook.domain.finding.service import create_finding, get_finding, set_status
+from drillbook.flows.exercise_brief import brief_inputs, mark_brief_sent
+from drillbook.flows.exercise_report import mark_reported
+from drillbook.flows.followup import carry_over_items, followup_items, record_followup
+from drillbook.library.loader import load_scenario_file
+from drillbook.storage.engine import Store
+from tests.helpers import SEED
+
+
+def _reported_exercise(store: Store, team: str) -> int:
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    with store.session() as session:
+        exercise = service.create_exercise(session, scenario=scenario, team=team)
+        service.start(session, exercise)
+        service.end(session, exercise)
+        for severity in ("high", "critical"):
+            create_finding(
+                session,
+                description=f"{severity} gap",
+                severity=severity,
+                source="exercise",
+                exercise_id=exercise.id,
+                team=team,
+                owner="sre-team",
+                proposed_remediation=f"fix the {severity} gap",
+            )
+        mark_reported(session, exercise)
+        return exercise.id
+
+
+def test_unmoved_fixes_carry_over(store: Store, fake_clock: FakeClock) -> None:
+    sre = _reported_exercise(store, "sre")
+    _reported_exercise(store, "legal")
+    with store.session() as session:
+        assert followup_items(session, days=30) == []  # too early
+        assert carry_over_items(session, "sre") == []
+    fake_clock.advance(timedelta(days=20))
+    with store.session() as session:
+        set_status(session, get_finding(session, "F-002"), "in_progress")
+    fake_clock.advance(timedelta(days=11))
+    with store.session() as session:
+        items = followup_items(session, days=30, team="sre")
+        assert [(i.finding.id, i.moved) for i in items] == [("F-001", False), ("F-002", True)]
+        carried = carry_over_items(session, "sre")
+        assert len(carried) == 1
+        assert carried[0].startswith("F-001 (high, sre-team")
+        assert "fix the high gap" in carried[0]
+        assert len(carry_over_items(session, None)) == 3
+        assert record_followup(session, items) == [f"EX-{sre}"]
+        assert service.get_exercise(session, sre).status == ExerciseStatus.FOLLOWED_UP
+        # a followed-up exercise still shows in later follow-ups
+        assert len(followup_items(session, days=30, team="sre")) == 2
+
+
+def test_brief_inputs_carry_unmoved_fixes(store: Store, fake_clock: FakeClock) -> None:
+    _reported_exercise(store, "sre")
+    fake_clock.advance(timedelta(days=31))
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    with store.session() as session:
+        nxt = service.create_exercise(
+            session, scenario=scenario, team="sre", assignments={"incident_lead": "alice"}
+        )
+        inputs = brief_inputs(session, nxt.id)
+        assert inputs.roles == {"incident_commander": "alice"}
+        assert len(inputs.carry_over) == 2
+        assert mark_brief_sent(session, nxt.id) is True
+        assert mark_brief_sent(session, nxt.id) is False
+        assert nxt.status == ExerciseStatus.BRIEFED
+
+
+def test_brief_command_puts_carry_over_first_and_marks_briefed(
+    tmp_path: Path, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`exercise brief --exercise` is the wire from the 30-day follow-up to the next brief."""
+    library = tmp_path / "lib"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(library)]).exit_code == 0
+    (library / "scenarios" / "mcp.yaml").write_text(
+        (SEED / "scenarios" / "data-exfil-via-mcp.yaml").read_text()
+    )
+    monkeypatch.chdir(library)
+    store = Store(database_url(library))
+    _reported_exercise(store, "sre")
+    fake_clock.advance(timedelta(days=31))
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    with store.session() as session:
+        nxt = service.create_exercise(session, scenario=scenario, team="sre",
+                                      assignments={"incident_lead": "alice"})
+        next_id = nxt.id
+    done = runner.invoke(app, ["exercise", "brief", "--exercise", str(next_id)])
+    assert done.exit_code == 0, done.output
+    agenda = done.output[done.output.index("F-001"):]
+    assert "fix the high gap" in agenda
+    assert "alice" in done.output
+    assert "You confirm 250GB" not in done.output  # no injects in a brief
+    with store.session() as session:
+        assert service.get_exercise(session, next_id).status == ExerciseStatus.BRIEFED
+    store.close()

@@ -1,0 +1,82 @@
+"""The dated report: sections, counsel label, escaping, PDF through the optional extra."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from drillbook.clock import FakeClock
+from drillbook.domain.exercise import service
+from drillbook.domain.exercise.enums import EventKind
+from drillbook.domain.finding.service import create_finding
+from drillbook.domain.program.models import Program
+from drillbook.flows.exercise_report import ReportData, build_report
+from drillbook.library.loader import load_scenario_file
+from drillbook.reports.render import render_html, render_markdown, render_pdf
+from drillbook.storage.engine import Store
+from tests.helpers import SEED
+
+
+def _report(store: Store, fake_clock: FakeClock, **kwargs: object) -> ReportData:
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    program = Program.model_validate({"organisation": "Acme", "cadence": {"tabletop_every": "26w"}})
+    with store.session() as session:
+        exercise = service.create_exercise(
+            session, scenario=scenario, assignments={"incident_lead": "alice"}
+        )
+        service.start(session, exercise)
+        fake_clock.advance(timedelta(minutes=12, seconds=5))
+        service.record(
+            session,
+            exercise,
+            EventKind.DECISION,
+            "Take <b>payments-mcp</b> offline | notify IC",
+            author="alice",
+        )
+        service.set_phase(session, exercise)
+        fake_clock.advance(timedelta(minutes=20))
+        service.end(session, exercise)
+        create_finding(
+            session,
+            description="No shutdown runbook",
+            severity="critical",
+            source="exercise",
+            exercise_id=exercise.id,
+            owner="platform-team",
+        )
+        return build_report(session, exercise, program, **kwargs)  # type: ignore[arg-type]
+
+
+def test_markdown_report(store: Store, fake_clock: FakeClock) -> None:
+    report = _report(store, fake_clock)
+    text = render_markdown(report)
+    assert "Prepared at the direction of counsel" not in text
+    assert "| alice | incident_commander |" in text
+    assert "- **T+12:05** decision by alice (incident_commander): Take <b>payments-mcp</b>" in text
+    assert "offline \\| notify IC" in text  # table cells escape the pipe
+    assert (
+        "| Containment decision (offline vs. quarantine) at t+30 or earlier | T+30m |"
+        " **MISSED** |" in text
+    )
+    assert "| F-001 | critical | No shutdown runbook | platform-team | not set |" in text
+    # next tabletop: the program's cadence (26 weeks) after the run date
+    assert f"Next tabletop: **{(report.run_date + timedelta(weeks=26)).isoformat()}**" in text
+    assert report.on_time is True
+
+
+def test_counsel_label_and_html_escaping(store: Store, fake_clock: FakeClock) -> None:
+    report = _report(store, fake_clock, counsel=True, distribution=["counsel", "ciso"])
+    html = render_html(report)
+    assert "Prepared at the direction of counsel for incident-response improvement." in html
+    assert "Limited distribution: counsel, ciso" in html
+    assert "Take &lt;b&gt;payments-mcp&lt;/b&gt;" in html
+    assert "<b>payments" not in html
+    assert "Prepared at the direction of counsel" in render_markdown(report)
+
+
+def test_pdf_report(store: Store, fake_clock: FakeClock) -> None:
+    pytest.importorskip("fpdf", reason="the pdf extra (fpdf2) is not installed")
+    pdf = render_pdf(_report(store, fake_clock, counsel=True))
+    assert pdf.startswith(b"%PDF-")
+    assert len(pdf) > 1500
