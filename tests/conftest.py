@@ -36,8 +36,11 @@ def _pg_schema_url(base: str, schema: str) -> str:
 
 
 def _normalise(url: str) -> str:
-    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith(
-        "postgresql://") else url
+    return (
+        "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if url.startswith("postgresql://")
+        else url
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -92,7 +95,12 @@ def seed_dir() -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's own library, database or atomics by accident."""
-    for name in ("DRILLBOOK_LIBRARY", "DRILLBOOK_DATABASE_URL", "DRILLBOOK_ATOMICS_PATH",
-                 "DRILLBOOK_LLM_URL", "DRILLBOOK_WEBHOOK_URL"):
+    for name in (
+        "DRILLBOOK_LIBRARY",
+        "DRILLBOOK_DATABASE_URL",
+        "DRILLBOOK_ATOMICS_PATH",
+        "DRILLBOOK_LLM_URL",
+        "DRILLBOOK_WEBHOOK_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -27,10 +27,16 @@ def _readme_command(kind: str) -> str:
 
 def _clean_copy(target: Path) -> None:
     """What a fresh clone holds: the tracked files and the new, not ignored ones."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -54,8 +60,14 @@ def test_readme_run_command_from_a_clean_copy(tmp_path: Path) -> None:
     env["TMPDIR"] = str(tmp_path)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     done = subprocess.run(
-        _readme_command("run").split(), cwd=project, env=env, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=900, check=False,
+        _readme_command("run").split(),
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]

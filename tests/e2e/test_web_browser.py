@@ -14,8 +14,9 @@ from tests.unit.test_web import _library
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_browse_from_overview_to_a_scenario(tmp_path: Path, sqlite_store: Store,
-                                             chromium: Any) -> None:
+def test_browse_from_overview_to_a_scenario(
+    tmp_path: Path, sqlite_store: Store, chromium: Any
+) -> None:
     with LiveServer(_library(tmp_path), sqlite_store) as server:
         page = chromium.new_page()
         page.goto(server.url + "/")
@@ -27,8 +28,9 @@ def test_browse_from_overview_to_a_scenario(tmp_path: Path, sqlite_store: Store,
         assert (tmp_path / "scenario.png").stat().st_size > 1000
 
 
-def test_live_view_follows_what_the_terminal_logs(tmp_path: Path, sqlite_store: Store,
-                                                  chromium: Any) -> None:
+def test_live_view_follows_what_the_terminal_logs(
+    tmp_path: Path, sqlite_store: Store, chromium: Any
+) -> None:
     """A decision logged elsewhere (the observer's terminal) appears in an open browser
     without a reload, and the clock ticks."""
     from drillbook.domain.exercise import service
@@ -42,11 +44,17 @@ def test_live_view_follows_what_the_terminal_logs(tmp_path: Path, sqlite_store: 
         first = page.inner_text("#clock")
         with sqlite_store.session() as session:
             exercise = service.get_exercise(session, exercise_id)
-            service.record(session, exercise, EventKind.DECISION,
-                           "Quarantine payments-mcp-server", author="alice")
+            service.record(
+                session,
+                exercise,
+                EventKind.DECISION,
+                "Quarantine payments-mcp-server",
+                author="alice",
+            )
         page.wait_for_selector("text=Quarantine payments-mcp-server", timeout=10_000)
         page.wait_for_function(
-            "first => document.getElementById('clock').textContent !== first", arg=first,
+            "first => document.getElementById('clock').textContent !== first",
+            arg=first,
             timeout=10_000,
         )
         page.screenshot(path=str(tmp_path / "live.png"), full_page=True)

@@ -99,12 +99,13 @@ def test_brief_command_puts_carry_over_first_and_marks_briefed(
     fake_clock.advance(timedelta(days=31))
     scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
     with store.session() as session:
-        nxt = service.create_exercise(session, scenario=scenario, team="sre",
-                                      assignments={"incident_lead": "alice"})
+        nxt = service.create_exercise(
+            session, scenario=scenario, team="sre", assignments={"incident_lead": "alice"}
+        )
         next_id = nxt.id
     done = runner.invoke(app, ["exercise", "brief", "--exercise", str(next_id)])
     assert done.exit_code == 0, done.output
-    agenda = done.output[done.output.index("F-001"):]
+    agenda = done.output[done.output.index("F-001") :]
     assert "fix the high gap" in agenda
     assert "alice" in done.output
     assert "You confirm 250GB" not in done.output  # no injects in a brief

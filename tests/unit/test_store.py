@@ -35,15 +35,17 @@ def test_times_come_back_as_aware_utc(store: Store) -> None:
 
 def test_naive_times_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="naive datetime"), store.session() as session:
-        session.add(ScenarioRevision(scenario_id="s", content_hash="h",
-                                     first_seen=datetime(2026, 1, 1)))
+        session.add(
+            ScenarioRevision(scenario_id="s", content_hash="h", first_seen=datetime(2026, 1, 1))
+        )
         session.flush()
 
 
 def test_a_failed_unit_of_work_leaves_data_untouched(store: Store) -> None:
     with pytest.raises(RuntimeError), store.session() as session:
-        session.add(ScenarioRevision(scenario_id="s", content_hash="h",
-                                     first_seen=datetime.now(UTC)))
+        session.add(
+            ScenarioRevision(scenario_id="s", content_hash="h", first_seen=datetime.now(UTC))
+        )
         session.flush()
         raise RuntimeError("boom")
     with store.session() as session:

@@ -55,12 +55,12 @@ def _running_exercise(store: Store, clock_fixture: object) -> int:
     seed = Path(__file__).parents[1] / "files" / "seed" / "scenarios" / "data-exfil-via-mcp.yaml"
     scenario = load_scenario_file(seed).scenario
     with store.session() as session:
-        exercise = service.create_exercise(session, scenario=scenario, team="sre-team",
-                                           assignments={"incident_commander": "alice"})
+        exercise = service.create_exercise(
+            session, scenario=scenario, team="sre-team", assignments={"incident_commander": "alice"}
+        )
         service.start(session, exercise, author="olga")
         service.drop_inject(session, exercise, author="olga")
-        service.record(session, exercise, EventKind.DECISION, "Page the MCP owner",
-                       author="alice")
+        service.record(session, exercise, EventKind.DECISION, "Page the MCP owner", author="alice")
         return exercise.id
 
 
@@ -94,13 +94,19 @@ def test_unknown_exercise_is_a_404(tmp_path: Path, sqlite_store: Store) -> None:
     assert client.get("/api/exercises/99").json()["error"].startswith("no exercise EX-99")
 
 
-def test_findings_backlog_lists_open_findings(tmp_path: Path, sqlite_store: Store,
-                                              fake_clock: object) -> None:
+def test_findings_backlog_lists_open_findings(
+    tmp_path: Path, sqlite_store: Store, fake_clock: object
+) -> None:
     from drillbook.domain.finding.service import create_finding
 
     with sqlite_store.session() as session:
-        create_finding(session, description="No IC rotation", severity="high",
-                       source="exercise", owner="sre-team")
+        create_finding(
+            session,
+            description="No IC rotation",
+            severity="high",
+            source="exercise",
+            owner="sre-team",
+        )
     client = TestClient(create_app(_library(tmp_path), sqlite_store))
     page = client.get("/findings")
     assert "No IC rotation" in page.text

@@ -34,8 +34,9 @@ class DrillbookGroup(TyperGroup):
 
 
 def _group(help_text: str) -> typer.Typer:
-    return typer.Typer(cls=DrillbookGroup, help=help_text, no_args_is_help=True,
-                       rich_markup_mode="rich")
+    return typer.Typer(
+        cls=DrillbookGroup, help=help_text, no_args_is_help=True, rich_markup_mode="rich"
+    )
 
 
 app = typer.Typer(

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
+
 class _Console(Console):
     """A console that honours ``COLUMNS`` as it is when printing, not when created.
 
@@ -42,8 +43,9 @@ err_console = _Console(stderr=True, highlight=False)
 def print_error(message: str) -> None:
     """Errors go to stderr, unstyled markup-wise (paths can contain brackets)."""
     # soft_wrap: a path:line:column message must stay on one line for editors and CI
-    err_console.print(message, markup=False, soft_wrap=True,
-                      style="red" if message.startswith("error") else None)
+    err_console.print(
+        message, markup=False, soft_wrap=True, style="red" if message.startswith("error") else None
+    )
 
 
 def _default(value: Any) -> Any:

@@ -17,14 +17,15 @@ from typing import Any
 import httpx
 
 from drillbook.detection.base import Alert, RuleRef, Window, normalise_severity
-from drillbook.detection.config import DetectionConfig, ElasticConfig, secret
-from drillbook.detection.siem import ApiClient, SiemBackend, convert_with, dig, rules_base
-from drillbook.errors import AdapterError, ConfigError
+from drillbook.detection.config import ElasticConfig, secret
+from drillbook.detection.siem import ApiClient, SiemBackend, convert_with, dig
+from drillbook.errors import AdapterError
 from drillbook.telemetry.readers.fields import parse_time
 
 
 class ElasticBackend(SiemBackend):
     name = "elastic"
+    section_keys = "url, api_key_env"
 
     def __init__(
         self,
@@ -33,8 +34,7 @@ class ElasticBackend(SiemBackend):
         rules_root: Path | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.config = config
-        self.rules_root = rules_root
+        super().__init__(config, rules_root=rules_root)
         env = config.api_key_env if not config.username else config.password_env
         self.client = ApiClient(
             "elastic",
@@ -45,20 +45,6 @@ class ElasticBackend(SiemBackend):
             verify=config.verify_tls,
             transport=transport,
         )
-
-    @classmethod
-    def from_config(
-        cls,
-        config: DetectionConfig,
-        *,
-        library_root: Path | None = None,
-        transport: httpx.BaseTransport | None = None,
-        **_: Any,
-    ) -> ElasticBackend:
-        if config.elastic is None:
-            raise ConfigError("elastic: add a detection.elastic section (url, api_key_env)")
-        root = rules_base(config, library_root)
-        return cls(config.elastic, rules_root=root, transport=transport)
 
     def _auth(self) -> dict[str, str]:
         if self.config.username:

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from drillbook.detection.base import Alert, RuleRef, Window
-from drillbook.detection.config import DetectionConfig, LokiConfig, secret
-from drillbook.detection.siem import ApiClient, SiemBackend, convert_with, rules_base
-from drillbook.errors import AdapterError, ConfigError
+from drillbook.detection.config import LokiConfig, secret
+from drillbook.detection.siem import ApiClient, SiemBackend, convert_with
+from drillbook.errors import AdapterError
 from drillbook.telemetry.readers.fields import parse_time
 
 
@@ -29,6 +29,7 @@ def _ns(window_time: Any) -> str:
 
 class LokiBackend(SiemBackend):
     name = "loki"
+    section_keys = "url, selector"
 
     def __init__(
         self,
@@ -37,8 +38,7 @@ class LokiBackend(SiemBackend):
         rules_root: Path | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.config = config
-        self.rules_root = rules_root
+        super().__init__(config, rules_root=rules_root)
         env = config.token_env or config.password_env
         self.client = ApiClient(
             "loki",
@@ -49,20 +49,6 @@ class LokiBackend(SiemBackend):
             verify=config.verify_tls,
             transport=transport,
         )
-
-    @classmethod
-    def from_config(
-        cls,
-        config: DetectionConfig,
-        *,
-        library_root: Path | None = None,
-        transport: httpx.BaseTransport | None = None,
-        **_: Any,
-    ) -> LokiBackend:
-        if config.loki is None:
-            raise ConfigError("loki: add a detection.loki section (url, selector)")
-        root = rules_base(config, library_root)
-        return cls(config.loki, rules_root=root, transport=transport)
 
     def _auth(self) -> dict[str, str]:
         headers: dict[str, str] = {}

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from drillbook.detection.base import Alert, RuleRef, Window, normalise_severity
-from drillbook.detection.config import DetectionConfig, SentinelConfig, secret
-from drillbook.detection.siem import ApiClient, SiemBackend, answer_shape, rules_base
-from drillbook.errors import AdapterError, ConfigError
+from drillbook.detection.config import SentinelConfig, secret
+from drillbook.detection.siem import ApiClient, SiemBackend, answer_shape
+from drillbook.errors import AdapterError
 from drillbook.telemetry.readers.fields import parse_time
 
 SCOPE = "https://api.loganalytics.io/.default"
@@ -31,6 +31,7 @@ def kql_string(value: str) -> str:
 
 class SentinelBackend(SiemBackend):
     name = "sentinel"
+    section_keys = "workspace_id, ..."
 
     def __init__(
         self,
@@ -39,8 +40,7 @@ class SentinelBackend(SiemBackend):
         rules_root: Path | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.config = config
-        self.rules_root = rules_root
+        super().__init__(config, rules_root=rules_root)
         self._token: str | None = None
         env = config.client_secret_env if config.client_id else config.token_env
         self.client = ApiClient(
@@ -60,20 +60,6 @@ class SentinelBackend(SiemBackend):
             timeout=config.timeout_seconds,
             transport=transport,
         )
-
-    @classmethod
-    def from_config(
-        cls,
-        config: DetectionConfig,
-        *,
-        library_root: Path | None = None,
-        transport: httpx.BaseTransport | None = None,
-        **_: Any,
-    ) -> SentinelBackend:
-        if config.sentinel is None:
-            raise ConfigError("sentinel: add a detection.sentinel section (workspace_id, ...)")
-        root = rules_base(config, library_root)
-        return cls(config.sentinel, rules_root=root, transport=transport)
 
     def _auth(self) -> dict[str, str]:
         if self._token is None:

@@ -14,7 +14,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 
@@ -26,7 +26,10 @@ from drillbook.detection.base import (
     Verdict,
     Window,
 )
-from drillbook.errors import AdapterError, LibraryError, Location
+from drillbook.errors import AdapterError, ConfigError, LibraryError, Location
+
+if TYPE_CHECKING:
+    from drillbook.detection.config import DetectionConfig
 
 
 class ApiClient:
@@ -161,9 +164,39 @@ def rule_identity(rule: RuleRef, rules_root: Path | None) -> RuleRef:
 
 
 class SiemBackend(DetectionBackend):
-    """A SIEM that raises alerts: find them, else tell missing logs from a silent rule."""
+    """A SIEM that raises alerts: find them, else tell missing logs from a silent rule.
+
+    Subclasses name their ``drillbook.yaml`` section by ``name`` (``detection.<name>``)
+    and list its required keys in ``section_keys`` for the error when it is missing."""
 
     rules_root: Path | None = None
+    section_keys: ClassVar[str] = "url"
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        rules_root: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.rules_root = rules_root
+
+    @classmethod
+    def from_config(
+        cls,
+        config: DetectionConfig,
+        *,
+        library_root: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+        **_: Any,
+    ) -> Self:
+        section = getattr(config, cls.name, None)
+        if section is None:
+            raise ConfigError(
+                f"{cls.name}: add a detection.{cls.name} section ({cls.section_keys})"
+            )
+        return cls(section, rules_root=rules_base(config, library_root), transport=transport)
 
     @abstractmethod
     def find_alerts(self, rule: RuleRef, window: Window) -> list[Alert]:

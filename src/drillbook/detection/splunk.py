@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from drillbook.detection.base import Alert, RuleRef, Window, normalise_severity
-from drillbook.detection.config import DetectionConfig, SplunkConfig, secret
-from drillbook.detection.siem import ApiClient, SiemBackend, convert_with, rules_base
-from drillbook.errors import AdapterError, ConfigError
+from drillbook.detection.config import SplunkConfig, secret
+from drillbook.detection.siem import ApiClient, SiemBackend, convert_with
+from drillbook.errors import AdapterError
 from drillbook.telemetry.readers.fields import parse_time
 
 
@@ -26,6 +26,7 @@ def _quoted(value: str) -> str:
 
 class SplunkBackend(SiemBackend):
     name = "splunk"
+    section_keys = "url, token_env"
 
     def __init__(
         self,
@@ -34,8 +35,7 @@ class SplunkBackend(SiemBackend):
         rules_root: Path | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.config = config
-        self.rules_root = rules_root
+        super().__init__(config, rules_root=rules_root)
         self.client = ApiClient(
             "splunk",
             config.url,
@@ -45,20 +45,6 @@ class SplunkBackend(SiemBackend):
             verify=config.verify_tls,
             transport=transport,
         )
-
-    @classmethod
-    def from_config(
-        cls,
-        config: DetectionConfig,
-        *,
-        library_root: Path | None = None,
-        transport: httpx.BaseTransport | None = None,
-        **_: Any,
-    ) -> SplunkBackend:
-        if config.splunk is None:
-            raise ConfigError("splunk: add a detection.splunk section (url, token_env)")
-        root = rules_base(config, library_root)
-        return cls(config.splunk, rules_root=root, transport=transport)
 
     def _auth(self) -> dict[str, str]:
         token = self.client.remember_secret(secret("splunk", self.config.token_env))

@@ -66,9 +66,9 @@ def load_scenario_file(path: Path) -> LoadedScenario:
     return LoadedScenario(scenario, path, document)
 
 
-def load_scenarios(paths: list[Path], *, builtin: bool = False) -> tuple[
-    dict[str, LoadedScenario], list[Problem]
-]:
+def load_scenarios(
+    paths: list[Path], *, builtin: bool = False
+) -> tuple[dict[str, LoadedScenario], list[Problem]]:
     """Load every file, keeping the good ones and every problem of the bad ones."""
     found: dict[str, LoadedScenario] = {}
     problems: list[Problem] = []
@@ -83,9 +83,13 @@ def load_scenarios(paths: list[Path], *, builtin: bool = False) -> tuple[
         sid = loaded.scenario.id
         if sid in found:
             problems.append(
-                problem_at(path, loaded.document, ("id",),
-                           f"duplicate scenario id '{sid}' (also in {found[sid].path})",
-                           "duplicate-id")
+                problem_at(
+                    path,
+                    loaded.document,
+                    ("id",),
+                    f"duplicate scenario id '{sid}' (also in {found[sid].path})",
+                    "duplicate-id",
+                )
             )
             continue
         found[sid] = loaded

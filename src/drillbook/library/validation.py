@@ -33,11 +33,25 @@ _TYPE_NAMES = {
 }
 
 
-_DURATION_FIELDS = frozenset({
-    "time", "duration", "start", "end", "at", "by", "critical", "high", "medium", "low",
-    "tabletop_every", "drill_every", "report_within", "followup_after",
-    "review_library_every",
-})
+_DURATION_FIELDS = frozenset(
+    {
+        "time",
+        "duration",
+        "start",
+        "end",
+        "at",
+        "by",
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "tabletop_every",
+        "drill_every",
+        "report_within",
+        "followup_after",
+        "review_library_every",
+    }
+)
 
 
 def _kind(value: Any) -> str:
@@ -71,7 +85,8 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
         return f"missing required key '{name}'" + (f" in {where}" if where else ""), False
     if kind == "extra_forbidden":
         return (
-            f"unknown key '{loc[-1]}'" + (f" in {where}" if where else "")
+            f"unknown key '{loc[-1]}'"
+            + (f" in {where}" if where else "")
             + " (check the spelling; `drillbook schema` lists the keys)",
             True,
         )
@@ -109,7 +124,8 @@ def _clean_loc(loc: tuple[Any, ...]) -> LocPath:
         if isinstance(part, int):
             out.append(part)
         elif isinstance(part, str) and (
-            "[" in part or part in {"str", "int", "float", "dict", "list", "bool"}
+            "[" in part
+            or part in {"str", "int", "float", "dict", "list", "bool"}
             or part[:1].isupper()
         ):
             continue
@@ -123,8 +139,7 @@ def _superseded(error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
     if error["type"] != "string_type":
         return False
     loc = error["loc"]
-    return any(len(other["loc"]) > len(loc) and other["loc"][: len(loc)] == loc
-               for other in errors)
+    return any(len(other["loc"]) > len(loc) and other["loc"][: len(loc)] == loc for other in errors)
 
 
 def problems_from(exc: ValidationError, path: str | Path, root: Any) -> list[Problem]:

@@ -61,8 +61,9 @@ def load_text(text: str, path: str | Path = "<string>") -> Any:
     try:
         documents = build_documents(text, MAX_ALIASES)
     except BuildError as exc:
-        raise LibraryError.single(Location(where, exc.line, exc.column), exc.message,
-                                  exc.code) from None
+        raise LibraryError.single(
+            Location(where, exc.line, exc.column), exc.message, exc.code
+        ) from None
     except MarkedYAMLError as exc:
         line, column, detail = _syntax_problem(exc, text)
         raise LibraryError.single(
@@ -80,9 +81,7 @@ def load_text(text: str, path: str | Path = "<string>") -> Any:
     except PyYAMLError as exc:
         raise LibraryError.single(Location(where, 1, 1), f"invalid YAML: {exc}", "yaml") from None
     except RecursionError:
-        raise LibraryError.single(
-            Location(where, 1, 1), "YAML nested too deeply", "yaml"
-        ) from None
+        raise LibraryError.single(Location(where, 1, 1), "YAML nested too deeply", "yaml") from None
     if len(documents) > 1:
         raise LibraryError.single(
             Location(where, 1, 1),
@@ -100,7 +99,7 @@ def _syntax_problem(exc: MarkedYAMLError, text: str) -> tuple[int, int, str]:
     detail = str(exc.problem or exc.context or "syntax error").strip()
     lines = text.splitlines()
     here = lines[line - 1] if 0 < line <= len(lines) else ""
-    if "\t" in here[: column] or (column <= len(here) and here[column - 1: column] == "\t"):
+    if "\t" in here[:column] or (column <= len(here) and here[column - 1 : column] == "\t"):
         detail = "a tab character; YAML indents with spaces only"
         return line, column, detail
     start = exc.context_mark
@@ -124,8 +123,9 @@ def load_roundtrip(path: Path) -> Any:
     try:
         return _reader().load(path.read_text(encoding="utf-8"))
     except (YAMLError, OSError) as exc:
-        raise LibraryError.single(Location(str(path), 1, 1), f"invalid YAML: {exc}",
-                                  "yaml") from None
+        raise LibraryError.single(
+            Location(str(path), 1, 1), f"invalid YAML: {exc}", "yaml"
+        ) from None
 
 
 def load_file(path: Path) -> Any:
@@ -157,8 +157,11 @@ def load_mapping(path: Path, what: str) -> CommentedMap:
     """Load a file whose top level must be a mapping (every library file is one)."""
     data = load_file(path)
     if not isinstance(data, Mapping):
-        kind = "empty" if data is None else (
-            "a list" if isinstance(data, list) else f"a single value ({data!r})")
+        kind = (
+            "empty"
+            if data is None
+            else ("a list" if isinstance(data, list) else f"a single value ({data!r})")
+        )
         raise LibraryError.single(
             Location(str(path), 1, 1),
             f"{what} must be a YAML mapping of keys to values, but the file is {kind}",
@@ -260,8 +263,16 @@ def dump_text(data: Any) -> str:
     return buffer.getvalue()
 
 
-def problem_at(path: str | Path, root: Any, loc: LocPath, message: str, code: str,
-               *, level: str = "error", key: bool = False) -> Problem:
+def problem_at(
+    path: str | Path,
+    root: Any,
+    loc: LocPath,
+    message: str,
+    code: str,
+    *,
+    level: str = "error",
+    key: bool = False,
+) -> Problem:
     """A :class:`Problem` located at ``loc`` inside the document ``root`` read from ``path``."""
     line, column = locate(root, loc, key=key)
     return Problem(Location(str(path), line, column), message, code, level)  # type: ignore[arg-type]

@@ -246,20 +246,33 @@ def set_status(
     return event
 
 
-def add_note(session: Session, finding: Finding, *, text: str, author: str | None = None) -> None:
+def _append(
+    session: Session,
+    finding: Finding,
+    kind: EvidenceKind,
+    *,
+    text: str,
+    source_ref: str | None = None,
+    author: str | None = None,
+) -> None:
+    """Add a history line that does not change the status (a note, new evidence)."""
     finding.history.append(
         FindingEvent(
             at=clock.now(),
-            kind=str(EvidenceKind.NOTE),
+            kind=str(kind),
             from_status=None,
             to_status=None,
             text=text,
-            source_ref=None,
+            source_ref=source_ref,
             author=author,
         )
     )
     finding.updated_at = clock.now()
     session.flush()
+
+
+def add_note(session: Session, finding: Finding, *, text: str, author: str | None = None) -> None:
+    _append(session, finding, EvidenceKind.NOTE, text=text, author=author)
 
 
 def update_fields(
@@ -326,19 +339,7 @@ def find_open_for_detection(session: Session, *, rule: str, technique: str) -> F
 def add_evidence(
     session: Session, finding: Finding, *, text: str, source_ref: str | None = None
 ) -> None:
-    finding.history.append(
-        FindingEvent(
-            at=clock.now(),
-            kind=str(EvidenceKind.EVIDENCE),
-            from_status=None,
-            to_status=None,
-            text=text,
-            source_ref=source_ref,
-            author=None,
-        )
-    )
-    finding.updated_at = clock.now()
-    session.flush()
+    _append(session, finding, EvidenceKind.EVIDENCE, text=text, source_ref=source_ref)
 
 
 def mark_verified(

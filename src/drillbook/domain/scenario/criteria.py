@@ -21,9 +21,20 @@ from drillbook.domain.scenario.enums import EvidenceEvent, Phase
 from drillbook.library.durations import DurationText, minutes
 
 _UNIT_MINUTES = {
-    "s": 1 / 60, "sec": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
-    "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
-    "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60,
+    "s": 1 / 60,
+    "sec": 1 / 60,
+    "second": 1 / 60,
+    "seconds": 1 / 60,
+    "m": 1,
+    "min": 1,
+    "mins": 1,
+    "minute": 1,
+    "minutes": 1,
+    "h": 60,
+    "hr": 60,
+    "hrs": 60,
+    "hour": 60,
+    "hours": 60,
 }
 _WITHIN = re.compile(
     r"\b(?:within|in under|in less than|under|inside)\s+(\d+(?:\.\d+)?)\s*"
@@ -38,18 +49,42 @@ _TPLUS = re.compile(
 # Words that tie a criterion to the timeline evidence that meets it. Order matters: the
 # first match wins, most specific first.
 _EVIDENCE_RULES: tuple[tuple[re.Pattern[str], EvidenceEvent, str | None, Phase | None], ...] = (
-    (re.compile(r"incident (commander|lead)|\bic\b", re.I), EvidenceEvent.ROLE_ASSIGNED,
-     "incident_commander", None),
-    (re.compile(r"comms lead|communications lead", re.I), EvidenceEvent.ROLE_ASSIGNED,
-     "comms_lead", None),
-    (re.compile(r"contain|offline|quarantin|revok|disable|isolat|pause", re.I),
-     EvidenceEvent.DECISION, None, Phase.CONTAINMENT),
-    (re.compile(r"comms|communicat|notif|customer|message|statement|regulator", re.I),
-     EvidenceEvent.DECISION, None, Phase.COMMUNICATION),
-    (re.compile(r"scope|quantif|confirm|identif|detect|triage|root cause", re.I),
-     EvidenceEvent.DECISION, None, Phase.DETECTION),
-    (re.compile(r"fix|owner|remediat|review|lesson", re.I),
-     EvidenceEvent.DECISION, None, Phase.POST_INCIDENT_REVIEW),
+    (
+        re.compile(r"incident (commander|lead)|\bic\b", re.I),
+        EvidenceEvent.ROLE_ASSIGNED,
+        "incident_commander",
+        None,
+    ),
+    (
+        re.compile(r"comms lead|communications lead", re.I),
+        EvidenceEvent.ROLE_ASSIGNED,
+        "comms_lead",
+        None,
+    ),
+    (
+        re.compile(r"contain|offline|quarantin|revok|disable|isolat|pause", re.I),
+        EvidenceEvent.DECISION,
+        None,
+        Phase.CONTAINMENT,
+    ),
+    (
+        re.compile(r"comms|communicat|notif|customer|message|statement|regulator", re.I),
+        EvidenceEvent.DECISION,
+        None,
+        Phase.COMMUNICATION,
+    ),
+    (
+        re.compile(r"scope|quantif|confirm|identif|detect|triage|root cause", re.I),
+        EvidenceEvent.DECISION,
+        None,
+        Phase.DETECTION,
+    ),
+    (
+        re.compile(r"fix|owner|remediat|review|lesson", re.I),
+        EvidenceEvent.DECISION,
+        None,
+        Phase.POST_INCIDENT_REVIEW,
+    ),
     (re.compile(r"document|record|log", re.I), EvidenceEvent.NOTE, None, None),
 )
 

@@ -195,8 +195,12 @@ class Scenario(_Strict):
 
 # The first seed's 60-minute split: detection 0-15, containment 15-30,
 # communication 30-50, post-incident review 50-60.
-_SEED_SPLIT = ((Phase.DETECTION, 0, 15), (Phase.CONTAINMENT, 15, 30),
-               (Phase.COMMUNICATION, 30, 50), (Phase.POST_INCIDENT_REVIEW, 50, 60))
+_SEED_SPLIT = (
+    (Phase.DETECTION, 0, 15),
+    (Phase.CONTAINMENT, 15, 30),
+    (Phase.COMMUNICATION, 30, 50),
+    (Phase.POST_INCIDENT_REVIEW, 50, 60),
+)
 
 
 def default_phase_windows(duration_minutes: float) -> list[PhaseWindow]:

@@ -29,9 +29,7 @@ def upgrade() -> None:
             "scenario_id", "content_hash", name="uq_scenario_revisions_scenario_id"
         ),
     )
-    op.create_index(
-        "ix_scenario_revisions_scenario_id", "scenario_revisions", ["scenario_id"]
-    )
+    op.create_index("ix_scenario_revisions_scenario_id", "scenario_revisions", ["scenario_id"])
 
 
 def downgrade() -> None:
