@@ -40,7 +40,7 @@ templates.env.globals["version"] = __version__
 
 
 def create_app(library_root: Path | None, store: Store) -> FastAPI:
-    from drillbook.web.routes import dashboard, exercises, findings, scenarios
+    from drillbook.web.routes import dashboard, drills, exercises, findings, scenarios
 
     app = FastAPI(title="drillbook", version=__version__, docs_url="/api/docs")
     app.state.ctx = WebContext(library_root=library_root, store=store)
@@ -49,6 +49,7 @@ def create_app(library_root: Path | None, store: Store) -> FastAPI:
     app.include_router(scenarios.router)
     app.include_router(exercises.router)
     app.include_router(findings.router)
+    app.include_router(drills.router)
 
     @app.exception_handler(DrillbookError)
     async def _drillbook_error(request: Request, exc: DrillbookError) -> HTMLResponse:
