@@ -375,3 +375,54 @@ def test_operator_abort_kills_and_cleans_up(tmp_path: Path, signum: int) -> None
         assert [t.status for t in run.technique_runs] == ["aborted", "aborted"]
         assert run.technique_runs[0].cleanup_outcome == "done"
     store.close()
+
+
+def test_an_unexpected_error_still_cleans_up_and_aborts_the_run(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drillbook.executors import journal
+    from drillbook.flows import drill_run
+
+    def broken(*_args: object) -> list[object]:
+        raise RuntimeError("postgresql://drill:s3cret@db/prod")
+
+    monkeypatch.setattr(drill_run, "evaluate_checks", broken)
+    cleaned = tmp_path / "cleaned"
+    plan = _plan(
+        tmp_path,
+        f"""\
+name: broken
+techniques:
+  - {{name: first, test: 'true', cleanup: 'echo cleaned > {cleaned}'}}
+  - {{name: second, test: 'true'}}
+""",
+    )
+    with pytest.raises(RuntimeError):
+        run_drill(sqlite_store, plan, use_sensor=False)
+    assert cleaned.read_text().strip() == "cleaned"
+    assert journal.owed_cleanups(sqlite_store) == []
+    with sqlite_store.session() as session:
+        [run] = service.list_runs(session)
+        assert run.status == "aborted"
+        assert run.abort_reason == "stopped by an error: RuntimeError"
+        assert [t.status for t in run.technique_runs] == ["aborted", "aborted"]
+        assert run.technique_runs[0].cleanup_outcome == "done"
+
+
+@pytest.mark.parametrize("use_sensor", [False, True])
+def test_a_process_that_left_the_group_and_the_tree_is_killed_too(
+    sqlite_store: Store, tmp_path: Path, use_sensor: bool
+) -> None:
+    needle = f"sleep 43.{int(use_sensor) + 1}25"
+    plan = _plan(
+        tmp_path,
+        "name: escape\ntechniques:\n"
+        f"  - {{name: escapes, test: '(setsid {needle} &); sleep 0.3', timeout: 1s}}\n",
+    )
+    run_id = run_drill(sqlite_store, plan, use_sensor=use_sensor)
+    with sqlite_store.session() as session:
+        [tech] = service.get_run(session, run_id).technique_runs
+        # strace -f waits for every tracee, so under the sensor the step runs to its timeout
+        assert tech.status == ("timeout" if use_sensor else "succeeded")
+    time.sleep(0.2)
+    assert _running(needle) == []

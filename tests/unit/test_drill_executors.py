@@ -149,3 +149,32 @@ def test_output_is_bounded(tmp_path: Path, sqlite_store: Store) -> None:
         assert tech.status == "succeeded"
         assert len(tech.stdout) == OUTPUT_LIMIT
         assert tech.details["stdout_truncated"] is True
+
+
+def test_one_cleanup_that_cannot_run_does_not_block_the_others(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drillbook.domain.drill.enums import JournalStep
+    from drillbook.executors import journal
+    from drillbook.flows.drill_cleanup import settle_pending
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no stratus binary
+    cleaned = tmp_path / "cleaned"
+    owed = [
+        ("stratus", {"kind": "stratus", "technique": "aws.x.y", "cwd": str(tmp_path)}),
+        ("inline", {"kind": "shell", "command": f"echo ok > {cleaned}", "cwd": str(tmp_path)}),
+        ("no-such-executor", {"kind": "shell", "command": "true"}),
+    ]
+    for number, (executor, cleanup) in enumerate(owed):
+        journal.begin(
+            sqlite_store,
+            drill_run_id="run",
+            technique_run_id=f"t{number}",
+            step=JournalStep.DETONATE,
+            executor=executor,
+            payload={"cleanup": cleanup, "technique": executor},
+        )
+    settled = settle_pending(sqlite_store)
+    assert [s.outcome for s in settled] == ["failed", "done", "failed"]
+    assert cleaned.read_text().strip() == "ok"
+    assert {o.technique_run_id for o in journal.owed_cleanups(sqlite_store)} == {"t0", "t2"}

@@ -168,3 +168,12 @@ def test_any_plan_text_loads_or_gives_located_problems(tmp_path: Path, text: str
         problems = exc.problems
         assert problems, "a LibraryError always names its problems"
     assert all(p.location.path == str(plan) for p in problems)
+
+
+def test_attire_times_are_utc_whatever_zone_they_come_in() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from drillbook.domain.drill.attire import _zulu
+
+    paris = timezone(timedelta(hours=2))
+    assert _zulu(datetime(2026, 5, 1, 12, 0, 0, 250000, tzinfo=paris)) == "2026-05-01T10:00:00.250Z"

@@ -80,9 +80,40 @@ def test_illegal_transitions_are_refused(
             service.end(session, exercise)
         with pytest.raises(StateError, match="must be running"):
             service.record(session, exercise, EventKind.DECISION, "too early")
+        with pytest.raises(StateError, match="has not started"):
+            service.resume(session, exercise)
         service.start(session, exercise)
         with pytest.raises(StateError, match="cannot become running"):
             service.start(session, exercise)
+        service.set_phase(session, exercise)
+        service.pause(session, exercise)
+        # starting a paused run again would send it back to the first phase
+        with pytest.raises(StateError, match="resume it"):
+            service.start(session, exercise)
+        assert service.clock_of(exercise).phase == Phase.CONTAINMENT
+
+
+def test_two_processes_cannot_both_pause(
+    store: Store, fake_clock: FakeClock, mcp: Scenario
+) -> None:
+    with store.session() as session:
+        exercise = service.create_exercise(session, scenario=mcp)
+        service.start(session, exercise)
+        exercise_id = exercise.id
+    with store.session() as console:
+        stale = service.get_exercise(console, exercise_id)  # read before the other acts
+        assert stale.status == ExerciseStatus.RUNNING
+        with store.session() as web:
+            service.pause(web, service.get_exercise(web, exercise_id), reason="web")
+        with pytest.raises(StateError, match="changed by someone else"):
+            service.pause(console, stale, reason="console")
+        console.rollback()
+    with store.session() as session:
+        exercise = service.get_exercise(session, exercise_id)
+        assert [e.text for e in exercise.events if e.kind == EventKind.STATUS_CHANGED] == [
+            "exercise started",
+            "web",
+        ]
 
 
 def test_default_exercise_is_the_running_one(
@@ -98,6 +129,9 @@ def test_default_exercise_is_the_running_one(
             service.get_exercise(session)
         service.start(session, second)
         assert service.get_exercise(session).id == second.id
+        assert service.list_exercises(session, status="Running") == [second]
+        with pytest.raises(StateError, match="unknown exercise status 'bogus'"):
+            service.list_exercises(session, status="bogus")
         assert service.get_exercise(session, f"EX-{first.id}").id == first.id
 
 

@@ -69,6 +69,36 @@ def test_import_is_idempotent_and_reports_conflicts(
         assert service.get_finding(session, "F-003").owner == "legal"  # not overwritten
 
 
+def test_unpadded_ids_are_the_same_finding(
+    store: Store, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    short = tmp_path / SEED_DOC.name
+    short.write_text(
+        SEED_DOC.read_text(encoding="utf-8").replace("id: F-001", "id: F-1"), encoding="utf-8"
+    )
+    with store.session() as session:
+        assert import_document(session, short).created == ["F-001", "F-002", "F-003"]
+    with store.session() as session:
+        again = import_document(session, short)
+    assert again.unchanged == ["F-001", "F-002", "F-003"]
+    assert again.conflicts == []
+
+
+def test_team_set_by_hand_is_exported(store: Store, fake_clock: FakeClock, tmp_path: Path) -> None:
+    with_team = tmp_path / SEED_DOC.name
+    with_team.write_text(SEED_DOC.read_text(encoding="utf-8") + "team: sre\n", encoding="utf-8")
+    with store.session() as session:
+        result = import_document(session, with_team)
+        exercise = get_exercise(session, result.exercise)
+        _, before = export_text(session, exercise)
+        service.update_fields(session, service.get_finding(session, "F-001"), {"team": "legal"})
+        _, after = export_text(session, exercise)
+    findings_before = _plain(before)["findings"]  # type: ignore[index]
+    findings_after = _plain(after)["findings"]  # type: ignore[index]
+    assert all("team" not in f for f in findings_before)  # the document's default
+    assert findings_after[0]["team"] == "legal"
+
+
 def test_exported_status_and_classification_round_trip(
     store: Store, fake_clock: FakeClock, tmp_path: Path
 ) -> None:

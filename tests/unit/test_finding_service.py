@@ -174,6 +174,19 @@ def test_list_filters(store: Store, fake_clock: FakeClock) -> None:
         assert [f.id for f in service.list_findings(session, owner="legal")] == ["F-002"]
         fake_clock.advance(timedelta(days=8))
         assert [f.id for f in service.list_findings(session, overdue=True)] == ["F-001"]
+        service.set_status(
+            session,
+            service.get_finding(session, "F-002"),
+            "risk_accepted",
+            expires=fake_clock.now().date() + timedelta(days=5),
+        )
+        assert [f.id for f in service.list_findings(session, active=True)] == ["F-001"]
+        assert [f.id for f in service.list_findings(session, active=False)] == ["F-002"]
+        fake_clock.advance(timedelta(days=6))  # the acceptance expired: owed work again
+        assert [f.id for f in service.list_findings(session, active=True)] == ["F-001", "F-002"]
+        assert service.list_findings(session, active=False) == []
+        service.set_status(session, service.get_finding(session, "F-001"), "resolved")
+        assert service.list_findings(session, overdue=True) == []
 
 
 @given(st.text(max_size=20))

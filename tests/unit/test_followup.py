@@ -67,6 +67,25 @@ def test_unmoved_fixes_carry_over(store: Store, fake_clock: FakeClock) -> None:
         assert len(followup_items(session, days=30, team="sre")) == 2
 
 
+def test_a_change_before_the_report_is_not_progress(store: Store, fake_clock: FakeClock) -> None:
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    with store.session() as session:
+        exercise = service.create_exercise(session, scenario=scenario, team="sre")
+        service.start(session, exercise)
+        service.end(session, exercise)
+        finding = create_finding(
+            session, description="gap", severity="high", source="exercise", exercise_id=exercise.id
+        )
+        set_status(session, finding, "in_progress", note="picked up in the review")
+        fake_clock.advance(timedelta(hours=1))  # same day
+        mark_reported(session, exercise)
+    fake_clock.advance(timedelta(days=31))
+    with store.session() as session:
+        [item] = followup_items(session, days=30, team="sre")
+    assert item.moved is False
+    assert item.last_change == item.reported_on
+
+
 def test_brief_inputs_carry_unmoved_fixes(store: Store, fake_clock: FakeClock) -> None:
     _reported_exercise(store, "sre")
     fake_clock.advance(timedelta(days=31))

@@ -16,7 +16,7 @@ from drillbook.domain.inventory.models import CustomerProfile, Inventory
 from drillbook.domain.inventory.service import load_inventory
 from drillbook.domain.scenario.enums import PHASE_ORDER, Category
 from drillbook.domain.scenario.models import Scenario
-from drillbook.errors import NotFoundError, Problem
+from drillbook.errors import ConfigError, NotFoundError, Problem
 from drillbook.library.loader import load_scenario_file
 from drillbook.planning.generate import GenerateRequest, generate_scenario, scenario_text
 from drillbook.planning.templates import PLACEHOLDERS, template_for
@@ -304,3 +304,16 @@ def test_a_minimal_inventory_still_gives_lint_clean_scenarios(
     assert lint_file(path) == []
     assert "support-assistant" in text
     assert "{" not in text
+
+
+def test_a_long_agent_name_and_a_large_seed_still_make_a_valid_id() -> None:
+    sparse = load_inventory(FILES / "inventory" / "minimal.yaml")
+    long_named = sparse.agents[0].model_copy(update={"name": "x" * 80})
+    inventory = sparse.model_copy(update={"agents": [long_named], "products": []})
+    request = GenerateRequest(Category.BUSINESS_EMAIL_COMPROMISE, seed=10**15)
+    scenario = generate_scenario(inventory, request)
+    assert len(scenario.id) == 120
+    assert scenario.id.startswith("business-email-compromise-xxx")
+    assert scenario.id.endswith("x-s1000000000000000")
+    with pytest.raises(ConfigError, match="--seed"):
+        generate_scenario(inventory, GenerateRequest(Category.OTHER, seed=10**120))

@@ -21,7 +21,7 @@ from drillbook.planning.llm import prose_of, rewrite_prose
 from tests.helpers import FILES
 
 GOOD = FILES / "inventory" / "three-agents.yaml"
-Answer = Callable[[dict[str, Any]], tuple[int, str]]
+Answer = Callable[[dict[str, Any]], tuple[int, str | bytes]]
 
 
 def _rewrite_all(value: Any) -> Any:
@@ -61,7 +61,7 @@ class _Server:
                     {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
                 )
                 status, text = answer(body)
-                data = text.encode()
+                data = text if isinstance(text, bytes) else text.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -124,6 +124,7 @@ def test_rewritten_prose_keeps_the_structure(serve: Callable[[Answer], _Server])
         (garbage, "not JSON"),
         (reshaped, "changed the structure"),
         (lambda _: (500, "{}"), "HTTP 500"),
+        (lambda _: (200, b"\x80\x81{"), "not JSON"),  # not even UTF-8: was a traceback
     ],
 )
 def test_bad_answers_fall_back_to_the_deterministic_scenario(

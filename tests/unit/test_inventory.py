@@ -44,6 +44,20 @@ def test_the_example_inventory_loads() -> None:
     assert inventory.tool("issue-refund").risk == RiskClass.PAYMENT_REFUND  # type: ignore[union-attr]
 
 
+def test_on_call_matches_a_seat_under_any_of_its_names() -> None:
+    inventory = load_inventory(GOOD)
+    people = [
+        person.model_copy(update={"on_call": roles})
+        for person, roles in zip(
+            inventory.people, (["Incident-Lead"], ["tech_lead"], ["comms"]), strict=False
+        )
+    ]
+    renamed = inventory.model_copy(update={"people": people})
+    assert [p.name for p in renamed.on_call("incident_commander")] == ["Priya Raman"]
+    assert [p.name for p in renamed.on_call("technical_lead")] == ["Tomás Ortega"]
+    assert [p.name for p in renamed.on_call("comms_lead")] == ["Dana Whitfield"]
+
+
 def test_unknown_references_are_located_errors() -> None:
     path = INVENTORIES / "unknown-refs.yaml"
     with pytest.raises(LibraryError) as caught:

@@ -497,3 +497,16 @@ def test_cli_without_a_library(
     result = runner.invoke(app, ["lint", flag])
     assert result.exit_code == 1
     assert "nothing to lint" in result.output
+
+
+def test_program_references_are_located_all_at_once(tmp_path: Path) -> None:
+    program = (
+        "organisation: T\nteams:\n  - id: sre\npeople:\n  - id: a\n    team: sre\n"
+        "  - id: a\n    team: nope\n"
+    )
+    root = _library(tmp_path, {}, program)
+    report = lint_library(root, include_builtin=False, today=TODAY)
+    assert [(p.code, p.location.line, p.location.column) for p in report.problems] == [
+        ("duplicate-id", 7, 9),
+        ("unknown-team", 8, 11),
+    ]

@@ -101,6 +101,18 @@ def test_parse_duration_accepts_or_raises_value_error(text: str) -> None:
 
 
 @FAST
+@given(number=st.integers(min_value=0), unit=st.sampled_from("wdhmsWDHMS"))
+def test_parse_duration_of_any_size_raises_value_error_at_worst(number: int, unit: str) -> None:
+    # a huge number once overflowed timedelta: a traceback instead of a located error
+    message = ""
+    try:
+        assert parse_duration(f"{number}{unit}") >= timedelta(0)
+    except ValueError as exc:
+        message = str(exc)
+    assert not message or "is not a duration" in message
+
+
+@FAST
 @given(seconds=st.integers(min_value=0, max_value=10 * 86400))
 def test_format_then_parse_duration_round_trips(seconds: int) -> None:
     assert parse_duration(format_duration(timedelta(seconds=seconds))) == timedelta(seconds=seconds)
@@ -114,6 +126,14 @@ def test_parse_criterion_never_fails(text: str) -> None:
     if criterion.by is not None:
         assert criterion.deadline_minutes is not None
         assert criterion.deadline_minutes >= 0
+
+
+@FAST
+@given(digits=st.integers(min_value=1, max_value=400), lead=st.sampled_from(["within", "by t+"]))
+def test_parse_criterion_never_fails_on_huge_numbers(digits: int, lead: str) -> None:
+    # a 400-digit deadline once overflowed (a traceback from lint instead of no deadline)
+    criterion = parse_criterion(f"Scope confirmed {lead} {'9' * digits} minutes")
+    assert criterion.by is None or criterion.deadline_minutes == int("9" * digits)
 
 
 @FAST

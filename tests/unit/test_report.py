@@ -11,7 +11,7 @@ from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.finding.service import create_finding
 from drillbook.domain.program.models import Program
-from drillbook.flows.exercise_report import ReportData, build_report
+from drillbook.flows.exercise_report import ReportData, build_report, mark_reported
 from drillbook.library.loader import load_scenario_file
 from drillbook.reports.render import render_html, render_markdown, render_pdf
 from drillbook.storage.engine import Store
@@ -63,6 +63,31 @@ def test_markdown_report(store: Store, fake_clock: FakeClock) -> None:
     # next tabletop: the program's cadence (26 weeks) after the run date
     assert f"Next tabletop: **{(report.run_date + timedelta(weeks=26)).isoformat()}**" in text
     assert report.on_time is True
+
+
+def test_report_rendered_again_later_keeps_its_deadline_verdict(
+    store: Store, fake_clock: FakeClock
+) -> None:
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    with store.session() as session:
+        exercise = service.create_exercise(
+            session, scenario=scenario, assignments={"incident_lead": "alice"}, author="fran"
+        )
+        service.start(session, exercise)
+        fake_clock.advance(timedelta(minutes=30))
+        service.end(session, exercise)
+        fake_clock.advance(timedelta(hours=2))
+        first = build_report(session, exercise, None)
+        mark_reported(session, exercise)
+        fake_clock.advance(timedelta(days=40))  # an auditor asks for a copy
+        again = build_report(session, exercise, None)
+    assert first.on_time is True
+    assert first.first_reported_at is None
+    assert again.on_time is True
+    text = render_markdown(again)
+    assert "first written 2026-04-29 17:00 UTC, within the deadline" in text
+    # the assigner is not shown as holding the seat they assigned
+    assert "| role_assigned |  | fran | alice is incident_commander |" in text
 
 
 def test_counsel_label_and_html_escaping(store: Store, fake_clock: FakeClock) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from drillbook.domain.drill.plan import SafetyProfile
 from drillbook.executors.atomics import AtomicsFolder
-from drillbook.executors.safety import assess, refusal
+from drillbook.executors.safety import assess, refusal, strip_comments
 from drillbook.executors.stratus import parse_status
 from tests.helpers import shared_data
 
@@ -113,3 +113,28 @@ def test_assessment_never_crashes_and_flags_are_honoured(
 def test_stratus_status_parser_never_crashes(text: str) -> None:
     for state in parse_status(text).values():
         assert state in {"COLD", "WARM", "DETONATED"}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'echo " # "; curl http://example.org',
+        "echo 'a # b' && wget x",
+        'printf "first\n# not a comment, still a string\n"; ping -c1 x',
+    ],
+)
+def test_a_hash_inside_quotes_cannot_hide_a_command(command: str) -> None:
+    assert "sends network traffic" in (refusal(assess(command, None), DEFAULT) or "")
+
+
+def test_shell_comments_are_read_as_the_shell_reads_them() -> None:
+    assert strip_comments("id  # curl x\n  # wget y\nuname") == "id  \n  \nuname"
+    assert strip_comments("echo $# ${#x} a#b \\# c") == "echo $# ${#x} a#b \\# c"
+
+
+@given(st.text(alphabet=" \t\n#'\"\\;&|()abcurl$", max_size=60))
+def test_stripping_comments_never_fails_and_only_drops_comments(text: str) -> None:
+    stripped = strip_comments(text)
+    if "#" not in text:
+        assert stripped == text
+    assert len(stripped) <= len(text)

@@ -254,3 +254,21 @@ def test_schema_registry_and_cli(runner: CliRunner) -> None:
     printed = runner.invoke(app, ["schema", "scenario"])
     assert json.loads(printed.stdout)["title"] == "Scenario"
     assert runner.invoke(app, ["schema", "nope"]).exit_code == 1
+
+
+def test_show_prints_brackets_as_written(tmp_path: Path, runner: CliRunner) -> None:
+    """Scenario text is the user's: `[/]` or `[red]` is printed, never read as markup."""
+    root = tmp_path / "lib"
+    (root / "scenarios").mkdir(parents=True)
+    (root / "drillbook.yaml").write_text("organisation: T\n", encoding="utf-8")
+    text = SEED_SCENARIO.read_text(encoding="utf-8").replace(
+        "Initial alert. IC begins triage.", "Alert [/] says [red]PAGE[/red] in #ops."
+    )
+    (root / "scenarios" / "s.yaml").write_text(text, encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["--library", str(root), "scenario", "show", "scenario-2026-q2-001"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Alert [/] says [red]PAGE[/red]" in result.output

@@ -298,6 +298,29 @@ def test_a_drill_that_fires_scores_a_pass_with_a_time_to_alert(sqlite_store: Sto
     assert check.findings_opened == []
 
 
+def test_the_check_closes_the_backends_it_opened(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drillbook.detection.local import LocalSigmaBackend
+
+    closed: list[LocalSigmaBackend] = []
+    original = LocalSigmaBackend.close
+
+    def close(self: LocalSigmaBackend) -> None:
+        closed.append(self)
+        original(self)
+
+    monkeypatch.setattr(LocalSigmaBackend, "close", close)
+    rule = str(
+        shared_data() / "sigma/rules/linux/process_creation/"
+        "proc_creation_lnx_system_info_discovery.yml"
+    )
+    make_run(sqlite_store, "run1", commands=UNAME, rule=rule)
+    with sqlite_store.session() as session:
+        check_drill(session, "run1", config=DetectionConfig())
+    assert len(closed) == 1
+
+
 def test_a_failure_opens_one_finding_and_a_rerun_adds_evidence(
     store: Store, fake_clock: Any
 ) -> None:

@@ -243,3 +243,19 @@ def test_cli_plan_from_a_file_and_bad_input(runner: CliRunner, seed_dir: Path) -
     bad_role = runner.invoke(app, ["exercise", "plan", str(path), "--role", "observer"])
     assert bad_role.exit_code == 1
     assert "ROLE=PERSON" in bad_role.output
+
+
+def test_written_phases_that_leave_one_out_still_plan_every_variation(
+    generated: Scenario,
+) -> None:
+    halves = [
+        {"name": "detection", "start": "0m", "end": "30m"},
+        {"name": "containment", "start": "30m", "end": "60m"},
+    ]
+    partial = Scenario.model_validate(
+        {**generated.model_dump(mode="json", exclude_none=True), "phases": halves}
+    )
+    script = build_script(partial, Variations(distributed=True, regulated=True))
+    assert [e.phase for e in script.entries if e.kind == "breakout"] == [Phase.CONTAINMENT]
+    clocks = [(e.minute, e.phase) for e in script.entries if e.kind == "clock"]
+    assert clocks == [(0, Phase.DETECTION), (38, Phase.CONTAINMENT)]

@@ -410,3 +410,25 @@ def test_any_answer_is_a_result_or_one_clear_error(name: str, body: object) -> N
         message, verdict = str(exc), None
     assert verdict in {*Verdict, None}
     assert verdict is not None or message.startswith(f"{name}: ")
+
+
+def test_connection_errors_never_show_credentials_in_the_url() -> None:
+    from drillbook.detection.siem import ApiClient
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    client = ApiClient(
+        "splunk",
+        "https://drill:pa55word@siem.example:8089/api?token=t0ken",
+        headers=dict,
+        secret_hint="the token",
+        transport=httpx.MockTransport(refuse),
+    )
+    with pytest.raises(AdapterError) as caught:
+        client.request("search", "GET", "/jobs")
+    client.close()
+    message = str(caught.value)
+    assert "https://siem.example:8089/api" in message
+    assert "pa55word" not in message
+    assert "t0ken" not in message

@@ -160,3 +160,15 @@ def test_impact_techniques_are_refused_by_default(
         assert tech.status == "refused"
         assert "destructive by design" in (tech.reason or "")
     assert not (fake_stratus / "calls.log").exists()
+
+
+def test_a_plan_that_declares_network_is_refused_without_network_allowed(
+    fake_stratus: Path, tmp_path: Path, sqlite_store: Store
+) -> None:
+    plan = _plan(tmp_path, extra="    network: true\n")
+    run_id = run_drill(sqlite_store, plan, atomics=tmp_path / "none")
+    with sqlite_store.session() as session:
+        [tech] = service.get_run(session, run_id).technique_runs
+        assert tech.status == "refused"
+        assert "network: true" in (tech.reason or "")
+    assert not (fake_stratus / "calls.log").exists()

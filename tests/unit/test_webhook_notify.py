@@ -35,7 +35,10 @@ class Receiver:
                 )
                 self.send_response(outer.status)
                 self.end_headers()
-                self.wfile.write(b"ok" if outer.status < 300 else b"invalid_token")
+                answer = (
+                    b"invalid_token" if outer.status != 404 else b"no route " + self.path.encode()
+                )
+                self.wfile.write(b"ok" if outer.status < 300 else answer)
 
             def log_message(self, *_args: object) -> None:
                 return None
@@ -131,3 +134,15 @@ def test_failed_start_notice_runs_nothing(
         [run] = service.list_runs(session)
         assert run.status == "aborted"
         assert "start notice failed" in (run.abort_reason or "")
+
+
+def test_errors_never_show_credentials_or_an_echoed_path(receiver: Receiver) -> None:
+    receiver.status = 404
+    url = receiver.url.replace("http://", "http://hook:pa55word@")
+    with pytest.raises(AdapterError) as caught:
+        WebhookNotifier(url).send(_notice())
+    assert "pa55word" not in str(caught.value)
+    assert "hook:pa55word@" not in str(caught.value)
+    assert "T000" not in str(caught.value)
+    assert "no route ***" in str(caught.value)
+    assert WebhookNotifier(url).where == receiver.url.split("/services")[0]

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
 from drillbook.errors import LibraryError
+from drillbook.library.durations import DurationText
 from drillbook.library.loader import load_scenario_file
+from drillbook.library.validation import validate
 from drillbook.library.yaml_io import MAX_ALIASES, load_file, load_text
 
 BASE = """\
@@ -363,3 +366,19 @@ def test_yaml_1_2_scalars() -> None:
     assert str(data["e"]) == "2026-05-01"
     assert data["f"] is None
     assert data["g"] == "15"
+
+
+def test_every_duration_field_says_a_bare_number_needs_a_unit(tmp_path: Path) -> None:
+    # the hint once came from a list of field names that missed drill and detection fields
+    class Polling(BaseModel):
+        poll_interval: DurationText
+        label: str
+
+    path = tmp_path / "polling.yaml"
+    path.write_text("poll_interval: 10\nlabel: 7\n", encoding="utf-8")
+    with pytest.raises(LibraryError) as caught:
+        validate(Polling, load_file(path), path)
+    assert [p.message for p in caught.value.problems] == [
+        "poll_interval: expected text, found the number 10 (durations need a unit, e.g. 15m)",
+        "label: expected text, found the number 7 (quote it to make it text)",
+    ]

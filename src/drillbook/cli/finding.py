@@ -25,7 +25,12 @@ from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.errors import StateError
-from drillbook.flows.exercise_findings import export_text, import_document, read_document
+from drillbook.flows.exercise_findings import (
+    export_text,
+    import_document,
+    read_document,
+    write_export,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
@@ -378,7 +383,10 @@ def rank(
 def export(
     ctx: typer.Context,
     exercise_id: Annotated[
-        str | None, typer.Argument(help="Exercise id (default: the running or only planned one).")
+        str | None,
+        typer.Argument(
+            help="Exercise id (default: the running one, else the only planned or in review).",
+        ),
     ] = None,
     output: Annotated[
         Path | None,
@@ -392,17 +400,14 @@ def export(
 ) -> None:
     """Write an exercise's findings document in the seed's shape, for git."""
     st = state(ctx)
+    to_stdout = output is not None and str(output) == "-"
+    root = None if to_stdout else (output or st.library_root())
     with st.store().session() as session:
         exercise = exercises.get_exercise(session, exercise_id)
-        relative, text = export_text(session, exercise)
-    if output is not None and str(output) == "-":
-        typer.echo(text, nl=False)
-        return
-    root = output or st.library_root()
-    assert root is not None
-    target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+        if root is None:
+            typer.echo(export_text(session, exercise)[1], nl=False)
+            return
+        target = write_export(session, exercise, root)
     console.print(f"wrote {target}", markup=False)
 
 

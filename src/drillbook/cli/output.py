@@ -11,8 +11,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, ConsoleDimensions
+from rich.console import Console, ConsoleDimensions, ConsoleRenderable, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 
 class _Console(Console):
@@ -73,5 +74,15 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     for column in columns:
         out.add_column(column, overflow="fold")
     for row in rows:
-        out.add_row(*("" if cell is None else str(cell) for cell in row))
+        out.add_row(*(cell(value) for value in row))
     return out
+
+
+def cell(value: Any) -> RenderableType:
+    """A table cell as plain text: scenario and finding text is the user's, and a
+    ``[/]`` or ``[red]`` in it must print as written, never be read as Rich markup."""
+    if value is None:
+        return Text("")
+    if isinstance(value, ConsoleRenderable):
+        return value  # already a renderable (styled on purpose by the caller)
+    return Text(str(value))

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from drillbook.cli.app import scenario_app
 from drillbook.cli.context import state
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.output import cell, console, print_json, table
 from drillbook.domain.scenario.enums import Category, Difficulty
 from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConflictError
@@ -124,13 +124,19 @@ def _header(loaded: LoadedScenario) -> Panel:
     return Panel(body, title=Text(s.title, style="bold"), title_align="left", border_style="cyan")
 
 
+def _row(out: Table, *values: Any) -> None:
+    """Add a row whose text is shown as written (never read as Rich markup)."""
+    out.add_row(*(cell(value) for value in values))
+
+
 def _phases(s: Scenario) -> Table:
     out = Table(title="Phases", header_style="bold", expand=True)
     for column in ("phase", "window", "goal and questions"):
         out.add_column(column, overflow="fold")
     for window in s.phase_windows():
         lines = [window.goal or ""] + [f"• {q}" for q in window.questions]
-        out.add_row(
+        _row(
+            out,
             window.name.label,
             f"{window.start}–{window.end}",
             "\n".join(line for line in lines if line),
@@ -144,7 +150,8 @@ def _injects(s: Scenario) -> Table:
         out.add_column(column, overflow="fold")
     for inject in s.injects:
         phase = inject.phase or s.phase_at(inject.minute)
-        out.add_row(
+        _row(
+            out,
             f"t+{inject.time}",
             phase.label,
             ", ".join(inject.audience) or "all",
@@ -161,7 +168,8 @@ def _decisions(s: Scenario) -> Table:
         question = point.question
         if point.options:
             question += "".join(f"\n → {option}" for option in point.options)
-        out.add_row(
+        _row(
+            out,
             point.phase.label,
             point.at or "",
             point.owner_role or "",
@@ -178,7 +186,7 @@ def _escalations(s: Scenario) -> Table:
     for column in ("trigger", "what drops"):
         out.add_column(column, overflow="fold")
     for escalation in s.escalations:
-        out.add_row(escalation.trigger, _flow(escalation.description))
+        _row(out, escalation.trigger, _flow(escalation.description))
     return out
 
 
@@ -188,7 +196,7 @@ def _criteria(s: Scenario) -> Table:
         out.add_column(column, overflow="fold")
     for criterion in s.criteria:
         evidence = criterion.evidence
-        measured = "[yellow]not measurable[/yellow]"
+        measured: str | Text = Text("not measurable", style="yellow")
         if evidence is not None:
             parts = [evidence.event.value]
             if evidence.role:
@@ -198,7 +206,7 @@ def _criteria(s: Scenario) -> Table:
             if evidence.contains:
                 parts.append(f"containing '{evidence.contains}'")
             measured = ", ".join(parts)
-        out.add_row(Text(criterion.text), f"by t+{criterion.by}" if criterion.by else "—", measured)
+        _row(out, Text(criterion.text), f"by t+{criterion.by}" if criterion.by else "—", measured)
     return out
 
 

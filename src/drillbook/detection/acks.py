@@ -45,29 +45,32 @@ def pagerduty_ack(
         timeout=config.timeout_seconds,
         transport=transport,
     )
-    params: list[tuple[str, str]] = [
-        ("since", start.isoformat()),
-        ("until", end.isoformat()),
-        ("time_zone", "UTC"),
-    ]
-    params += [("service_ids[]", s) for s in config.service_ids]
-    data = client.json("list incidents", "GET", "/incidents", params=params)
-    found: list[datetime] = []
-    for incident in data.get("incidents", []) if isinstance(data, dict) else []:
-        if title.lower() not in str(incident.get("title", "")).lower():
-            continue
-        entries = client.json(
-            "read incident log",
-            "GET",
-            f"/incidents/{incident['id']}/log_entries",
-            params={"is_overview": "true", "time_zone": "UTC"},
-        )
-        for entry in entries.get("log_entries", []) if isinstance(entries, dict) else []:
-            if entry.get("type") in ("acknowledge_log_entry", "resolve_log_entry"):
-                moment = parse_time(entry.get("created_at"))
-                if moment is not None:
-                    found.append(moment)
-    return min(found, default=None)
+    try:
+        params: list[tuple[str, str]] = [
+            ("since", start.isoformat()),
+            ("until", end.isoformat()),
+            ("time_zone", "UTC"),
+        ]
+        params += [("service_ids[]", s) for s in config.service_ids]
+        data = client.json("list incidents", "GET", "/incidents", params=params)
+        found: list[datetime] = []
+        for incident in data.get("incidents", []) if isinstance(data, dict) else []:
+            if title.lower() not in str(incident.get("title", "")).lower():
+                continue
+            entries = client.json(
+                "read incident log",
+                "GET",
+                f"/incidents/{incident['id']}/log_entries",
+                params={"is_overview": "true", "time_zone": "UTC"},
+            )
+            for entry in entries.get("log_entries", []) if isinstance(entries, dict) else []:
+                if entry.get("type") in ("acknowledge_log_entry", "resolve_log_entry"):
+                    moment = parse_time(entry.get("created_at"))
+                    if moment is not None:
+                        found.append(moment)
+        return min(found, default=None)
+    finally:
+        client.close()
 
 
 def opsgenie_ack(
@@ -93,19 +96,25 @@ def opsgenie_ack(
         timeout=config.timeout_seconds,
         transport=transport,
     )
-    query = (
-        f"createdAt >= {int(start.timestamp() * 1000)} "
-        f"AND createdAt <= {int(end.timestamp() * 1000)}"
-    )
-    data = client.json(
-        "list alerts", "GET", "/v2/alerts", params={"query": query, "limit": "100", "order": "asc"}
-    )
-    found: list[datetime] = []
-    for alert in data.get("data", []) if isinstance(data, dict) else []:
-        if title.lower() not in str(alert.get("message", "")).lower():
-            continue
-        report: Any = alert.get("report") or {}
-        created = parse_time(alert.get("createdAt"))
-        if created is not None and alert.get("acknowledged") and "ackTime" in report:
-            found.append(created + timedelta(milliseconds=int(report["ackTime"])))
-    return min(found, default=None)
+    try:
+        query = (
+            f"createdAt >= {int(start.timestamp() * 1000)} "
+            f"AND createdAt <= {int(end.timestamp() * 1000)}"
+        )
+        data = client.json(
+            "list alerts",
+            "GET",
+            "/v2/alerts",
+            params={"query": query, "limit": "100", "order": "asc"},
+        )
+        found: list[datetime] = []
+        for alert in data.get("data", []) if isinstance(data, dict) else []:
+            if title.lower() not in str(alert.get("message", "")).lower():
+                continue
+            report: Any = alert.get("report") or {}
+            created = parse_time(alert.get("createdAt"))
+            if created is not None and alert.get("acknowledged") and "ackTime" in report:
+                found.append(created + timedelta(milliseconds=int(report["ackTime"])))
+        return min(found, default=None)
+    finally:
+        client.close()

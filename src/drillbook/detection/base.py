@@ -19,8 +19,8 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -216,13 +216,6 @@ class DetectionBackend(ABC):
         """Check several rules over one window; backends that can batch override this."""
         return [self.check_once(rule, window) for rule in rules]
 
-
-@dataclass
-class PollPlan:
-    """How long to wait for a verdict after a technique ends."""
-
-    ingestion_delay: timedelta = field(default_factory=lambda: timedelta(0))
-    poll_interval: float = 5.0
-
-    def deadline(self, window: Window) -> datetime:
-        return max(window.end, clock.now()) + self.ingestion_delay
+    def close(self) -> None:
+        """Release what the backend holds (an HTTP connection pool, an SQLite database)."""
+        return None

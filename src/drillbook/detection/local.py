@@ -81,6 +81,10 @@ class LocalSigmaBackend(DetectionBackend):
         rules_root = library_root / rules_dir if (library_root and rules_dir) else library_root
         return cls(cache=ConversionCache(cache_path), rules_root=rules_root)
 
+    def close(self) -> None:
+        """Close the event store (its in-memory SQLite database goes with it)."""
+        self.store.close()
+
     # -- events ---------------------------------------------------------------------------
 
     def ingest(self, events: Iterable[dict[str, Any]], **kwargs: Any) -> int:

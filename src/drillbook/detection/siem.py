@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -30,6 +31,15 @@ from drillbook.errors import AdapterError, ConfigError, LibraryError, Location
 
 if TYPE_CHECKING:
     from drillbook.detection.config import DetectionConfig
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for an error message: no ``user:password@``, query or fragment."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return url.split("?", 1)[0]
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
 
 
 class ApiClient:
@@ -49,11 +59,15 @@ class ApiClient:
     ) -> None:
         self.system = system
         self.base_url = base_url.rstrip("/")
+        self.where = shown_url(self.base_url)
         self._headers = headers
         self.secret_hint = secret_hint
         self.timeout = timeout
         self._client = httpx.Client(timeout=timeout, verify=verify, transport=transport)
         self._secrets: list[str] = []
+
+    def close(self) -> None:
+        self._client.close()
 
     def remember_secret(self, value: str) -> str:
         if value:
@@ -75,13 +89,13 @@ class ApiClient:
                 self.system,
                 call,
                 f"no answer within {self.timeout:g} s",
-                f"that {self.base_url} is reachable, or raise timeout_seconds",
+                f"that {self.where} is reachable, or raise timeout_seconds",
             ) from None
         except httpx.TransportError as exc:
             raise AdapterError(
                 self.system,
                 call,
-                f"cannot connect to {self.base_url}: {type(exc).__name__}",
+                f"cannot connect to {self.where}: {type(exc).__name__}",
                 "the url in drillbook.yaml and the network path to it",
             ) from None
         if response.status_code in (401, 403):
@@ -171,6 +185,7 @@ class SiemBackend(DetectionBackend):
 
     rules_root: Path | None = None
     section_keys: ClassVar[str] = "url"
+    client: ApiClient  # set by each subclass
 
     def __init__(
         self,
@@ -181,6 +196,11 @@ class SiemBackend(DetectionBackend):
     ) -> None:
         self.config = config
         self.rules_root = rules_root
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
 
     @classmethod
     def from_config(

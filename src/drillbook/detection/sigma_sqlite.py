@@ -270,7 +270,11 @@ class ConversionCache:
     def _connect(self, path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path)
-        conn.execute("CREATE TABLE IF NOT EXISTS conversions (key TEXT PRIMARY KEY, rule TEXT)")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS conversions (key TEXT PRIMARY KEY, rule TEXT)")
+        except BaseException:
+            conn.close()  # a corrupt or read-only file: the caller falls back to memory
+            raise
         return conn
 
     def _load(self, path: Path) -> None:

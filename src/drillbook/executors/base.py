@@ -19,15 +19,15 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
+from drillbook.config import SETTINGS
 from drillbook.domain.drill.plan import Check, ExpectedDetection, SafetyProfile, Target, Technique
 from drillbook.errors import ConfigError
 from drillbook.executors.atomics import AtomicsFolder
-from drillbook.executors.process import ProcessResult
+from drillbook.executors.process import TECHNIQUE_ENV, ProcessResult
 from drillbook.executors.safety import Assessment
 from drillbook.telemetry.process_events import ProcessCreation
 
 CORRELATION_ENV = "DRILLBOOK_DRILL_ID"
-TECHNIQUE_ENV = "DRILLBOOK_TECHNIQUE_RUN_ID"
 
 
 def marker(run_id: str) -> str:
@@ -72,6 +72,15 @@ class PreparedTechnique:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def technique_environ() -> dict[str, str]:
+    """The environment a technique (or its cleanup) runs with: the runner's, less
+    drillbook's own settings. Those hold the store's URL, the webhook and the LLM key; a
+    technique that dumps its environment (many discovery atomics do) would otherwise put
+    them into stored stdout and the sensor's trace."""
+    own = {s.name for s in SETTINGS}
+    return {k: v for k, v in os.environ.items() if k not in own}
+
+
 @dataclass
 class ExecutionContext:
     """The drill around one step: ids, correlation, where to work, the sensor switch."""
@@ -87,7 +96,7 @@ class ExecutionContext:
         return marker(self.run_id)
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = technique_environ()
         env[CORRELATION_ENV] = self.run_id
         env[TECHNIQUE_ENV] = self.technique_run_id
         return env

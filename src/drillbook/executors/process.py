@@ -28,6 +28,9 @@ from drillbook import clock
 
 OUTPUT_LIMIT = 64 * 1024
 POLL_SECONDS = 0.02
+# every process a technique step starts inherits this variable (set by the executor), so
+# one that left both the step's process group and its tree (``(setsid cmd &)``) is found
+TECHNIQUE_ENV = "DRILLBOOK_TECHNIQUE_RUN_ID"
 
 
 class OperatorAbort(BaseException):
@@ -107,6 +110,36 @@ def kill_tree(pgid: int) -> None:
     for pid in stragglers:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def marked_processes(name: str, value: str) -> list[int]:
+    """Processes other than this one that started with ``name=value`` in their
+    environment (Linux /proc; own processes, or all when root)."""
+    needle = f"{name}={value}".encode()
+    found: list[int] = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    me = os.getpid()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            raw = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in raw.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_marked(technique_run_id: str) -> list[int]:
+    """SIGKILL every process still carrying a technique run's :data:`TECHNIQUE_ENV`."""
+    pids = marked_processes(TECHNIQUE_ENV, technique_run_id)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
 
 
 def process_alive(pid: int) -> bool:
@@ -189,8 +222,11 @@ def run_step(
             kill_tree(proc.pid)
         finally:
             proc.wait()
-            # members of the group may outlive the leader (backgrounded children)
+            # members of the group may outlive the leader (backgrounded children), and a
+            # double-forked setsid child leaves both the group and the tree
             kill_tree(proc.pid)
+            if env.get(TECHNIQUE_ENV):
+                kill_marked(env[TECHNIQUE_ENV])
         stdout, out_cut = _read_bounded(out)
         stderr, err_cut = _read_bounded(err)
     result = ProcessResult(
@@ -253,10 +289,6 @@ def signals_deferred() -> Iterator[list[int]]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
-
-
-def scratch_dir(prefix: str = "drillbook-") -> Path:
-    return Path(tempfile.mkdtemp(prefix=prefix))
 
 
 def user_name() -> str:

@@ -121,14 +121,38 @@ def _found(pattern: re.Pattern[str], text: str) -> list[str]:
 
 
 def strip_comments(text: str) -> str:
-    """Shell text without ``#`` comments, so a comment cannot trigger (or hide) a rule."""
-    out = []
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith("#"):
+    """Shell text without ``#`` comments, so a comment cannot trigger (or hide) a rule.
+
+    A ``#`` starts a comment only where the shell says so: at the start of a word and
+    outside quotes. So ``echo " # "; curl x`` keeps its ``curl``, and a line that starts
+    with ``#`` inside a multi-line quoted string is kept. Unbalanced quotes keep the rest
+    of the text: reading too much is the safe side.
+    """
+    out: list[str] = []
+    quote: str | None = None
+    word_start = True
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote is None and ch == "#" and word_start:
+            end = text.find("\n", i)
+            if end == -1:
+                break
+            i = end  # keep the newline
             continue
-        out.append(re.sub(r"\s#\s.*$", "", line))
-    return "\n".join(out)
+        if ch == "\\" and quote != "'" and i + 1 < len(text):
+            out.append(text[i : i + 2])
+            i += 2
+            word_start = False
+            continue
+        if quote is None and ch in "'\"":
+            quote = ch
+        elif ch == quote:
+            quote = None
+        out.append(ch)
+        word_start = quote is None and ch in " \t\n;&|()"
+        i += 1
+    return "".join(out)
 
 
 def assess(

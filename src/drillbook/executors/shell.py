@@ -22,6 +22,7 @@ from drillbook.executors.base import (
     ExecutionContext,
     Executor,
     PreparedTechnique,
+    technique_environ,
 )
 from drillbook.executors.process import ProcessResult, run_step, user_name
 from drillbook.telemetry.process_events import RunnerProcess, build_events, command_line
@@ -165,12 +166,11 @@ class ShellExecutor(Executor):
 
 
 def run_shell_cleanup(payload: dict[str, Any], timeout: float) -> ProcessResult:
-    import os
 
     from drillbook import clock
 
     target = Target.model_validate(payload.get("target") or {})
-    env = {**os.environ, **payload.get("env", {})}
+    env = {**technique_environ(), **payload.get("env", {})}
     command = payload.get("command")
     if not command:
         now = clock.now()

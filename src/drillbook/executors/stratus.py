@@ -20,7 +20,6 @@ is recorded for cloud techniques: the evidence is in the cloud's audit log.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import uuid
@@ -37,6 +36,7 @@ from drillbook.executors.base import (
     Executor,
     PreparedTechnique,
     Resources,
+    technique_environ,
 )
 from drillbook.executors.process import ProcessResult, run_step
 from drillbook.executors.safety import assess
@@ -115,7 +115,7 @@ class StratusExecutor(Executor):
             command=f"stratus detonate {entry.stratus}",
             cleanup_command=f"stratus cleanup {entry.stratus}",
             assessment=assess(
-                "", "stratus cleanup", network=False, destructive_by_design=by_design
+                "", "stratus cleanup", network=entry.network, destructive_by_design=by_design
             ),
             not_runnable=None if _binary() else NOT_INSTALLED,
             expected_detections=list(entry.expected_detection),
@@ -139,7 +139,7 @@ class StratusExecutor(Executor):
         binary = _binary()
         if binary is None:
             raise AdapterError("stratus", " ".join(args), "not installed", NOT_INSTALLED)
-        full = {**os.environ, **env}
+        full = {**technique_environ(), **env}
         return run_step([binary, *args], env=full, cwd=ctx_dir, timeout=timeout, on_start=on_start)
 
     def status(self, env: dict[str, str], ctx_dir: Any) -> dict[str, str]:

@@ -38,6 +38,7 @@ from drillbook.detection.base import (
 from drillbook.detection.config import DetectionConfig
 from drillbook.detection.local import LocalSigmaBackend
 from drillbook.detection.registry import load_backend
+from drillbook.domain.drill.enums import TechniqueStatus
 from drillbook.domain.scorecard import service as scorecards
 from drillbook.domain.scorecard.document import Scorecard
 from drillbook.domain.scorecard.models import DetectionResultRow
@@ -45,7 +46,7 @@ from drillbook.domain.scorecard.models import DetectionResultRow
 # Events are stamped by the sensor, the window by the runner: allow for the difference.
 WINDOW_SLACK = timedelta(seconds=2)
 FINDING_SEVERITIES = ("critical", "high", "medium", "low")
-DETONATED = frozenset({"succeeded", "failed", "timeout", "aborted"})
+DETONATED = frozenset(status.value for status in TechniqueStatus if status.detonated)
 
 BackendFactory = Callable[[str], DetectionBackend]
 
@@ -249,6 +250,7 @@ def check_drill(
     config = config or DetectionConfig()
     run = drills.get_run(session, run_id)
     backends: dict[str, DetectionBackend] = {}
+    owned: list[DetectionBackend] = []  # made here, so closed here (not the factory's)
 
     def backend(name: str) -> DetectionBackend:
         if name not in backends:
@@ -258,23 +260,29 @@ def check_drill(
                 backends[name] = local_backend_for(
                     session, run.id, config=config, library_root=library_root
                 )
+                owned.append(backends[name])
             else:
                 backends[name] = load_backend(name, config, library_root=library_root)
+                owned.append(backends[name])
         return backends[name]
 
     rows: list[DetectionResultRow] = []
-    for tr in sorted(run.technique_runs, key=lambda t: (t.started_at or run.started_at, t.id)):
-        if str(tr.status) not in DETONATED or tr.started_at is None:
-            continue
-        for expected in tr.expected_detections or []:
-            chosen = backend(expected.get("backend") or config.backend)
-            result = check_technique(
-                chosen, tr, expected, run_id=run.id, config=config, wait=wait, sleep=sleep
-            )
-            row = _row(run.id, tr, expected, result)
-            if row.fired and row.acknowledged_at is None:
-                row.acknowledged_at = oncall_ack(config, row, transport=oncall_transport)
-            rows.append(row)
+    try:
+        for tr in sorted(run.technique_runs, key=lambda t: (t.started_at or run.started_at, t.id)):
+            if str(tr.status) not in DETONATED or tr.started_at is None:
+                continue
+            for expected in tr.expected_detections or []:
+                chosen = backend(expected.get("backend") or config.backend)
+                result = check_technique(
+                    chosen, tr, expected, run_id=run.id, config=config, wait=wait, sleep=sleep
+                )
+                row = _row(run.id, tr, expected, result)
+                if row.fired and row.acknowledged_at is None:
+                    row.acknowledged_at = oncall_ack(config, row, transport=oncall_transport)
+                rows.append(row)
+    finally:
+        for made in owned:
+            made.close()
     check = DrillCheck(run.id, rows, _empty_scorecard(run))
     if open_findings:
         _sync_findings(session, run.id, rows, check, sla)

@@ -1,4 +1,4 @@
-"""Running a drill plan end to end, and settling the cleanups a crashed run still owes.
+"""Running a drill plan end to end (the cleanups it owes: :mod:`drillbook.flows.drill_cleanup`).
 
 Order of things, each step recorded before it happens:
 
@@ -8,10 +8,11 @@ Order of things, each step recorded before it happens:
 3. store the run, send the start notice (no notice, no drill);
 4. for each allowed technique: check prerequisites, journal ``detonate`` (with the cleanup
    it will owe), detonate in its own process group under the sensor with a timeout,
-   evaluate the plan's checks, journal ``cleanup``, run the cleanup with Ctrl-C/SIGTERM
-   held, store the events;
+   evaluate the plan's checks, store the events, journal ``cleanup``, run the cleanup with
+   Ctrl-C/SIGTERM held;
 5. Ctrl-C, SIGTERM or the drill's maximum duration stop the drill: the running technique's
-   tree is killed, its cleanup runs, the rest are marked aborted;
+   tree is killed, its cleanup runs, the rest are marked aborted. An unexpected error
+   (an adapter, the sensor, the store) stops it the same way and is raised afterwards;
 6. send the end notice.
 """
 
@@ -22,7 +23,6 @@ import shutil
 import socket
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,24 +55,31 @@ from drillbook.executors.process import (
     OperatorAbort,
     ProcessResult,
     abort_on_signals,
-    environ_of,
-    kill_tree,
-    process_alive,
     signals_deferred,
     user_name,
 )
 from drillbook.executors.safety import refusal
 from drillbook.executors.shell import evaluate_checks
+from drillbook.flows.drill_cleanup import (
+    Progress,
+    Settled,
+    quiet,
+    run_owed_cleanup,
+    settle_pending,
+)
 from drillbook.notify.base import DrillNotice, NoNotifier, Notifier
 from drillbook.storage.base import new_id
 from drillbook.storage.engine import Store
 
-CLEANUP_TIMEOUT = 120.0
-Progress = Callable[[str], None]
-
-
-def _quiet(_message: str) -> None:
-    return None
+__all__ = [
+    "Prepared",
+    "Settled",
+    "decide",
+    "prepare_plan",
+    "resolve_atomics",
+    "run_drill",
+    "settle_pending",
+]
 
 
 def resolve_atomics(atomics: Path | None, library: Path | None) -> Path:
@@ -246,12 +253,16 @@ class _Runner:
         self.create()
         try:
             self.notifier.send(self.notice("start"))
-        except DrillbookError as exc:
-            self.abort_reason = f"start notice failed, nothing was run: {exc}"
-            self._abort_rest(0)
-            self.finish_run(DrillStatus.ABORTED)
+        except BaseException as exc:  # an adapter error, a bug, or Ctrl-C while sending
+            what = _error_text(exc) if isinstance(exc, Exception) else type(exc).__name__
+            self.abort_reason = f"start notice failed, nothing was run: {what}"
+            with signals_deferred():
+                self._abort_rest(0)
+                self.finish_run(DrillStatus.ABORTED)
+            shutil.rmtree(self.workdir, ignore_errors=True)
             raise
         status = DrillStatus.COMPLETED
+        failure: Exception | None = None
         try:
             with abort_on_signals():
                 for index, ((prepared, executor), (decision, _)) in enumerate(
@@ -274,21 +285,37 @@ class _Runner:
         except (OperatorAbort, KeyboardInterrupt) as exc:
             self.abort_reason = self.abort_reason or f"operator abort ({_signal_name(exc)})"
             status = DrillStatus.ABORTED
-            # a signal between a detonate entry and its cleanup: settle it now, not later
-            with signals_deferred():
-                settle_pending(
-                    self.store,
-                    run_id=self.run_id,
-                    force=True,
-                    skip_attempted=True,
-                    progress=self.progress,
-                )
-            self._abort_rest(0)
+            self._settle_interrupted()
+        except Exception as exc:
+            # a bug or an adapter failure between a detonation and its cleanup must not
+            # skip the cleanup, nor leave the run marked completed
+            failure = exc
+            self.abort_reason = self.abort_reason or f"stopped by an error: {_error_text(exc)}"
+            status = DrillStatus.ABORTED
+            self._settle_interrupted()
         finally:
-            self.finish_run(status)
+            with signals_deferred():  # a second Ctrl-C must not leave the run "running"
+                self.finish_run(status)
             shutil.rmtree(self.workdir, ignore_errors=True)
-        self.notifier.send(self.notice("end"))
+        try:
+            self.notifier.send(self.notice("end"))
+        finally:
+            if failure is not None:
+                raise failure  # the error that stopped the drill, not the notice's
         return self.run_id
+
+    def _settle_interrupted(self) -> None:
+        """Run the cleanups an interrupted technique still owes (now, not at the next
+        ``cleanup --pending``), then mark the techniques not reached as aborted."""
+        with signals_deferred():  # already stopping: further signals change nothing
+            settle_pending(
+                self.store,
+                run_id=self.run_id,
+                force=True,
+                skip_attempted=True,
+                progress=self.progress,
+            )
+            self._abort_rest(0)
 
     def _abort_rest(self, start: int) -> None:
         with self.store.session() as session:
@@ -428,62 +455,15 @@ def _signal_name(exc: BaseException) -> str:
     return exc.signal_name if isinstance(exc, OperatorAbort) else "SIGINT"
 
 
+def _error_text(exc: Exception) -> str:
+    """Our own errors are written to be shown; others only by type (their text may hold
+    a connection string or a token)."""
+    return str(exc) if isinstance(exc, DrillbookError) else type(exc).__name__
+
+
 def _empty_result() -> ProcessResult:
     now = clock.now()
     return ProcessResult([], None, None, False, True, now, now, "", "")
-
-
-def run_owed_cleanup(
-    store: Store,
-    run_id: str,
-    technique_run_id: str,
-    executor: Executor,
-    payload: dict[str, Any],
-    *,
-    has_cleanup: bool,
-    timeout: float = CLEANUP_TIMEOUT,
-) -> CleanupOutcome:
-    """Journal and run one cleanup; store its outcome on the technique run."""
-    entry = journal.begin(
-        store,
-        drill_run_id=run_id,
-        technique_run_id=technique_run_id,
-        step=JournalStep.CLEANUP,
-        executor=executor.name,
-        payload=payload,
-    )
-    if not has_cleanup:
-        journal.finish(store, entry, JournalStatus.DONE, "the technique has no cleanup")
-        _set_cleanup(store, technique_run_id, CleanupOutcome.NONE, None, None)
-        return CleanupOutcome.NONE
-    result = executor.run_cleanup(payload, timeout)
-    ok = result.exit_code == 0
-    outcome = CleanupOutcome.DONE if ok else CleanupOutcome.FAILED
-    detail = result.error or ("timed out" if result.timed_out else f"exit code {result.exit_code}")
-    journal.finish(store, entry, JournalStatus.DONE if ok else JournalStatus.FAILED, detail)
-    _set_cleanup(
-        store,
-        technique_run_id,
-        outcome,
-        result.exit_code,
-        (result.stdout + result.stderr)[:65536] or detail,
-    )
-    return outcome
-
-
-def _set_cleanup(
-    store: Store,
-    technique_run_id: str,
-    outcome: CleanupOutcome,
-    exit_code: int | None,
-    output: str | None,
-) -> None:
-    with store.session() as session:
-        row = session.get(TechniqueRun, technique_run_id)
-        if row is not None:
-            row.cleanup_outcome = outcome.value
-            row.cleanup_exit_code = exit_code
-            row.cleanup_output = output
 
 
 def run_drill(
@@ -500,99 +480,6 @@ def run_drill(
     """Run the plan at ``plan_path``; return the drill run id."""
     prepared = prepare_plan(plan_path, atomics=atomics, library=library, get_prereqs=get_prereqs)
     runner = _Runner(
-        store, prepared, notifier or NoNotifier(), progress or _quiet, use_sensor, get_prereqs
+        store, prepared, notifier or NoNotifier(), progress or quiet, use_sensor, get_prereqs
     )
     return runner.run()
-
-
-@dataclass
-class Settled:
-    run_id: str
-    technique_run_id: str
-    technique: str
-    outcome: str
-    detail: str
-
-
-def settle_pending(
-    store: Store,
-    *,
-    run_id: str | None = None,
-    force: bool = False,
-    skip_attempted: bool = False,
-    progress: Progress | None = None,
-) -> list[Settled]:
-    """Run the cleanups crashed runs still owe (``drill cleanup --pending``).
-
-    A run whose runner process is still alive on this host is left alone (it will clean
-    up itself) unless ``force``. A detonation's process group that survived its runner is
-    killed first, but only when its leader still carries the run's DRILLBOOK_DRILL_ID
-    (process ids get reused). ``skip_attempted`` leaves out detonations whose cleanup was
-    already tried: the runner uses it to settle only what a signal interrupted.
-    """
-    say = progress or _quiet
-    settled: list[Settled] = []
-    host = socket.gethostname()
-    for owed in journal.owed_cleanups(store, run_id):
-        run = owed.run
-        entry = owed.detonation
-        if skip_attempted and owed.cleanup_attempted:
-            continue
-        if (
-            run is not None
-            and not force
-            and run.status == DrillStatus.RUNNING.value
-            and run.runner_host == host
-            and run.runner_pid not in (None, os.getpid())
-            and run.runner_pid is not None
-            and process_alive(run.runner_pid)
-        ):
-            say(
-                f"{entry.payload.get('technique')}: skipped, run {run.id} is still running "
-                f"(runner pid {run.runner_pid}); use --force to clean up anyway"
-            )
-            continue
-        pgid = entry.payload.get("pgid")
-        if (
-            isinstance(pgid, int)
-            and environ_of(pgid).get("DRILLBOOK_DRILL_ID") == entry.drill_run_id
-        ):
-            kill_tree(pgid)
-            say(f"{entry.payload.get('technique')}: killed the leftover process group {pgid}")
-        executor = load_executor(entry.executor)
-        payload = entry.payload.get("cleanup") or {}
-        outcome = run_owed_cleanup(
-            store,
-            entry.drill_run_id,
-            entry.technique_run_id,
-            executor,
-            payload,
-            has_cleanup=bool(payload.get("command") or payload.get("kind") == "stratus"),
-        )
-        with store.session() as session:
-            row = session.get(TechniqueRun, entry.technique_run_id)
-            if row is not None and row.status in ("pending", "running"):
-                row.status = TechniqueStatus.ABORTED.value
-                row.reason = "interrupted during the detonation; cleanup settled from the journal"
-                row.ended_at = row.ended_at or clock.now()
-            stored_run = session.get(DrillRun, entry.drill_run_id)
-            if stored_run is not None and stored_run.status == DrillStatus.RUNNING.value:
-                stored_run.status = DrillStatus.CRASHED.value
-                stored_run.ended_at = clock.now()
-                stored_run.abort_reason = "the runner died; cleanups settled by cleanup --pending"
-                for other in stored_run.technique_runs:
-                    if other.status in ("pending", "running"):
-                        other.status = TechniqueStatus.ABORTED.value
-                        other.reason = other.reason or "not run: the runner died"
-        technique = str(entry.payload.get("technique"))
-        settled.append(
-            Settled(
-                entry.drill_run_id,
-                entry.technique_run_id,
-                technique,
-                outcome.value,
-                f"cleanup {outcome.value}",
-            )
-        )
-        say(f"{technique}: cleanup {outcome.value}")
-    return settled

@@ -28,7 +28,13 @@ from drillbook.domain.finding.documents import (
 )
 from drillbook.domain.finding.enums import FindingSource, FindingStatus
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.finding.service import create_finding, list_findings, set_status
+from drillbook.domain.finding.service import (
+    create_finding,
+    format_id,
+    list_findings,
+    parse_id,
+    set_status,
+)
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.domain.scenario.models import Scenario
 from drillbook.library.validation import validate
@@ -101,18 +107,19 @@ def _exercise_for(
     ).first()
     if found is not None:
         return found, False
+    now = clock.now()
     exercise = Exercise(
         scenario_id=document.scenario,
         title=scenario.title if scenario else document.scenario,
         team=document.team,
         status=str(ExerciseStatus.REPORTED),
         run_date=document.date,
-        created_at=clock.now(),
+        created_at=now,
         scenario_document=scenario.model_dump(mode="json", exclude_none=True) if scenario else None,
         participants=list(document.participants),
         next_actions=list(document.next_actions),
         next_tabletop=document.next_tabletop,
-        reported_at=clock.now(),
+        reported_at=now,
     )
     session.add(exercise)
     session.flush()
@@ -138,7 +145,9 @@ def import_document(
             elif given and stored != given:
                 result.conflicts.append(f"{exercise.label} {key}: stored {stored}, file {given}")
     for entry in document.findings:
-        existing = session.get(Finding, entry.id)
+        # Stored ids are zero-padded (F-001); a hand-written F-1 is the same finding.
+        finding_id = format_id(parse_id(entry.id))
+        existing = session.get(Finding, finding_id)
         if existing is not None:
             differences = entry_differences(existing, entry)
             if existing.exercise_id != exercise.id:
@@ -148,13 +157,13 @@ def import_document(
                     f" (exercise {existing.exercise_id}), not {exercise.label}",
                 )
             if differences:
-                result.conflicts.append(f"{entry.id}: " + "; ".join(differences))
+                result.conflicts.append(f"{finding_id}: " + "; ".join(differences))
             else:
-                result.unchanged.append(entry.id)
+                result.unchanged.append(finding_id)
             continue
         finding = create_finding(
             session,
-            finding_id=entry.id,
+            finding_id=finding_id,
             description=entry.description,
             severity=str(entry.severity),
             source=str(FindingSource.EXERCISE),
@@ -181,5 +190,5 @@ def import_document(
                 expires=entry.risk_expires,
                 author=author,
             )
-        result.created.append(entry.id)
+        result.created.append(finding_id)
     return result

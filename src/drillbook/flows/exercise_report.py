@@ -22,7 +22,13 @@ from drillbook.domain.exercise.evaluation import (
     unanswered_injects,
 )
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
-from drillbook.domain.exercise.service import clock_of, current_roles, scenario_of
+from drillbook.domain.exercise.service import (
+    change_status,
+    clock_of,
+    current_roles,
+    log_event,
+    scenario_of,
+)
 from drillbook.domain.exercise.timeline import format_offset
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.service import list_findings
@@ -101,6 +107,7 @@ class ReportData:
     next_actions: list[str]
     timeline: list[ReportEvent]
     organisation: str | None = None
+    first_reported_at: datetime | None = None  # when an earlier copy was written
     counsel: bool = False
     distribution: list[str] = field(default_factory=list)
     counsel_label: str = COUNSEL_LABEL
@@ -111,13 +118,15 @@ class ReportData:
 
 
 def _event(event: ExerciseEvent, offset: timedelta) -> ReportEvent:
+    # On a role assignment ``role`` is the seat being filled, not the author's seat: shown
+    # beside the author it would read as if the facilitator held it ("fran (comms_lead)").
     return ReportEvent(
         offset=format_offset(offset),
         at=event.at,
         kind=event.kind,
         text=(event.text or "").strip(),
         author=event.author,
-        role=event.role,
+        role=None if event.kind == EventKind.ROLE_ASSIGNED else event.role,
         phase=event.phase,
     )
 
@@ -171,6 +180,9 @@ def build_report(
         if person not in roles.values():
             people.append((person, "participant"))
     report_due = state.ended_at + parse_duration(cadence.report_within) if state.ended_at else None
+    # Judged by when the report was first written, so a copy rendered later for an auditor
+    # does not call an on-time report late.
+    reported = exercise.reported_at or clock.now()
     return ReportData(
         exercise_label=exercise.label,
         title=exercise.title,
@@ -183,7 +195,7 @@ def build_report(
         elapsed=format_offset(state.elapsed),
         prepared_on=clock.today(),
         report_due=report_due,
-        on_time=(clock.now() <= report_due) if report_due else None,
+        on_time=(reported <= report_due) if report_due else None,
         participants=people,
         initial_state=scenario.initial_state.strip() if scenario else "",
         duration=scenario.duration if scenario else "",
@@ -199,6 +211,7 @@ def build_report(
         next_actions=[str(a) for a in exercise.next_actions],
         timeline=[_event(e, at[e.id]) for e in events],
         organisation=program.organisation if program else None,
+        first_reported_at=exercise.reported_at,
         counsel=counsel,
         distribution=list(distribution or []),
     )
@@ -208,8 +221,6 @@ def mark_reported(
     session: Session, exercise: Exercise, *, author: str | None = None, path: str | None = None
 ) -> None:
     """Record that the report was written; the first time moves the run to ``reported``."""
-    from drillbook.domain.exercise.service import change_status, log_event
-
     if exercise.status == ExerciseStatus.IN_REVIEW:
         change_status(
             session, exercise, ExerciseStatus.REPORTED, author=author, reason="report written"

@@ -1,15 +1,16 @@
 """The 30-day follow-up: did each fix from a reported exercise move?
 
-"Moved" means the finding's history shows a status change after the report date (or
-the finding is no longer owed work). Items that did not move are carried over: they
-become the first agenda item of the team's next tabletop brief
+"Moved" means the finding's history shows a status change since the report was written
+(or the finding is no longer owed work); a change made before the report, even the same
+day, is what the report already shows, not progress since. Items that did not move are
+carried over: they become the first agenda item of the team's next tabletop brief
 (:func:`carry_over_items`, consumed by the planning brief).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,6 @@ from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.exercise.service import change_status
 from drillbook.domain.finding.enums import EvidenceKind
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.finding.service import list_findings
 
 DEFAULT_DAYS = 30
 
@@ -50,15 +50,19 @@ def _reported_on(exercise: Exercise) -> date:
     return exercise.reported_at.date() if exercise.reported_at else exercise.run_date
 
 
-def _moved_since(finding: Finding, since: date) -> tuple[bool, date | None]:
+def _reported_moment(exercise: Exercise) -> datetime:
+    """When the report was written (the start of the run date for a run never reported
+    through drillbook)."""
+    return exercise.reported_at or datetime.combine(exercise.run_date, time.min, tzinfo=UTC)
+
+
+def _moved_since(finding: Finding, since: datetime) -> tuple[bool, date | None]:
     changes = [
-        e.at.date()
-        for e in finding.history
-        if e.kind == EvidenceKind.STATUS and e.from_status is not None
+        e.at for e in finding.history if e.kind == EvidenceKind.STATUS and e.from_status is not None
     ]
     last = max(changes) if changes else None
     moved = (last is not None and last >= since) or not finding.is_active
-    return moved, last
+    return moved, last.date() if last else None
 
 
 def followup_items(
@@ -78,13 +82,21 @@ def followup_items(
     )
     if team:
         query = query.where(Exercise.team == team)
+    due = [e for e in session.scalars(query) if _reported_on(e) <= cutoff]
+    # One query for the fixes of every exercise due (not one per exercise).
+    fixes: dict[int | None, list[Finding]] = {}
+    if due:
+        for finding in session.scalars(
+            select(Finding)
+            .where(Finding.exercise_id.in_([e.id for e in due]))
+            .order_by(Finding.number)
+        ):
+            fixes.setdefault(finding.exercise_id, []).append(finding)
     items = []
-    for exercise in session.scalars(query):
+    for exercise in due:
         reported = _reported_on(exercise)
-        if reported > cutoff:
-            continue
-        for finding in list_findings(session, exercise_id=exercise.id):
-            moved, last = _moved_since(finding, reported)
+        for finding in fixes.get(exercise.id, []):
+            moved, last = _moved_since(finding, _reported_moment(exercise))
             items.append(FollowupItem(exercise, finding, reported, moved, last, finding.status))
     return items
 
@@ -99,14 +111,15 @@ def record_followup(
 ) -> list[str]:
     """Mark each reported exercise in ``items`` as followed up (a timeline event)."""
     done = []
-    seen: set[int] = set()
+    by_exercise: dict[int, list[FollowupItem]] = {}
     for item in items:
-        exercise = item.exercise
-        if exercise.id in seen or exercise.status != ExerciseStatus.REPORTED:
+        by_exercise.setdefault(item.exercise.id, []).append(item)
+    for group in by_exercise.values():
+        exercise = group[0].exercise
+        if exercise.status != ExerciseStatus.REPORTED:
             continue
-        seen.add(exercise.id)
-        moved = sum(1 for i in items if i.exercise.id == exercise.id and i.moved)
-        total = sum(1 for i in items if i.exercise.id == exercise.id)
+        moved = sum(1 for i in group if i.moved)
+        total = len(group)
         change_status(
             session,
             exercise,

@@ -26,7 +26,13 @@ def parse_duration(text: str) -> timedelta:
     seconds = 0.0
     for number, unit in _PART.findall(text):
         seconds += float(number) * _UNITS[unit.lower()]
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # a ValueError, so that pydantic locates it like any other
+        raise ValueError(
+            f"'{text}' is not a duration drillbook can count; keep it under "
+            f"{timedelta.max.days // 7} weeks"
+        ) from None
 
 
 def minutes(text: str) -> float:
@@ -44,10 +50,13 @@ def format_duration(delta: timedelta | float) -> str:
 
 
 def _coerce(value: object) -> object:
-    # `time: 0` is a common shorthand for the start; anything else needs a unit.
-    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+    """`time: 0` is a common shorthand for the start; any other number needs a unit, and
+    saying so here (not in the validation layer) reaches every duration field."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, int) and value == 0:
         return "0m"
-    return value
+    raise ValueError(f"expected text, found the number {value} (durations need a unit, e.g. 15m)")
 
 
 def _check(value: str) -> str:

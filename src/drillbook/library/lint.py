@@ -29,7 +29,7 @@ from drillbook.library.loader import (
     LoadedScenario,
     builtin_scenario_paths,
     load_program,
-    load_scenario_file,
+    load_scenarios,
     yaml_files,
 )
 from drillbook.library.revisions import record_revisions
@@ -53,12 +53,13 @@ class FindingRepeat:
 
 FindingRepeatSource = Callable[[str], Sequence[FindingRepeat]]
 """Given a scenario id, the findings that repeat across its runs. The extension point for
-the "scenario unchanged while its findings repeat" check; until the findings domain
-provides one, lint uses :func:`no_finding_repeats`."""
+the "scenario unchanged while its findings repeat" check; the findings domain provides it
+through :data:`FINDING_REPEATS_HOOK`, looked up by name so that the library (which every
+domain builds on) never imports a domain above it."""
 
 
 def no_finding_repeats(scenario_id: str) -> Sequence[FindingRepeat]:
-    """The default source: no findings recorded yet, so nothing can repeat."""
+    """The source without a store (or without the findings domain): nothing can repeat."""
     return ()
 
 
@@ -183,34 +184,6 @@ def _lint_inventory(root: Path, report: LintReport) -> None:
         report.problems.extend(exc.problems)
 
 
-def _lint_scenarios(paths: list[Path], *, builtin: bool, report: LintReport) -> None:
-    """Load each file on its own so that one broken file hides nothing in the others."""
-    first_path: dict[str, Path] = {}
-    for path in paths:
-        report.files.append(path)
-        try:
-            loaded = load_scenario_file(path)
-        except LibraryError as exc:
-            report.problems.extend(exc.problems)
-            continue
-        if builtin:
-            loaded = LoadedScenario(loaded.scenario, path, loaded.document, builtin=True)
-        sid = loaded.scenario.id
-        if sid in first_path:
-            report.problems.append(
-                problem_at(
-                    path,
-                    loaded.document,
-                    ("id",),
-                    f"duplicate scenario id '{sid}' (also in {first_path[sid]})",
-                    "duplicate-id",
-                )
-            )
-            continue
-        first_path[sid] = path
-        report.scenarios[sid] = loaded
-
-
 def lint_library(
     root: Path | None,
     *,
@@ -234,17 +207,16 @@ def lint_library(
     if root is not None:
         _lint_program(root, report)
         _lint_inventory(root, report)
-        library_part = LintReport()
-        _lint_scenarios(yaml_files(root / SCENARIO_DIR), builtin=False, report=library_part)
-        report.files.extend(library_part.files)
-        report.problems.extend(library_part.problems)
-        own = library_part.scenarios
+        paths = yaml_files(root / SCENARIO_DIR)
+        own, problems = load_scenarios(paths)
+        report.files.extend(paths)
+        report.problems.extend(problems)
     if include_builtin:
-        builtin_part = LintReport()
-        _lint_scenarios(builtin_scenario_paths(), builtin=True, report=builtin_part)
-        report.files.extend(builtin_part.files)
-        report.problems.extend(builtin_part.problems)
-        report.scenarios.update(builtin_part.scenarios)
+        paths = builtin_scenario_paths()
+        builtins, problems = load_scenarios(paths, builtin=True)
+        report.files.extend(paths)
+        report.problems.extend(problems)
+        report.scenarios.update(builtins)
     report.scenarios.update(own)
     review_every = _review_every(report.program)
     first_seen = record_revisions(store, report.scenarios.values()) if store else {}

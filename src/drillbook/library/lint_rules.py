@@ -4,10 +4,9 @@ Each rule takes a :class:`ScenarioContext` and yields :class:`Problem`s located 
 scenario's YAML document. Rules never raise: a rule that cannot judge (say, a duration it
 cannot read) stays silent, because the schema has already reported that.
 
-Role names are compared through :data:`ROLE_ALIASES`: the first seed calls the person
-running the response the *Incident Lead*, the second the *incident commander*; both
-spellings name the same seat, and likewise ``comms``/``comms_lead`` and
-``tech_lead``/``technical_lead``.
+Role names are compared through :func:`~drillbook.domain.scenario.enums.canonical_role`
+(:data:`ROLE_ALIASES`): the first seed calls the person running the response the
+*Incident Lead*, the second the *incident commander*; both spellings name the same seat.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ from itertools import pairwise
 from typing import Any
 
 from drillbook.domain.scenario.criteria import Criterion, guess_evidence
-from drillbook.domain.scenario.enums import Phase
+from drillbook.domain.scenario.enums import ROLE_ALIASES as ROLE_ALIASES  # re-exported
+from drillbook.domain.scenario.enums import Phase, canonical_role
 from drillbook.errors import Level, Problem
 from drillbook.library.durations import minutes
 from drillbook.library.loader import LoadedScenario
@@ -27,19 +27,6 @@ from drillbook.library.yaml_io import LocPath, problem_at
 
 MAX_INJECT_GAP_MINUTES = 15.0
 """The first seed: new information drops at least every 15 minutes, or the room stalls."""
-
-ROLE_ALIASES: dict[str, str] = {
-    "incident_lead": "incident_commander",
-    "ic": "incident_commander",
-    "comms": "comms_lead",
-    "communications_lead": "comms_lead",
-    "tech_lead": "technical_lead",
-}
-
-
-def canonical_role(role: str) -> str:
-    """The role's seat, so that ``incident_lead`` and ``incident_commander`` match."""
-    return ROLE_ALIASES.get(role, role)
 
 
 @dataclass(frozen=True)

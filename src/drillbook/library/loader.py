@@ -16,7 +16,7 @@ from typing import Any
 from drillbook.config import LIBRARY_FILE
 from drillbook.domain.program.models import Program
 from drillbook.domain.scenario.models import Scenario
-from drillbook.errors import LibraryError, Location, NotFoundError, Problem
+from drillbook.errors import LibraryError, NotFoundError, Problem
 from drillbook.library.validation import validate
 from drillbook.library.yaml_io import load_mapping, problem_at
 
@@ -97,9 +97,14 @@ def load_scenarios(
 
 
 def load_program(root: Path) -> Program:
+    """``drillbook.yaml`` of ``root``; every schema and reference problem, located."""
     path = root / LIBRARY_FILE
     document = load_mapping(path, LIBRARY_FILE)
-    return validate(Program, document, path)
+    program = validate(Program, document, path)
+    problems = program.reference_problems(path, document)
+    if problems:
+        raise LibraryError(problems)
+    return program
 
 
 def builtin_scenario_paths() -> list[Path]:
@@ -134,7 +139,3 @@ def load_library(root: Path | None, *, include_builtin: bool = True) -> Library:
     if problems:
         raise LibraryError(problems)
     return Library(root=root, program=program, scenarios=scenarios)
-
-
-def missing_file(path: Path, what: str) -> LibraryError:
-    return LibraryError.single(Location(str(path)), f"{what} not found", "missing-file")

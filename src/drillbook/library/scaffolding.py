@@ -14,7 +14,6 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from drillbook.config import LIBRARY_FILE
-from drillbook.domain.scenario.enums import Category, Difficulty
 from drillbook.errors import ConflictError, LibraryError, NotFoundError
 from drillbook.library.loader import (
     DRILL_DIR,
@@ -48,24 +47,33 @@ def _templates() -> Traversable:
 
 
 def gentlest_builtin(builtins: dict[str, LoadedScenario]) -> LoadedScenario | None:
-    """The scenario for a first tabletop: the first seed says pick the gentlest, and
-    wrong-team exposure is its gentlest kind."""
-    if not builtins:
-        return None
-
-    def rank(loaded: LoadedScenario) -> tuple[int, int, float, str]:
-        s = loaded.scenario
-        difficulty = s.difficulty.rank if s.difficulty else Difficulty.STANDARD.rank
-        preferred = 0 if s.category == Category.WRONG_TEAM_DATA_EXPOSURE else 1
-        return (difficulty, preferred, s.duration_minutes, s.id)
-
-    return min(builtins.values(), key=rank)
+    """The scenario for a first tabletop (:attr:`Scenario.gentleness`); the shorter one
+    among equals, since a new team's first session should not run long."""
+    return min(
+        builtins.values(),
+        key=lambda loaded: (
+            *loaded.scenario.gentleness,
+            loaded.scenario.duration_minutes,
+            loaded.scenario.id,
+        ),
+        default=None,
+    )
 
 
 def _write(path: Path, data: bytes, result: ScaffoldResult) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     result.written.append(path)
+
+
+def _write_new(path: Path, data: bytes, result: ScaffoldResult, *, force: bool) -> bool:
+    """Write ``path`` unless it exists: a folder may already hold the user's own files
+    (an inventory, an edited scenario) without a ``drillbook.yaml``; only ``--force``
+    replaces them."""
+    if path.exists() and not force:
+        return False
+    _write(path, data, result)
+    return True
 
 
 def _gitignore(root: Path, result: ScaffoldResult) -> None:
@@ -115,22 +123,23 @@ def scaffold(
     result = ScaffoldResult(root=root)
     templates = _templates()
     _write(program, templates.joinpath(LIBRARY_FILE).read_bytes(), result)
-    inventory = root / INVENTORY_FILE
-    if force or not inventory.exists():
-        _write(inventory, templates.joinpath(INVENTORY_FILE).read_bytes(), result)
+    _write_new(
+        root / INVENTORY_FILE, templates.joinpath(INVENTORY_FILE).read_bytes(), result, force=force
+    )
     scenarios = root / SCENARIO_DIR
     if chosen:
         for loaded in chosen:
-            _write(scenarios / loaded.path.name, loaded.path.read_bytes(), result)
-            result.scenarios.append(loaded.scenario.id)
+            target = scenarios / loaded.path.name
+            if _write_new(target, loaded.path.read_bytes(), result, force=force):
+                result.scenarios.append(loaded.scenario.id)
     else:
         for entry in templates.joinpath(SCENARIO_DIR).iterdir():
             if entry.name.endswith(".yaml"):
-                _write(scenarios / entry.name, entry.read_bytes(), result)
-                result.scenarios.append(entry.name.removesuffix(".yaml"))
+                target = scenarios / entry.name
+                if _write_new(target, entry.read_bytes(), result, force=force):
+                    result.scenarios.append(entry.name.removesuffix(".yaml"))
     for folder, name in STARTER_FILES:
-        target = root / folder / name
-        if force or not target.exists():
-            _write(target, templates.joinpath(folder, name).read_bytes(), result)
+        data = templates.joinpath(folder, name).read_bytes()
+        _write_new(root / folder / name, data, result, force=force)
     _gitignore(root, result)
     return result

@@ -33,27 +33,6 @@ _TYPE_NAMES = {
 }
 
 
-_DURATION_FIELDS = frozenset(
-    {
-        "time",
-        "duration",
-        "start",
-        "end",
-        "at",
-        "by",
-        "critical",
-        "high",
-        "medium",
-        "low",
-        "tabletop_every",
-        "drill_every",
-        "report_within",
-        "followup_after",
-        "review_library_every",
-    }
-)
-
-
 def _kind(value: Any) -> str:
     """How a YAML value looks to the person who wrote it."""
     if value is None:
@@ -83,6 +62,9 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
     if kind == "missing":
         name = loc[-1] if loc else "?"
         return f"missing required key '{name}'" + (f" in {where}" if where else ""), False
+    if kind == "extra_forbidden" and not loc:
+        # a null key (``? x``, ``~: x``): its name looks like a union tag and was dropped
+        return "a key with no name (null); remove it or give it a name", False
     if kind == "extra_forbidden":
         return (
             f"unknown key '{loc[-1]}'"
@@ -94,9 +76,7 @@ def _describe(error: dict[str, Any]) -> tuple[str, bool]:
         wanted = error.get("expected") or [_TYPE_NAMES[kind]]
         message = f"expected {' or '.join(wanted)}, found {_kind(given)}"
         number = isinstance(given, int | float) and not isinstance(given, bool)
-        if kind == "string_type" and number and loc and loc[-1] in _DURATION_FIELDS:
-            message += " (durations need a unit, e.g. 15m)"
-        elif kind == "string_type" and number:
+        if kind == "string_type" and number:  # durations say so themselves (DurationText)
             message += " (quote it to make it text)"
         return f"{field}: {message}", False
     if kind == "enum":

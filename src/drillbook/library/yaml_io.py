@@ -29,7 +29,7 @@ from yaml import MarkedYAMLError
 from yaml import YAMLError as PyYAMLError
 from yaml.reader import ReaderError
 
-from drillbook.errors import LibraryError, Location, Problem
+from drillbook.errors import Level, LibraryError, Location, Problem
 from drillbook.library.yaml_events import BuildError, build_documents
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -117,12 +117,13 @@ def _character(value: object) -> str:
 
 def load_roundtrip(path: Path) -> Any:
     """``path`` read by ruamel's round-trip loader, comments and all, for a verbatim
-    export. Slower than :func:`load_file`; call it for one file, after that has
-    accepted it."""
-    load_file(path)
+    export. Slower than :func:`load_file`; the text is first checked by the same safe,
+    bounded reader, so ruamel only ever sees a document that one accepted."""
+    text = _read_text(path)
+    load_text(text, path)
     try:
-        return _reader().load(path.read_text(encoding="utf-8"))
-    except (YAMLError, OSError) as exc:
+        return _reader().load(text)
+    except YAMLError as exc:
         raise LibraryError.single(
             Location(str(path), 1, 1), f"invalid YAML: {exc}", "yaml"
         ) from None
@@ -130,6 +131,11 @@ def load_roundtrip(path: Path) -> Any:
 
 def load_file(path: Path) -> Any:
     """Read and parse ``path``; unreadable or non-UTF-8 files are located errors too."""
+    return load_text(_read_text(path), path)
+
+
+def _read_text(path: Path) -> str:
+    """The UTF-8 text of ``path``, refusing oversized files before reading them."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -150,7 +156,7 @@ def load_file(path: Path) -> Any:
         raise LibraryError.single(
             Location(str(path), line, 1), "file is not UTF-8 text", "encoding"
         ) from None
-    return load_text(text, path)
+    return text
 
 
 def load_mapping(path: Path, what: str) -> CommentedMap:
@@ -270,9 +276,9 @@ def problem_at(
     message: str,
     code: str,
     *,
-    level: str = "error",
+    level: Level = "error",
     key: bool = False,
 ) -> Problem:
     """A :class:`Problem` located at ``loc`` inside the document ``root`` read from ``path``."""
     line, column = locate(root, loc, key=key)
-    return Problem(Location(str(path), line, column), message, code, level)  # type: ignore[arg-type]
+    return Problem(Location(str(path), line, column), message, code, level)

@@ -50,8 +50,18 @@ class WebhookNotifier(Notifier):
 
     @property
     def where(self) -> str:
+        """Scheme, host and port only: the path (and any user:password@) hold the secret."""
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}"  # never the path: it holds the secret
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}"
+
+    def _scrub(self, text: str) -> str:
+        """A receiver's answer without the URL's secret parts, should it echo them."""
+        parts = urlsplit(self.url)
+        for secret in (parts.path, parts.query, parts.password, parts.username):
+            if secret and secret != "/":
+                text = text.replace(secret, "***")
+        return text
 
     def send(self, notice: DrillNotice) -> None:
         client = self._client or httpx.Client(timeout=TIMEOUT_SECONDS)
@@ -71,6 +81,6 @@ class WebhookNotifier(Notifier):
             raise AdapterError(
                 "webhook",
                 f"POST {self.where}",
-                f"HTTP {response.status_code}: {response.text[:200]}",
+                f"HTTP {response.status_code}: {self._scrub(response.text[:200])}",
                 "that the webhook URL is current (Slack revokes old ones)",
             )

@@ -19,6 +19,7 @@ from typing import Any
 from drillbook.domain.inventory.models import Agent, CustomerProfile, Inventory, Tool
 from drillbook.domain.scenario.enums import Category, Phase
 from drillbook.domain.scenario.models import (
+    IDENTIFIER_MAX_LENGTH,
     DecisionPoint,
     Escalation,
     Inject,
@@ -26,8 +27,9 @@ from drillbook.domain.scenario.models import (
     PhaseWindow,
     Scenario,
     default_phase_windows,
+    phase_at,
 )
-from drillbook.errors import NotFoundError
+from drillbook.errors import ConfigError, NotFoundError
 from drillbook.library.yaml_io import dump_text
 from drillbook.planning.templates import Decision, Template, template_for
 
@@ -48,6 +50,16 @@ class GenerateRequest:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "agent"
+
+
+def _scenario_id(category: Category, agent: str, seed: int) -> str:
+    """``<type>-<agent>-s<seed>``; the agent's part is cut to fit an id's length, which a
+    long agent name with a large seed would otherwise pass."""
+    prefix, suffix = category.value.replace("_", "-"), f"-s{seed}"
+    room = IDENTIFIER_MAX_LENGTH - len(prefix) - len(suffix) - 1
+    if room < 1:
+        raise ConfigError(f"--seed {seed} is too long to go into a scenario id; pick a shorter one")
+    return f"{prefix}-{_slug(agent)[:room].rstrip('-')}{suffix}"
 
 
 def _fill(text: str, names: dict[str, str]) -> str:
@@ -110,8 +122,7 @@ def _names(
     top = inventory.top_customers()
     other_teams = [t for t in agent.spans_teams if t != agent.team]
     other_teams += [t.id for t in inventory.teams if t.id != agent.team and t.id not in other_teams]
-    leads = inventory.on_call("incident_commander") + inventory.on_call("incident_lead")
-    leads = leads or list(inventory.people)
+    leads = inventory.on_call("incident_commander") or list(inventory.people)
     oncall = rng.choice(leads).name if leads else "the on-call engineer"
     techs = [p for p in inventory.on_call("technical_lead") if p.name != oncall]
     techs = techs or [p for p in inventory.people if p.name != oncall]
@@ -178,24 +189,16 @@ def _injects(
         text = texts[index] if index < len(texts) else texts[4 + (index - 4) % 4]
         out.append(
             Inject(
-                time=f"{minute}m", description=_fill(text, names), phase=_phase_of(windows, minute)
+                time=f"{minute}m", description=_fill(text, names), phase=phase_at(windows, minute)
             )
         )
     return out
 
 
-def _phase_of(windows: list[PhaseWindow], minute: float) -> Phase:
-    current = windows[0].name
-    for window in windows:
-        if minute >= window.start_minute:
-            current = window.name
-    return current
-
-
 def _decision(
     phase: PhaseWindow, decision: Decision, owner: str, names: dict[str, str]
 ) -> DecisionPoint:
-    at = round(phase.start_minute + (phase.end_minute - phase.start_minute) / 2)
+    at = round(phase.middle_minute)
     return DecisionPoint(
         phase=phase.name,
         at=f"{at}m",
@@ -317,7 +320,7 @@ def _escalations(
             trigger=trigger.replace("15m", f"{at(15)}m").replace("30m", f"{at(30)}m"),
             description=_fill(text, names),
             at=f"{at(minute)}m",
-            phase=_phase_of(windows, at(minute)),
+            phase=phase_at(windows, at(minute)),
         )
         for minute, trigger, text in plan
     ]
@@ -399,7 +402,7 @@ def generate_scenario(inventory: Inventory, request: GenerateRequest) -> Scenari
         f"{names['oncall']} (on call), {names['channel']} (real channel)."
     )
     document: dict[str, Any] = {
-        "id": f"{request.category.value.replace('_', '-')}-{_slug(names['agent'])}-s{request.seed}",
+        "id": _scenario_id(request.category, names["agent"], request.seed),
         "title": _fill(template.title, names),
         "duration": f"{duration}m",
         "participants": _participants(names, inventory, profile, request.category),

@@ -151,10 +151,10 @@ def rewrite_prose(
         answer = json.loads(_content(response.json()))
         _same_shape(original, answer, "")
         rewritten = _apply(scenario, answer)
-    except json.JSONDecodeError:
-        return fallback("the answer is not JSON")
     except _Shape as exc:
         return fallback(f"the answer changed the structure: {exc}")
     except ValidationError as exc:
         return fallback(f"the rewritten scenario is invalid: {exc.error_count()} problems")
+    except ValueError:  # JSONDecodeError, or a body that is not even text
+        return fallback("the answer is not JSON")
     return LlmResult(rewritten, True, f"prose rewritten by {model or 'the model'} at {target}")

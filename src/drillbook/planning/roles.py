@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drillbook.domain.program.models import Program
+from drillbook.domain.scenario.enums import canonical_role
 from drillbook.domain.scenario.models import Scenario
-from drillbook.library.lint_rules import ROLE_ALIASES as LINT_ALIASES
+from drillbook.errors import ConfigError
 
-ROLE_ALIASES: dict[str, str] = dict(LINT_ALIASES)
-"""The same seat spellings the library linter accepts (one table, in lint_rules)."""
 CORE_ROLES = ("incident_commander", "comms_lead", "technical_lead", "observer")
 OPTIONAL_ROLES = ("facilitator",)
 ROLE_LABELS = {
@@ -38,12 +37,6 @@ ROLE_DUTIES = {
     "legal": "Notification duties, privilege, what may be written down.",
     "regulator": "Plays the authority: asks for the notice when the clock runs out.",
 }
-
-
-def canonical_role(role: str) -> str:
-    """``incident_lead`` and ``incident_commander`` are the same seat (both seeds)."""
-    key = role.strip().lower().replace("-", "_").replace(" ", "_")
-    return ROLE_ALIASES.get(key, key)
 
 
 def role_label(role: str) -> str:
@@ -169,8 +162,6 @@ def assign_roles(
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
     """``['incident_commander=alice', 'observer=bob']`` as a mapping; bad pairs raise."""
-    from drillbook.errors import ConfigError
-
     out: dict[str, str] = {}
     for pair in pairs:
         role, sep, person = pair.partition("=")

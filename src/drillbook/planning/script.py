@@ -16,7 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from drillbook.domain.scenario.enums import Phase
-from drillbook.domain.scenario.models import PhaseWindow, Scenario, default_phase_windows
+from drillbook.domain.scenario.models import (
+    PhaseWindow,
+    Scenario,
+    default_phase_windows,
+    phase_at,
+)
 from drillbook.library.durations import minutes
 from drillbook.planning.regulatory import clocks_for
 from drillbook.planning.roles import RolePlan, assign_roles, role_label
@@ -167,14 +172,6 @@ def session_phases(scenario: Scenario, duration: int) -> list[PhaseWindow]:
     ]
 
 
-def _phase_at(phases: list[PhaseWindow], minute: float) -> Phase:
-    current = phases[0].name
-    for window in phases:
-        if minute >= window.start_minute:
-            current = window.name
-    return current
-
-
 def _opening(
     scenario: Scenario, duration: int, roles: RolePlan, variations: Variations, scope: str | None
 ) -> list[str]:
@@ -211,7 +208,7 @@ def _decision_entries(
     out = []
     for window in phases:
         points = [d for d in scenario.decision_points if d.phase == window.name]
-        middle = round(window.start_minute + (window.end_minute - window.start_minute) / 2)
+        middle = round(window.middle_minute)
         if not points:
             question, owner = DEFAULT_DECISIONS[window.name]
             out.append(ScriptEntry(middle, "decision", window.name, question, role_label(owner)))
@@ -251,7 +248,7 @@ def _escalation_entries(
                 ScriptEntry(
                     minute,
                     "escalation",
-                    _phase_at(phases, minute),
+                    phase_at(phases, minute),
                     escalation.description,
                     details=(f"When: {escalation.trigger}",),
                 )
@@ -261,7 +258,7 @@ def _escalation_entries(
         minute = round(at * duration / 60)
         out.append(
             ScriptEntry(
-                minute, "escalation", _phase_at(phases, minute), text, details=(f"When: {trigger}",)
+                minute, "escalation", phase_at(phases, minute), text, details=(f"When: {trigger}",)
             )
         )
     return out
@@ -285,10 +282,13 @@ def _variation_entries(
     variations: Variations, phases: list[PhaseWindow], clocks: list[ClockRow]
 ) -> list[ScriptEntry]:
     out = []
+    # a scenario's written phases may leave one out: its entries then go where it would be
     by_phase = {p.name: p for p in phases}
     if variations.distributed:
         for phase in (Phase.CONTAINMENT, Phase.COMMUNICATION):
-            window = by_phase[phase]
+            window = by_phase.get(phase)
+            if window is None:
+                continue
             back = round(window.start_minute + (window.end_minute - window.start_minute) * 0.6)
             leads = " and ".join(role_label(r) for r in BREAKOUT_ROLES)
             out.append(
@@ -301,12 +301,12 @@ def _variation_entries(
                 )
             )
     if clocks:
-        first = by_phase[Phase.DETECTION]
+        first = by_phase.get(Phase.DETECTION, phases[0])
         out.append(
             ScriptEntry(
                 round(first.start_minute),
                 "clock",
-                Phase.DETECTION,
+                first.name,
                 "Notification clocks start now (T+0 is when the team became aware).",
                 role_label("regulator"),
                 tuple(
@@ -314,12 +314,14 @@ def _variation_entries(
                 ),
             )
         )
-        comms = by_phase[Phase.COMMUNICATION]
+        comms = by_phase.get(Phase.COMMUNICATION)
+        # the seed's communication phase starts half-way through
+        asked = round(comms.start_minute if comms else phases[-1].end_minute / 2)
         out.append(
             ScriptEntry(
-                round(comms.start_minute),
+                asked,
                 "clock",
-                Phase.COMMUNICATION,
+                comms.name if comms else phase_at(phases, asked),
                 "The regulator (played) asks: which notices are due, to whom, "
                 "and by when? The team names each clock and its owner.",
                 role_label("regulator"),
@@ -381,7 +383,7 @@ def build_script(
             ScriptEntry(
                 minute,
                 "inject",
-                _phase_at(phases, minute),
+                phase_at(phases, minute),
                 inject.description.strip(),
                 details=(f"To: {audience}",),
             )

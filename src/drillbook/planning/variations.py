@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from drillbook.domain.scenario.enums import Category, Difficulty
 from drillbook.domain.scenario.models import Scenario
 from drillbook.planning.regulatory import Jurisdiction
 
@@ -83,18 +82,10 @@ def planned_duration(scenario: Scenario, variations: Variations) -> int:
     return minutes
 
 
-def _gentleness(scenario: Scenario) -> tuple[int, int, str]:
-    rank = (scenario.difficulty or Difficulty.STANDARD).rank
-    # the seed names wrong-team exposure as the gentlest of the agent incidents
-    preferred = 0 if scenario.category == Category.WRONG_TEAM_DATA_EXPOSURE else 1
-    return rank, preferred, scenario.id
-
-
 def gentlest_scenario(scenarios: Iterable[Scenario]) -> Scenario | None:
     """The scenario a first tabletop should use: lowest difficulty, wrong-team exposure
     first among equals, then by id so the answer is stable."""
-    ordered = sorted(scenarios, key=_gentleness)
-    return ordered[0] if ordered else None
+    return min(scenarios, key=lambda s: (*s.gentleness, s.id), default=None)
 
 
 def scope_statement(variations: Variations) -> str | None:

@@ -21,6 +21,7 @@ import socket
 from datetime import datetime
 from typing import Any
 
+from drillbook.clock import ensure_utc
 from drillbook.domain.drill.models import DrillRun, TechniqueRun
 from drillbook.domain.drill.plan import ATTACK_ID
 
@@ -35,6 +36,7 @@ _CATEGORIES = {
 def _zulu(moment: datetime | None) -> str | None:
     if moment is None:
         return None
+    moment = ensure_utc(moment)  # the "Z" must be true whatever zone the value came in
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from drillbook.domain.drill.models import DrillRun, JournalEntry, ProcessEvent, TechniqueRun
@@ -39,6 +39,10 @@ def get_run(session: Session, run_id: str) -> DrillRun:
 def list_runs(session: Session, limit: int = 50) -> list[DrillRun]:
     query = select(DrillRun).order_by(DrillRun.started_at.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def count_runs(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(DrillRun)) or 0)
 
 
 def get_technique_run(session: Session, technique_run_id: str) -> TechniqueRun:

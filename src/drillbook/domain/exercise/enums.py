@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from drillbook.domain.scenario import enums as scenario_enums
+
 
 class ExerciseStatus(StrEnum):
     """Lifecycle of one run of a scenario (first seed: brief, run, report, follow up)."""
@@ -49,19 +51,7 @@ class EventKind(StrEnum):
     REPORT_WRITTEN = "report_written"
 
 
-# Roles that are the same seat under two names: the first seed says "Incident Lead", the
-# second "incident_commander"; the seed scenario says "comms", the first seed "Comms Lead".
-ROLE_ALIASES: dict[str, str] = {
-    "incident_lead": "incident_commander",
-    "ic": "incident_commander",
-    "comms": "comms_lead",
-    "communications_lead": "comms_lead",
-}
-
-
 def canonical_role(role: str | None) -> str | None:
-    """The one name a role is compared under (``incident_lead`` -> ``incident_commander``)."""
-    if role is None:
-        return None
-    key = role.strip().lower().replace("-", "_").replace(" ", "_")
-    return ROLE_ALIASES.get(key, key)
+    """The one name a role is compared under (``incident_lead`` -> ``incident_commander``),
+    from the one alias table in :mod:`drillbook.domain.scenario.enums`; None stays None."""
+    return None if role is None else scenario_enums.canonical_role(role)

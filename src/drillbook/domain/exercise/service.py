@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from drillbook import clock
@@ -88,7 +88,11 @@ def list_exercises(
 ) -> list[Exercise]:
     query = select(Exercise).order_by(Exercise.id)
     if status:
-        query = query.where(Exercise.status == str(ExerciseStatus(status)))
+        key = status.strip().lower().replace("-", "_").replace(" ", "_")
+        if key not in {s.value for s in ExerciseStatus}:
+            allowed = ", ".join(ExerciseStatus)
+            raise StateError(f"unknown exercise status '{status}'; use one of: {allowed}")
+        query = query.where(Exercise.status == key)
     if team:
         query = query.where(Exercise.team == team)
     return list(session.scalars(query))
@@ -164,6 +168,18 @@ def change_status(
     if to not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (final state)"
         raise StateError(f"{exercise.label} is {current}; it cannot become {to} (next: {allowed})")
+    # Compare-and-set: the console, the CLI and the web app are separate processes, and two
+    # of them acting at once must not both pause (or start) the same run.
+    moved = session.execute(
+        update(Exercise)
+        .where(Exercise.id == exercise.id, Exercise.status == str(current))
+        .values(status=str(to))
+    )
+    if getattr(moved, "rowcount", 1) != 1:
+        raise StateError(
+            f"{exercise.label} was changed by someone else just now; look again "
+            f"(`drillbook exercise show {exercise.id}`)"
+        )
     event = log_event(
         session,
         exercise,
@@ -242,6 +258,12 @@ def mark_briefed(session: Session, exercise: Exercise, *, author: str | None = N
 
 
 def start(session: Session, exercise: Exercise, *, author: str | None = None) -> ExerciseEvent:
+    """Planned or briefed -> running, in the first phase. A paused run is resumed, not
+    started again: starting would move its phase back to the first one."""
+    if status_of(exercise) == ExerciseStatus.PAUSED:
+        raise StateError(
+            f"{exercise.label} is paused; resume it (`drillbook exercise resume {exercise.id}`)"
+        )
     event = change_status(
         session, exercise, ExerciseStatus.RUNNING, author=author, reason="exercise started"
     )
@@ -258,6 +280,12 @@ def pause(
 
 
 def resume(session: Session, exercise: Exercise, *, author: str | None = None) -> ExerciseEvent:
+    """Paused -> running. A run not yet started is started (that also opens its first
+    phase), not resumed."""
+    if status_of(exercise) in (ExerciseStatus.PLANNED, ExerciseStatus.BRIEFED):
+        raise StateError(
+            f"{exercise.label} has not started; start it (`drillbook exercise start {exercise.id}`)"
+        )
     return change_status(
         session, exercise, ExerciseStatus.RUNNING, author=author, reason="clock resumed"
     )
@@ -362,7 +390,7 @@ def record(
     if not text.strip():
         raise StateError(f"an empty {kind} is not logged; write what happened")
     if kind != EventKind.NOTE:
-        _require_live(exercise, f"log a {kind}")
+        _require_live(exercise, f"log {'an' if kind == EventKind.OBSERVATION else 'a'} {kind}")
     return log_event(session, exercise, kind, text=text.strip(), author=author, role=role)
 
 

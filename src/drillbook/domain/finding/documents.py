@@ -59,9 +59,6 @@ class FindingsDocument(_Strict):
     next_tabletop: dt.date | None = None
 
 
-SEED_KEYS = ("id", "severity", "description", "proposed_remediation", "owner", "target_date")
-
-
 def document_path(scenario_id: str, run_date: date) -> str:
     """Where the seed keeps the document, relative to the library root."""
     return f"findings/{scenario_id}-run-{run_date.isoformat()}.yaml"

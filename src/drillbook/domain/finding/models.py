@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from drillbook import clock
 from drillbook.domain.finding.enums import EvidenceKind, FindingStatus
 from drillbook.storage.base import Base
 
@@ -63,17 +64,14 @@ class Finding(Base):
 
     @property
     def is_active(self) -> bool:
-        """Still owed work. An expired risk acceptance counts as owed again."""
-        from drillbook import clock
-
+        """Still owed work. An expired risk acceptance counts as owed again (the SQL twin
+        is ``service._active_clause``; keep the two alike)."""
         if self.status == FindingStatus.RISK_ACCEPTED:
             return self.risk_expires is not None and self.risk_expires < clock.today()
         return FindingStatus(self.status).active
 
     @property
     def overdue(self) -> bool:
-        from drillbook import clock
-
         return self.is_active and self.due_date is not None and clock.today() > self.due_date
 
     @property

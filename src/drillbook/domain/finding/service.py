@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -256,9 +256,10 @@ def _append(
     author: str | None = None,
 ) -> None:
     """Add a history line that does not change the status (a note, new evidence)."""
+    now = clock.now()
     finding.history.append(
         FindingEvent(
-            at=clock.now(),
+            at=now,
             kind=str(kind),
             from_status=None,
             to_status=None,
@@ -267,7 +268,7 @@ def _append(
             author=author,
         )
     )
-    finding.updated_at = clock.now()
+    finding.updated_at = now
     session.flush()
 
 
@@ -319,6 +320,9 @@ def update_fields(
         extra["_inferred"] = sorted(inferred)
     else:
         extra.pop("_inferred", None)
+    if "team" in changes:
+        # the team is now the user's word, not the findings document's default: export it
+        extra.pop("_team_from_document", None)
     finding.extra = extra
     if changed:
         add_note(session, finding, text="; ".join(changed), author=author)
@@ -326,8 +330,9 @@ def update_fields(
 
 
 def find_open_for_detection(session: Session, *, rule: str, technique: str) -> Finding | None:
-    """The still-active finding for a detection that did not fire (one per rule and
-    technique), so a drill re-run adds evidence instead of opening a duplicate."""
+    """The not yet verified finding for a detection that did not fire (one per rule and
+    technique), so a drill re-run adds evidence instead of opening a duplicate. A resolved
+    one counts: the drill that sees the detection fire is what verifies it."""
     active = [str(FindingStatus.OPEN), str(FindingStatus.IN_PROGRESS), str(FindingStatus.RESOLVED)]
     return session.scalars(
         select(Finding)
@@ -350,6 +355,19 @@ def mark_verified(
     add_evidence(session, finding, text=note, source_ref=source_ref)
     if finding.status != FindingStatus.VERIFIED:
         set_status(session, finding, str(FindingStatus.VERIFIED), note=note, source_ref=source_ref)
+
+
+def _active_clause(today: date) -> ColumnElement[bool]:
+    """:attr:`Finding.is_active` as SQL, so the backlog is filtered by the database."""
+    owed = [str(FindingStatus.OPEN), str(FindingStatus.IN_PROGRESS)]
+    return or_(
+        Finding.status.in_(owed),
+        and_(
+            Finding.status == str(FindingStatus.RISK_ACCEPTED),
+            Finding.risk_expires.is_not(None),
+            Finding.risk_expires < today,
+        ),
+    )
 
 
 def list_findings(
@@ -380,12 +398,14 @@ def list_findings(
         query = query.where(Finding.source == _choice(FindingSource, source, "source"))
     if exercise_id is not None:
         query = query.where(Finding.exercise_id == exercise_id)
-    found = list(session.scalars(query))
+    today = clock.today()
     if active is not None:
-        found = [f for f in found if f.is_active == active]
+        query = query.where(_active_clause(today) if active else not_(_active_clause(today)))
     if overdue:
-        found = [f for f in found if f.overdue]
-    return found
+        query = query.where(
+            _active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today
+        )
+    return list(session.scalars(query))
 
 
 def finding_summary(finding: Finding) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drillbook.domain.scenario.enums import canonical_role
+
 Name = Annotated[
     str,
     Field(
@@ -166,7 +168,10 @@ class Inventory(_Strict):
         return flagged or self.customers[:1]
 
     def on_call(self, role: str) -> list[Person]:
-        return [p for p in self.people if role in p.on_call]
+        """The people on call for ``role``'s seat, whichever spelling either side uses
+        (``incident_lead``, ``ic`` and ``incident_commander`` are one seat)."""
+        seat = canonical_role(role)
+        return [p for p in self.people if seat in {canonical_role(r) for r in p.on_call}]
 
     def incident_channel(self) -> str | None:
         chosen = next((c for c in self.channels if c.purpose == "incident"), None)

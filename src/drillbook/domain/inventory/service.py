@@ -14,10 +14,9 @@ from typing import Any
 
 from drillbook.domain.inventory.models import Inventory
 from drillbook.errors import LibraryError, Location, NotFoundError, Problem
+from drillbook.library.loader import INVENTORY_FILE as INVENTORY_FILE  # re-exported for cli
 from drillbook.library.validation import validate
 from drillbook.library.yaml_io import LocPath, load_mapping, problem_at
-
-INVENTORY_FILE = "inventory.yaml"
 
 
 def inventory_path(library_root: Path | None, explicit: Path | None = None) -> Path:

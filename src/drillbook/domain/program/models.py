@@ -8,11 +8,14 @@ mappings here; each adapter validates its own section.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from drillbook.errors import Problem
 from drillbook.library.durations import DurationText, parse_duration
+from drillbook.library.yaml_io import problem_at
 
 
 class _Strict(BaseModel):
@@ -75,19 +78,35 @@ class Program(_Strict):
     notify: dict[str, Any] = Field(default_factory=dict)
     llm: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _references(self) -> Program:
+    def reference_problems(self, path: Path, document: Any) -> list[Problem]:
+        """Duplicate ids and dangling team names, each located in ``document`` (the file as
+        read). Not a model validator: pydantic would stop at the first one and could only
+        point at the top of the file."""
+        found: list[Problem] = []
         team_ids = {t.id for t in self.teams}
-        person_ids = [p.id for p in self.people]
-        if len(person_ids) != len(set(person_ids)):
-            dupes = sorted({p for p in person_ids if person_ids.count(p) > 1})
-            raise ValueError(f"people: duplicate id {', '.join(dupes)}")
-        for person in self.people:
+        for section, ids in (
+            ("teams", [t.id for t in self.teams]),
+            ("people", [p.id for p in self.people]),
+        ):
+            for index, item_id in enumerate(ids):
+                if item_id in ids[:index]:
+                    message = (
+                        f"{section}[{index}]: duplicate id '{item_id}' "
+                        f"(also {section}[{ids.index(item_id)}])"
+                    )
+                    found.append(
+                        problem_at(path, document, (section, index, "id"), message, "duplicate-id")
+                    )
+        for index, person in enumerate(self.people):
             if person.team and team_ids and person.team not in team_ids:
-                raise ValueError(
-                    f"people: {person.id} is in team '{person.team}', which teams does not list"
+                message = (
+                    f"people[{index}]: {person.id} is in team '{person.team}', which teams "
+                    f"does not list (listed: {', '.join(sorted(team_ids))})"
                 )
-        return self
+                found.append(
+                    problem_at(path, document, ("people", index, "team"), message, "unknown-team")
+                )
+        return found
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)

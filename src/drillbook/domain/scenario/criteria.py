@@ -14,6 +14,8 @@ A criterion may also be written as a mapping to say this explicitly::
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,46 +48,53 @@ _TPLUS = re.compile(
     re.IGNORECASE,
 )
 
-# Words that tie a criterion to the timeline evidence that meets it. Order matters: the
-# first match wins, most specific first.
-_EVIDENCE_RULES: tuple[tuple[re.Pattern[str], EvidenceEvent, str | None, Phase | None], ...] = (
-    (
+
+@dataclass(frozen=True)
+class _EvidenceRule:
+    """Words that tie a criterion to the timeline evidence that meets it."""
+
+    pattern: re.Pattern[str]
+    event: EvidenceEvent
+    role: str | None = None
+    phase: Phase | None = None
+    by_word: bool = False
+    """Criteria about establishing facts ("Data scope quantified by t+60") are met by a
+    decision that says so, whatever the phase: the matched word must appear in it."""
+
+
+# Order matters: the first match wins, most specific first.
+_EVIDENCE_RULES = (
+    _EvidenceRule(
         re.compile(r"incident (commander|lead)|\bic\b", re.I),
         EvidenceEvent.ROLE_ASSIGNED,
-        "incident_commander",
-        None,
+        role="incident_commander",
     ),
-    (
+    _EvidenceRule(
         re.compile(r"comms lead|communications lead", re.I),
         EvidenceEvent.ROLE_ASSIGNED,
-        "comms_lead",
-        None,
+        role="comms_lead",
     ),
-    (
+    _EvidenceRule(
         re.compile(r"contain|offline|quarantin|revok|disable|isolat|pause", re.I),
         EvidenceEvent.DECISION,
-        None,
-        Phase.CONTAINMENT,
+        phase=Phase.CONTAINMENT,
     ),
-    (
+    _EvidenceRule(
         re.compile(r"comms|communicat|notif|customer|message|statement|regulator", re.I),
         EvidenceEvent.DECISION,
-        None,
-        Phase.COMMUNICATION,
+        phase=Phase.COMMUNICATION,
     ),
-    (
+    _EvidenceRule(
         re.compile(r"scope|quantif|confirm|identif|detect|triage|root cause", re.I),
         EvidenceEvent.DECISION,
-        None,
-        Phase.DETECTION,
+        by_word=True,
     ),
-    (
+    _EvidenceRule(
         re.compile(r"fix|owner|remediat|review|lesson", re.I),
         EvidenceEvent.DECISION,
-        None,
-        Phase.POST_INCIDENT_REVIEW,
+        phase=Phase.POST_INCIDENT_REVIEW,
     ),
-    (re.compile(r"document|record|log", re.I), EvidenceEvent.NOTE, None, None),
+    _EvidenceRule(re.compile(r"document|record|log", re.I), EvidenceEvent.NOTE),
 )
 
 
@@ -123,15 +132,20 @@ class Criterion(BaseModel):
         return self.evidence is not None
 
 
+_LONGEST_MINUTES = timedelta.max.days * 24 * 60 // 2
+"""A deadline beyond this is no deadline: ``timedelta`` (so ``by``) could not hold it."""
+
+
 def _deadline(text: str) -> float | None:
     found = _WITHIN.search(text)
     if found:
-        return float(found.group(1)) * _UNIT_MINUTES[found.group(2).lower()]
-    found = _TPLUS.search(text)
-    if found:
+        value = float(found.group(1)) * _UNIT_MINUTES[found.group(2).lower()]
+    elif found := _TPLUS.search(text):
         unit = (found.group(2) or "m").lower()
-        return float(found.group(1)) * _UNIT_MINUTES.get(unit, 1)
-    return None
+        value = float(found.group(1)) * _UNIT_MINUTES.get(unit, 1)
+    else:
+        return None
+    return value if value <= _LONGEST_MINUTES else None
 
 
 def _format_minutes(value: float) -> str:
@@ -140,18 +154,15 @@ def _format_minutes(value: float) -> str:
     return f"{round(value * 60)}s"
 
 
-# Criteria about establishing facts ("Data scope quantified by t+60") are met by a
-# decision that says so, whatever the phase: the matched word must appear in it.
-_FACT_RULE = 4
-
-
 def guess_evidence(text: str) -> Evidence | None:
-    for index, (pattern, event, role, phase) in enumerate(_EVIDENCE_RULES):
-        found = pattern.search(text)
+    """The evidence the first matching rule names, or None when no word ties ``text`` to
+    the timeline (lint then calls the criterion unmeasurable)."""
+    for rule in _EVIDENCE_RULES:
+        found = rule.pattern.search(text)
+        if found and rule.by_word:
+            return Evidence(event=rule.event, contains=found.group(0).lower())
         if found:
-            if index == _FACT_RULE:
-                return Evidence(event=event, contains=found.group(0).lower())
-            return Evidence(event=event, role=role, phase=phase)
+            return Evidence(event=rule.event, role=rule.role, phase=rule.phase)
     return None
 
 

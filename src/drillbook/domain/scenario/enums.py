@@ -83,6 +83,24 @@ class Difficulty(StrEnum):
         return {"gentle": 1, "standard": 2, "hard": 3}[self.value]
 
 
+ROLE_ALIASES: dict[str, str] = {
+    "incident_lead": "incident_commander",
+    "ic": "incident_commander",
+    "comms": "comms_lead",
+    "communications_lead": "comms_lead",
+    "tech_lead": "technical_lead",
+}
+"""Spellings of the same seat: the first seed calls the person running the response the
+*Incident Lead*, the second the *incident commander*; likewise ``comms``/``comms_lead``
+and ``tech_lead``/``technical_lead``. One table, so that lint, planning and scoring agree."""
+
+
+def canonical_role(role: str) -> str:
+    """The seat ``role`` names, so that ``Incident-Lead`` and ``incident_commander`` match."""
+    key = role.strip().lower().replace("-", "_").replace(" ", "_")
+    return ROLE_ALIASES.get(key, key)
+
+
 class ScenarioKind(StrEnum):
     TABLETOP = "tabletop"
 

@@ -9,6 +9,7 @@ escalations, difficulty, ...). Unknown keys are errors, so a typo never passes s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -25,11 +26,12 @@ from drillbook.domain.scenario.enums import (
 )
 from drillbook.library.durations import DurationText, minutes
 
+IDENTIFIER_MAX_LENGTH = 120
 Identifier = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=120,
+        max_length=IDENTIFIER_MAX_LENGTH,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
         description="Letters, digits, dot, dash and underscore; unique in the library.",
     ),
@@ -91,6 +93,11 @@ class PhaseWindow(_Strict):
     @property
     def end_minute(self) -> float:
         return minutes(self.end)
+
+    @property
+    def middle_minute(self) -> float:
+        """Where a phase's decision goes when nobody wrote its time."""
+        return self.start_minute + (self.end_minute - self.start_minute) / 2
 
 
 class DecisionPoint(_Strict):
@@ -164,6 +171,14 @@ class Scenario(_Strict):
         return minutes(self.duration)
 
     @property
+    def gentleness(self) -> tuple[int, int]:
+        """Sort key for a first tabletop (first seed: pick the gentlest): difficulty
+        (unrated counts as standard), then wrong-team exposure, the gentlest agent
+        incident, before the others."""
+        rank = (self.difficulty or Difficulty.STANDARD).rank
+        return rank, 0 if self.category == Category.WRONG_TEAM_DATA_EXPOSURE else 1
+
+    @property
     def roles(self) -> list[str]:
         return [p.role for p in self.participants]
 
@@ -182,11 +197,7 @@ class Scenario(_Strict):
         return default_phase_windows(self.duration_minutes)
 
     def phase_at(self, minute: float) -> Phase:
-        current = PHASE_ORDER[0]
-        for window in self.phase_windows():
-            if minute >= window.start_minute:
-                current = window.name
-        return current
+        return phase_at(self.phase_windows(), minute, before=PHASE_ORDER[0])
 
     def to_document(self) -> dict[str, Any]:
         """The scenario as YAML-ready data: seed keys first, unset extensions left out."""
@@ -216,3 +227,16 @@ def default_phase_windows(duration_minutes: float) -> list[PhaseWindow]:
             )
         )
     return windows
+
+
+def phase_at(
+    windows: Sequence[PhaseWindow], minute: float, *, before: Phase | None = None
+) -> Phase:
+    """The phase running at ``minute``: the last of the start-ordered ``windows`` to have
+    started. Before the first one starts it is ``before`` (default: the first window), so
+    an inject or escalation always lands in some phase."""
+    current = before if before is not None else windows[0].name
+    for window in windows:
+        if minute >= window.start_minute:
+            current = window.name
+    return current

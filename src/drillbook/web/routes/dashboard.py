@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from drillbook.domain.drill.service import list_runs
+from drillbook.domain.drill.service import count_runs
 from drillbook.domain.exercise.service import list_exercises
 from drillbook.domain.finding.service import list_findings
 from drillbook.web.app import context, templates
@@ -19,7 +19,7 @@ def dashboard(request: Request) -> HTMLResponse:
     library = web.library()
     with web.store.session() as session:
         exercises = list_exercises(session)
-        drill_count = len(list_runs(session))
+        drill_count = count_runs(session)
         active = list_findings(session, active=True)
         findings = {
             "open": len(active),

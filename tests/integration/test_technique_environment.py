@@ -1,0 +1,45 @@
+"""A technique never sees drillbook's own secrets, but does see its correlation ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drillbook.domain.drill.service import get_run
+from drillbook.executors.base import technique_environ
+from drillbook.flows.drill_run import run_drill
+from drillbook.storage.engine import Store
+
+PLAN = """\
+name: env-dump
+target: {kind: local}
+techniques:
+  - name: T1082 - Environment dump
+    test: |
+      env
+"""
+
+
+def test_settings_are_removed_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRILLBOOK_LLM_API_KEY", "sk-not-for-techniques")
+    monkeypatch.setenv("SOME_TOOL_HOME", "/opt/tool")
+    env = technique_environ()
+    assert "DRILLBOOK_LLM_API_KEY" not in env
+    assert env["SOME_TOOL_HOME"] == "/opt/tool"
+
+
+def test_an_env_dumping_technique_stores_no_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRILLBOOK_LLM_API_KEY", "sk-not-for-techniques")
+    plan = tmp_path / "env-dump.yaml"
+    plan.write_text(PLAN, encoding="utf-8")
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    run_id = run_drill(store, plan, use_sensor=False)
+    with store.session() as session:
+        technique = get_run(session, run_id).technique_runs[0]
+        assert technique.status == "succeeded"
+        assert "sk-not-for-techniques" not in technique.stdout
+        assert f"DRILLBOOK_DRILL_ID={run_id}" in technique.stdout
+    store.close()
