@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not postgres and not browser"
+	$(BIN)/python -m pytest -n 2 -m "not slow and not postgres and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

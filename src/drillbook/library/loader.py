@@ -8,6 +8,7 @@ broken drill file does not stop a tabletop.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -114,6 +115,14 @@ def builtin_scenario_paths() -> list[Path]:
 
 
 def load_builtin() -> dict[str, LoadedScenario]:
+    """The built-in scenarios (a fresh dict; the scenarios themselves are shared)."""
+    return dict(_builtin_once())
+
+
+@functools.cache
+def _builtin_once() -> dict[str, LoadedScenario]:
+    # Package data does not change while the process runs: parse and validate it once
+    # (a web server or a test session asks on every request).
     scenarios, problems = load_scenarios(builtin_scenario_paths(), builtin=True)
     if problems:
         raise LibraryError(problems)
