@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ def _plain(text: str) -> object:
 
 
 def test_seed_imports_and_exports_equivalent_yaml(store: Store, fake_clock: FakeClock) -> None:
+    fake_clock.advance(timedelta(days=40))  # imported well after the run
     with store.session() as session:
         result = import_document(session, SEED_DOC)
         assert result.created == ["F-001", "F-002", "F-003"]
@@ -35,7 +37,9 @@ def test_seed_imports_and_exports_equivalent_yaml(store: Store, fake_clock: Fake
         assert f2.proposed_remediation == (
             "Document MCP server safe-shutdown procedure; test procedure in next chaos drill."
         )
-        assert f2.due_date is not None
+        # the SLA clock starts on the run date in the document, not on the import day
+        assert f2.due_date == date(2026, 5, 6)  # critical: 7 days from 2026-04-29
+        assert service.get_finding(session, "F-001").due_date == date(2026, 5, 29)  # high: 30
         assert f2.status == "open"
         guessed = [service.get_finding(session, f"F-00{n}").capability for n in (1, 2, 3)]
         assert guessed == ["on_call", "runbook", "regulator_notification"]

@@ -178,6 +178,7 @@ def import_document(
             exercise_id=exercise.id,
             sla=sla,
             author=author,
+            opened_on=document.date,
         )
         if entry.team is None and document.team is not None:
             finding.extra = {**finding.extra, "_team_from_document": True}

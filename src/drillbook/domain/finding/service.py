@@ -114,11 +114,13 @@ def create_finding(
     finding_id: str | None = None,
     author: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    opened_on: date | None = None,
 ) -> Finding:
     """Open a finding with the next per-library id (or ``finding_id`` on import).
 
     Capability and change type left blank are guessed from the text and marked as
-    inferred; the due date follows the SLA for the severity.
+    inferred; the due date follows the SLA for the severity, counted from ``opened_on``
+    (the day the gap was found: an imported document's run date) or from today.
     """
     if not description.strip():
         raise StateError("a finding needs a description of the gap")
@@ -167,7 +169,7 @@ def create_finding(
         rule=rule,
         technique=technique,
         target_date=target_date,
-        due_date=due_date_for(severity_value, now.date(), sla),
+        due_date=due_date_for(severity_value, opened_on or now.date(), sla),
         risk_expires=None,
         created_at=now,
         updated_at=now,
