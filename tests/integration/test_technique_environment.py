@@ -43,3 +43,22 @@ def test_an_env_dumping_technique_stores_no_secret(
         assert "sk-not-for-techniques" not in technique.stdout
         assert f"DRILLBOOK_DRILL_ID={run_id}" in technique.stdout
     store.close()
+
+
+@pytest.mark.parametrize("as_root", [True, False])
+def test_running_as_root_is_called_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_root: bool
+) -> None:
+    """The elevation rule reads what a technique declares; as root everything is elevated,
+    so the operator is told."""
+    import drillbook.flows.drill_run as drill_run
+
+    monkeypatch.setattr(drill_run, "running_as_root", lambda: as_root)
+    plan = tmp_path / "env-dump.yaml"
+    plan.write_text(PLAN.replace("env\n", "true\n"), encoding="utf-8")
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    said: list[str] = []
+    run_drill(store, plan, use_sensor=False, progress=said.append)
+    store.close()
+    warned = any("running as root" in line for line in said)
+    assert warned is as_root

@@ -158,6 +158,10 @@ def _new_technique_run(
     )
 
 
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 class _Runner:
     """One drill run in progress (the state the steps share)."""
 
@@ -251,6 +255,14 @@ class _Runner:
 
     def run(self) -> str:
         self.create()
+        if running_as_root() and not self.prepared.loaded.safety.elevation_allowed:
+            # The elevation rule reads each technique's declaration and command text; as
+            # root, every technique has root's rights whatever it declares.
+            self.progress(
+                "warning: running as root, so every technique has root's rights although "
+                "the safety profile does not allow elevation; run drills from an "
+                "unprivileged account"
+            )
         try:
             self.notifier.send(self.notice("start"))
         except BaseException as exc:  # an adapter error, a bug, or Ctrl-C while sending
