@@ -48,14 +48,6 @@ def render_html(report: ReportData) -> str:
     return _environment(True).get_template("report_html.j2").render(r=report)
 
 
-def pdf_available() -> bool:
-    try:
-        import fpdf  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def render_pdf(report: ReportData) -> bytes:
     """A plain, readable PDF of the Markdown report (headings, paragraphs, lists)."""
     try:

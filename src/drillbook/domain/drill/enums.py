@@ -28,11 +28,6 @@ class TechniqueStatus(StrEnum):
         }
 
 
-FINAL_TECHNIQUE_STATUSES = frozenset(
-    {"succeeded", "failed", "timeout", "refused", "not_runnable", "aborted"}
-)
-
-
 class DrillStatus(StrEnum):
     """The state of a whole drill run."""
 

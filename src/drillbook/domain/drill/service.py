@@ -9,13 +9,12 @@ dicts (``UtcTime`` an aware datetime) plus ``drill_run_id``, ``technique_run_id`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from drillbook.domain.drill.models import DrillRun, JournalEntry, ProcessEvent, TechniqueRun
+from drillbook.domain.drill.models import DrillRun, ProcessEvent, TechniqueRun
 from drillbook.errors import NotFoundError
 from drillbook.telemetry.process_events import ProcessCreation
 
@@ -43,13 +42,6 @@ def list_runs(session: Session, limit: int = 50) -> list[DrillRun]:
 
 def count_runs(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(DrillRun)) or 0)
-
-
-def get_technique_run(session: Session, technique_run_id: str) -> TechniqueRun:
-    found = session.get(TechniqueRun, technique_run_id)
-    if found is None:
-        raise NotFoundError(f"no technique run {technique_run_id!r}")
-    return found
 
 
 def event_dict(row: ProcessEvent) -> dict[str, Any]:
@@ -111,17 +103,3 @@ def store_events(
         )
         count += 1
     return count
-
-
-def journal_for(session: Session, run_id: str) -> list[JournalEntry]:
-    query = (
-        select(JournalEntry)
-        .where(JournalEntry.drill_run_id == run_id)
-        .order_by(JournalEntry.created_at, JournalEntry.id)
-    )
-    return list(session.scalars(query))
-
-
-def drill_window(run: DrillRun) -> tuple[datetime, datetime | None]:
-    """The time window of a run, for suppressing pages and for detection queries."""
-    return run.started_at, run.ended_at

@@ -35,8 +35,10 @@ def scenario_of(exercise: Exercise) -> Scenario | None:
     return Scenario.model_validate(exercise.scenario_document)
 
 
-def clock_of(exercise: Exercise) -> ExerciseClock:
-    return derive_clock(exercise.events, scenario_of(exercise), clock.now())
+def clock_of(exercise: Exercise, scenario: Scenario | None = None) -> ExerciseClock:
+    """The exercise clock now; pass ``scenario`` when the caller already parsed the
+    snapshot (the live view asks every second)."""
+    return derive_clock(exercise.events, scenario or scenario_of(exercise), clock.now())
 
 
 def status_of(exercise: Exercise) -> ExerciseStatus:

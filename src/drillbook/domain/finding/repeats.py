@@ -9,8 +9,6 @@ scenario has stopped teaching the team anything new, or the fix never happened.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,17 +16,10 @@ from sqlalchemy.orm import Session
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import similar
+from drillbook.library.lint import FindingRepeat
 
 
-@dataclass(frozen=True)
-class RepeatedGap:
-    scenario_id: str
-    finding: str  # the first finding's id and description
-    runs: int
-    first_seen: datetime
-
-
-def repeated_gaps(session: Session, scenario_id: str) -> list[RepeatedGap]:
+def repeated_gaps(session: Session, scenario_id: str) -> list[FindingRepeat]:
     """Gaps recorded in more than one exercise of ``scenario_id``."""
     rows = session.execute(
         select(Finding, Exercise.id)
@@ -45,7 +36,7 @@ def repeated_gaps(session: Session, scenario_id: str) -> list[RepeatedGap]:
         else:
             groups.append((finding, {exercise_id}))
     return [
-        RepeatedGap(
+        FindingRepeat(
             scenario_id,
             f"{first.id}: {first.description.strip()[:80]}",
             len(runs),
@@ -56,10 +47,10 @@ def repeated_gaps(session: Session, scenario_id: str) -> list[RepeatedGap]:
     ]
 
 
-def repeats_source(open_session: Callable[[], Session]) -> Callable[[str], Sequence[RepeatedGap]]:
+def repeats_source(open_session: Callable[[], Session]) -> Callable[[str], Sequence[FindingRepeat]]:
     """A scenario id -> repeated gaps lookup over a store (what lint asks for)."""
 
-    def lookup(scenario_id: str) -> Sequence[RepeatedGap]:
+    def lookup(scenario_id: str) -> Sequence[FindingRepeat]:
         session = open_session()
         try:
             return repeated_gaps(session, scenario_id)

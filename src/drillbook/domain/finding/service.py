@@ -9,7 +9,7 @@ so the follow-up can tell whether a fix moved.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,9 +28,10 @@ from drillbook.domain.finding.enums import (
     Severity,
 )
 from drillbook.domain.finding.models import Finding, FindingCounter, FindingEvent
-from drillbook.domain.finding.repeats import RepeatedGap, repeats_source
+from drillbook.domain.finding.repeats import repeats_source
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.errors import ConflictError, NotFoundError, StateError
+from drillbook.library.lint import FindingRepeatSource
 from drillbook.storage.engine import Store
 
 _ID = re.compile(r"^F-(\d{1,9})$", re.IGNORECASE)
@@ -450,7 +451,7 @@ def finding_summary(finding: Finding) -> dict[str, Any]:
     }
 
 
-def finding_repeats(store: Store) -> Callable[[str], Sequence[RepeatedGap]]:
+def finding_repeats(store: Store) -> FindingRepeatSource:
     """The hook lint calls (``library.lint.FINDING_REPEATS_HOOK``): for a scenario id, the
     gaps recorded in more than one of its runs."""
     return repeats_source(sessionmaker(store.engine))

@@ -46,7 +46,7 @@ _KIND_LABELS = {
 def exercise_state(exercise: Exercise) -> dict[str, Any]:
     """Everything the live view shows, as plain data."""
     scenario = scenario_of(exercise)
-    ticker = clock_of(exercise)
+    ticker = clock_of(exercise, scenario)
     phase = ticker.phase or ticker.scheduled_phase
     windows = scenario.phase_windows() if scenario else []
     current_index = PHASE_ORDER.index(phase) if phase else -1
