@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import typer.main
 
-from drillbook.cli.main import app
+from drillbook.cli.app import load_all_commands
 from drillbook.config import SETTINGS
 from tests.helpers import ROOT
 
@@ -16,7 +15,6 @@ def _docs_text() -> str:
 
 
 def _command_paths() -> list[str]:
-    root = typer.main.get_command(app)
     paths: list[str] = []
 
     def walk(command: object, prefix: str) -> None:
@@ -28,7 +26,8 @@ def _command_paths() -> list[str]:
         else:
             paths.append(prefix)
 
-    walk(root, "")
+    for name, command in load_all_commands().items():
+        walk(command, name)
     return sorted(paths)
 
 

@@ -22,7 +22,6 @@ from drillbook.domain.scenario.enums import Category
 from drillbook.errors import ConfigError, ConflictError
 from drillbook.library.loader import SCENARIO_DIR
 from drillbook.planning.generate import GenerateRequest, generate_scenario, scenario_text
-from drillbook.planning.llm import rewrite_prose
 
 
 @scenario_app.command("generate")
@@ -93,6 +92,8 @@ def generate(
         url = llm_url or setting("DRILLBOOK_LLM_URL")
         if not url:
             raise ConfigError("--llm needs an endpoint: pass --llm-url or set DRILLBOOK_LLM_URL")
+        from drillbook.planning.llm import rewrite_prose  # httpx: only when --llm is asked
+
         result = rewrite_prose(
             scenario,
             url=url,

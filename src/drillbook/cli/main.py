@@ -1,4 +1,5 @@
-"""Entry point: the root options, and the import of every command module."""
+"""Entry point: the root options. Command modules are imported on demand (see
+:data:`drillbook.cli.app.COMMANDS`), so ``drillbook --help`` and ``--version`` start at once."""
 
 from __future__ import annotations
 
@@ -8,20 +9,6 @@ from typing import Annotated
 import typer
 
 from drillbook import __version__
-from drillbook.cli import (  # noqa: F401  (importing a module registers its commands)
-    detect,
-    drill,
-    exercise,
-    finding,
-    followup,
-    generate,
-    library,
-    planning,
-    scenario,
-    scorecard,
-    serve,
-    tour,
-)
 from drillbook.cli.app import app
 from drillbook.cli.context import CliState
 
