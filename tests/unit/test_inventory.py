@@ -121,9 +121,14 @@ def test_product_scope_keeps_that_products_agents_and_tools() -> None:
 
 
 def test_inventory_check_cli(runner: CliRunner, tmp_path: Path) -> None:
-    ok = runner.invoke(app, ["inventory", "check", str(GOOD)])
+    # However deep the checkout (CI clones into folders of any length), the verdict is one
+    # line: messages are never wrapped at the console's width.
+    deep = tmp_path / ("a-rather-long-folder-name-" * 4) / "inventory.yaml"
+    deep.parent.mkdir(parents=True)
+    deep.write_bytes(GOOD.read_bytes())
+    ok = runner.invoke(app, ["inventory", "check", str(deep)])
     assert ok.exit_code == 0, ok.output
-    assert "3 agents, 6 tools" in ok.output
+    assert f"{deep}: ok (3 agents, 6 tools, 3 people)\n" in ok.output
     bad = runner.invoke(app, ["inventory", "check", str(INVENTORIES / "unknown-refs.yaml")])
     assert bad.exit_code == 1
     assert "unknown-refs.yaml:4:24:" in bad.output

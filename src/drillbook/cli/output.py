@@ -37,8 +37,11 @@ class _Console(Console):
         self._height = height
 
 
-console = _Console(highlight=False)
-err_console = _Console(stderr=True, highlight=False)
+# soft_wrap: a line of text (`path: ok (...)`, `F-001: resolved`) stays one line whatever
+# the width, so scripts can grep it and a long path does not split a message; tables and
+# panels still lay themselves out to the terminal's width.
+console = _Console(highlight=False, soft_wrap=True)
+err_console = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_error(message: str) -> None:
