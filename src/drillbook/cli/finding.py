@@ -24,7 +24,7 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.program.models import SlaPolicy
-from drillbook.errors import StateError
+from drillbook.errors import FileAccessError, StateError
 from drillbook.flows.exercise_findings import (
     export_text,
     import_document,
@@ -407,7 +407,10 @@ def export(
         if root is None:
             typer.echo(export_text(session, exercise)[1], nl=False)
             return
-        target = write_export(session, exercise, root)
+        try:
+            target = write_export(session, exercise, root)
+        except OSError as exc:
+            raise FileAccessError(root, "write the findings document under", exc) from None
     console.print(f"wrote {target}", markup=False)
 
 

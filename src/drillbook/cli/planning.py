@@ -11,7 +11,8 @@ import typer
 from drillbook import clock
 from drillbook.cli.app import exercise_app, inventory_app
 from drillbook.cli.context import CliState, state
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.files import OutputOption, write_output
+from drillbook.cli.output import console, err_console, print_json, table
 from drillbook.domain.inventory.service import (
     INVENTORY_FILE,
     inventory_path,
@@ -32,9 +33,6 @@ from drillbook.planning.variations import Variations, gentlest_scenario
 
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="md (default), html or json.")
-]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
 ]
 RoleOption = Annotated[
     list[str] | None,
@@ -118,12 +116,9 @@ def _variations(
 
 
 def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {output}", markup=False)
+    written = write_output(output, text)
+    if written is not None:
+        console.print(f"wrote {written}", markup=False)
 
 
 @exercise_app.command("plan")
@@ -209,7 +204,7 @@ def brief(
     fmt: FormatOption = OutputFormat.MD,
     output: OutputOption = None,
     ics: Annotated[
-        Path | None, typer.Option("--ics", help="Also write a calendar file (needs --date).")
+        Path | None, typer.Option("--ics", help="Also write a calendar file ('-' for stdout).")
     ] = None,
 ) -> None:
     """The pre-read sent 24 hours before: roles, statement, time-box, no injects."""
@@ -247,9 +242,9 @@ def brief(
     calendar = build_calendar(made) if ics is not None else None
     _emit(render_brief(made, fmt), output)
     if ics is not None and calendar is not None:
-        ics.parent.mkdir(parents=True, exist_ok=True)
-        ics.write_bytes(calendar)
-        console.print(f"wrote {ics}", markup=False)
+        written = write_output(ics, calendar)
+        if written is not None:
+            err_console.print(f"wrote {written}", markup=False)
 
 
 InventoryArg = Annotated[

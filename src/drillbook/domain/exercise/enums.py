@@ -49,6 +49,9 @@ class EventKind(StrEnum):
     NOTE = "note"
     ROLE_ASSIGNED = "role_assigned"
     REPORT_WRITTEN = "report_written"
+    CRITERION_TAGGED = "criterion_tagged"
+    """An earlier event named as evidence for success criteria (``data.event``,
+    ``data.criteria``); appended, so the record of who tagged what, when, is kept."""
 
 
 def canonical_role(role: str | None) -> str | None:

@@ -7,7 +7,7 @@ by :mod:`drillbook.domain.exercise.timeline` whenever they are needed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -21,6 +21,7 @@ from drillbook.domain.exercise.enums import (
     ExerciseStatus,
     canonical_role,
 )
+from drillbook.domain.exercise.evaluation import resolve_criterion
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
 from drillbook.domain.exercise.timeline import ExerciseClock, derive_clock, next_phase, schedule
 from drillbook.domain.scenario.enums import Phase
@@ -377,6 +378,18 @@ def drop_inject(
     )
 
 
+def criterion_keys(exercise: Exercise, written: Sequence[str]) -> list[str]:
+    """The keys of the success criteria ``written`` names (``2``, ``C2`` or an id)."""
+    scenario = scenario_of(exercise)
+    criteria = scenario.criteria if scenario else []
+    keys: list[str] = []
+    for text in written:
+        key = resolve_criterion(criteria, text)
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
 def record(
     session: Session,
     exercise: Exercise,
@@ -385,15 +398,50 @@ def record(
     *,
     author: str | None = None,
     role: str | None = None,
+    meets: Sequence[str] = (),
 ) -> ExerciseEvent:
-    """Log a decision, observation or note."""
+    """Log a decision, observation or note; ``meets`` names the success criteria it is
+    evidence for (the only way, with a scenario's explicit mapping, to meet one)."""
     if kind not in (EventKind.DECISION, EventKind.OBSERVATION, EventKind.NOTE):
         raise ValueError(f"record() logs decisions, observations and notes, not {kind}")
     if not text.strip():
         raise StateError(f"an empty {kind} is not logged; write what happened")
     if kind != EventKind.NOTE:
         _require_live(exercise, f"log {'an' if kind == EventKind.OBSERVATION else 'a'} {kind}")
-    return log_event(session, exercise, kind, text=text.strip(), author=author, role=role)
+    keys = criterion_keys(exercise, meets)
+    data = {"criteria": keys} if keys else None
+    return log_event(
+        session, exercise, kind, text=text.strip(), author=author, role=role, data=data
+    )
+
+
+def tag_evidence(
+    session: Session,
+    exercise: Exercise,
+    event_id: int,
+    meets: Sequence[str],
+    *,
+    author: str | None = None,
+) -> ExerciseEvent:
+    """Name an earlier event as evidence for success criteria (for a role assignment, or a
+    decision logged without ``--meets``). The evidence keeps the event's own time."""
+    target = next((e for e in exercise.events if e.id == event_id), None)
+    if target is None or target.kind in (EventKind.CRITERION_TAGGED, EventKind.STATUS_CHANGED):
+        raise NotFoundError(
+            f"{exercise.label} has no event {event_id} that can be evidence "
+            f"(see `drillbook exercise timeline -e {exercise.id}`)"
+        )
+    if not meets:
+        raise StateError("name the criterion it meets, e.g. C2 (see `drillbook exercise show`)")
+    keys = criterion_keys(exercise, meets)
+    return log_event(
+        session,
+        exercise,
+        EventKind.CRITERION_TAGGED,
+        text=f"event {event_id} meets {', '.join(keys)}",
+        author=author,
+        data={"event": event_id, "criteria": keys},
+    )
 
 
 def set_next_actions(exercise: Exercise, actions: list[str]) -> None:
