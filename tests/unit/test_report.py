@@ -33,6 +33,7 @@ def _report(store: Store, fake_clock: FakeClock, **kwargs: object) -> ReportData
             EventKind.DECISION,
             "Take <b>payments-mcp</b> offline | notify IC",
             author="alice",
+            meets=["C2"],
         )
         service.set_phase(session, exercise)
         fake_clock.advance(timedelta(minutes=20))
@@ -55,10 +56,14 @@ def test_markdown_report(store: Store, fake_clock: FakeClock) -> None:
     assert "| alice | incident_commander |" in text
     assert "- **T+12:05** decision by alice (incident_commander): Take <b>payments-mcp</b>" in text
     assert "offline \\| notify IC" in text  # table cells escape the pipe
+    # met by the decision tagged with it, and the report says which event and when
     assert (
-        "| Containment decision (offline vs. quarantine) at t+30 or earlier | T+30m |"
-        " **MISSED** |" in text
+        "| C2 | Containment decision (offline vs. quarantine) at t+30 or earlier | T+30:00 |"
+        " met | decision by alice: Take <b>payments-mcp</b> offline \\| notify IC (tagged) |"
+        " T+12:05 |" in text
     )
+    # the scope criterion has no evidence and its deadline passed at the end: missed
+    assert "| C3 | Data scope quantified by t+60 | T+1:00:00 | **MISSED** |" in text
     assert "| F-001 | critical | No shutdown runbook | platform-team | not set |" in text
     # next tabletop: the program's cadence (26 weeks) after the run date
     assert f"Next tabletop: **{(report.run_date + timedelta(weeks=26)).isoformat()}**" in text
