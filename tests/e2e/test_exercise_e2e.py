@@ -163,7 +163,8 @@ def test_mcp_tabletop_end_to_end(
     )  # T+55:00
     cli("exercise", "note", "Decisions posted in #inc-mcp as they were made", "--meets", "C5")
     at(57)
-    late = {c["key"]: c for c in json.loads(cli("exercise", "show", "-e", "1", "--json"))["criteria"]}
+    shown = json.loads(cli("exercise", "show", "-e", "1", "--json"))
+    late = {c["key"]: c for c in shown["criteria"]}
     # mentioning "scope" only suggests: C3 stays open (not met) until its deadline
     assert late["C3"]["state"] == "open"
     assert late["C3"]["suggestions"][0]["text"].startswith("Data scope: 250GB")
