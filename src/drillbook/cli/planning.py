@@ -20,8 +20,13 @@ from drillbook.domain.inventory.service import (
     scoped_to_product,
 )
 from drillbook.domain.scenario.models import Scenario
-from drillbook.errors import ConfigError
-from drillbook.flows.exercise_brief import BriefInputs, brief_inputs, mark_brief_sent
+from drillbook.errors import UsageError
+from drillbook.flows.exercise_brief import (
+    BriefInputs,
+    brief_inputs,
+    mark_brief_sent,
+    schedule_exercise,
+)
 from drillbook.library.loader import Library, load_scenario_file
 from drillbook.planning.brief import build_brief
 from drillbook.planning.calendar import build_calendar
@@ -83,9 +88,15 @@ def _parse_date(text: str | None) -> datetime | None:
     try:
         return clock.ensure_utc(datetime.fromisoformat(text.strip()))
     except ValueError:
-        raise ConfigError(
+        raise UsageError(
             f"--date {text!r}: write an ISO date and time, e.g. 2026-12-01T14:00Z"
         ) from None
+
+
+def getpass_author() -> str | None:
+    from drillbook.cli.exercise import author
+
+    return author(None)
 
 
 def _variations(
@@ -173,7 +184,8 @@ def brief(
         str | None,
         typer.Argument(
             metavar="[SCENARIO_ID_OR_FILE]",
-            help="The scenario; optional with --exercise (the exercise's scenario).",
+            help="The scenario. Default: the scenario of the exercise (-e, or the one "
+            "planned or running in this library).",
         ),
     ] = None,
     exercise: Annotated[
@@ -181,8 +193,9 @@ def brief(
         typer.Option(
             "--exercise",
             "-e",
-            help="A planned exercise (EX-3 or 3): its seats, and the fixes its team did not "
-            "move since the last follow-up as the first agenda item; marks it briefed.",
+            help="A planned exercise (EX-3 or 3): its seats and stored date (--date moves "
+            "it), and the fixes its team did not move since its last report as the first "
+            "agenda item; marks it briefed. Default without SCENARIO: the planned one.",
         ),
     ] = None,
     role: RoleOption = None,
@@ -210,11 +223,14 @@ def brief(
     """The pre-read sent 24 hours before: roles, statement, time-box, no injects."""
     cli = state(ctx)
     stored: BriefInputs | None = None
-    if exercise is not None:
+    start = _parse_date(date)
+    if exercise is not None or scenario_ref is None:
         with cli.store().session() as session:
+            if start is not None:
+                schedule_exercise(session, exercise, start, author=getpass_author())
             stored = brief_inputs(session, exercise)
-    if scenario_ref is None and stored is None:
-        raise ConfigError("name a scenario, or a planned exercise with --exercise")
+        exercise = stored.exercise
+        start = stored.session_start
     scenario, library = _resolve(cli, scenario_ref or (stored.scenario_id if stored else ""))
     variations = _variations(
         cli, duration, distributed, first_tabletop, regulated, jurisdiction, product
@@ -232,10 +248,13 @@ def brief(
         scenario,
         roles,
         variations=variations,
-        session_start=_parse_date(date),
+        session_start=start,
         carry_over=[*(carry_over or []), *(stored.carry_over if stored else [])],
         program=library.program,
+        session_date=stored.session_date if stored else None,
     )
+    for warning in made.warnings:  # the facilitator's, not the participants'
+        err_console.print(f"warning: {warning}", style="yellow", markup=False)
     if stored is not None:
         with cli.store().session() as session:
             mark_brief_sent(session, exercise)

@@ -35,6 +35,7 @@ from drillbook.domain.finding.service import list_findings
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.enums import PHASE_ORDER
 from drillbook.library.durations import parse_duration
+from drillbook.planning.brief import weekend_note
 
 COUNSEL_LABEL = "Prepared at the direction of counsel for incident-response improvement."
 
@@ -113,6 +114,11 @@ class ReportData:
     counsel: bool = False
     distribution: list[str] = field(default_factory=list)
     counsel_label: str = COUNSEL_LABEL
+
+    @property
+    def report_due_note(self) -> str:
+        """ " (a Sunday)" when the report deadline falls on a weekend."""
+        return weekend_note(self.report_due)
 
     @property
     def missed(self) -> list[CriterionRow]:

@@ -8,7 +8,7 @@ by :mod:`drillbook.domain.exercise.timeline` whenever they are needed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -40,6 +40,41 @@ def clock_of(exercise: Exercise, scenario: Scenario | None = None) -> ExerciseCl
     """The exercise clock now; pass ``scenario`` when the caller already parsed the
     snapshot (the live view asks every second)."""
     return derive_clock(exercise.events, scenario or scenario_of(exercise), clock.now())
+
+
+def scheduled_start(exercise: Exercise) -> datetime | None:
+    """The session's planned start time, when one was given (``--date 2026-05-04T14:00Z``);
+    its day is always ``exercise.run_date``."""
+    for event in reversed(exercise.events):
+        if event.kind == EventKind.SCHEDULED and event.data.get("start"):
+            return clock.ensure_utc(datetime.fromisoformat(str(event.data["start"])))
+    return None
+
+
+def reschedule(
+    session: Session, exercise: Exercise, when: date | datetime, *, author: str | None = None
+) -> ExerciseEvent | None:
+    """Set the session's date (and start time, when ``when`` has one) on the exercise,
+    logged as an event; None when nothing changed."""
+    start = clock.ensure_utc(when) if isinstance(when, datetime) else None
+    day = start.date() if start is not None else when
+    assert isinstance(day, date)
+    if day == exercise.run_date and (start is None or start == scheduled_start(exercise)):
+        return None
+    previous = exercise.run_date
+    exercise.run_date = day
+    return log_event(
+        session,
+        exercise,
+        EventKind.SCHEDULED,
+        text=f"session on {start.isoformat() if start else day.isoformat()}",
+        author=author,
+        data={
+            "date": day.isoformat(),
+            "start": start.isoformat() if start else None,
+            "previous_date": previous.isoformat() if previous else None,
+        },
+    )
 
 
 def status_of(exercise: Exercise) -> ExerciseStatus:
@@ -270,6 +305,9 @@ def start(session: Session, exercise: Exercise, *, author: str | None = None) ->
     event = change_status(
         session, exercise, ExerciseStatus.RUNNING, author=author, reason="exercise started"
     )
+    if exercise.run_date != clock.today():
+        # the stored date is the day it ran: the report and its deadlines read it
+        reschedule(session, exercise, clock.today(), author=author)
     set_phase(session, exercise, next_phase(None), author=author)
     return event
 
