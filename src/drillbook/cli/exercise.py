@@ -21,7 +21,7 @@ from drillbook.cli.app import exercise_app
 from drillbook.cli.context import state
 from drillbook.cli.exercise_console import logged_line, run_session, status_panel
 from drillbook.cli.files import OutputOption, write_output
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.output import FullOpt, console, print_json, table
 from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.exercise.evaluation import offsets
@@ -421,6 +421,7 @@ def status(
     ctx: typer.Context,
     exercise_id: ExerciseArg = None,
     exercise: ExerciseOpt = None,
+    full: FullOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The clock (pauses excluded), phase, injects due, roles."""
@@ -429,7 +430,7 @@ def status(
         if as_json:
             print_json(clock_dict(found, service.clock_of(found)))
         else:
-            console.print(status_panel(found))
+            console.print(status_panel(found, full=full))
 
 
 @exercise_app.command("list")

@@ -16,7 +16,8 @@ from drillbook import clock
 from drillbook.cli.app import finding_app
 from drillbook.cli.context import state
 from drillbook.cli.exercise import author
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.output import FullOpt, console, print_json, table
+from drillbook.clip import clip
 from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding import service
 from drillbook.domain.finding.enums import FindingSource, FindingStatus
@@ -50,12 +51,12 @@ def _sla(ctx: typer.Context) -> SlaPolicy | None:
     return program.sla if program else None
 
 
-def _row(f: Finding) -> tuple[Any, ...]:
+def _row(f: Finding, full: bool = False) -> tuple[Any, ...]:
     return (
         f.id,
         f.severity,
         f.status + (" (overdue)" if f.overdue else ""),
-        " ".join(f.description.split())[:70],
+        f.description.strip() if full else clip(f.description, 70),
         f.owner,
         f.target_date,
         f.due_date,
@@ -174,6 +175,7 @@ def list_(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only findings past their SLA.")
     ] = False,
+    full: FullOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The backlog, filtered."""
@@ -194,7 +196,7 @@ def list_(
         if as_json:
             print_json([finding_summary(f) for f in found])
             return
-        console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f) for f in found]))
+        console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f, full) for f in found]))
 
 
 @finding_app.command("show")
@@ -384,8 +386,15 @@ def export(
     ctx: typer.Context,
     exercise_id: Annotated[
         str | None,
-        typer.Argument(
+        typer.Argument(metavar="[ID]", help="Same as -e/--exercise.", show_default=False),
+    ] = None,
+    exercise: Annotated[
+        str | None,
+        typer.Option(
+            "--exercise",
+            "-e",
             help="Exercise id (default: the running one, else the only planned or in review).",
+            show_default=False,
         ),
     ] = None,
     output: Annotated[
@@ -403,12 +412,12 @@ def export(
     to_stdout = output is not None and str(output) == "-"
     root = None if to_stdout else (output or st.library_root())
     with st.store().session() as session:
-        exercise = exercises.get_exercise(session, exercise_id)
+        found = exercises.get_exercise(session, exercise or exercise_id)
         if root is None:
-            typer.echo(export_text(session, exercise)[1], nl=False)
+            typer.echo(export_text(session, found)[1], nl=False)
             return
         try:
-            target = write_export(session, exercise, root)
+            target = write_export(session, found, root)
         except OSError as exc:
             raise FileAccessError(root, "write the findings document under", exc) from None
     console.print(f"wrote {target}", markup=False)
@@ -417,7 +426,10 @@ def export(
 @finding_app.command("import")
 def import_(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A findings/<scenario>-run-<date>.yaml file.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="A findings/<scenario>-run-<date>.yaml file, or '-' for stdin."),
+    ],
     by: ByOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -102,8 +102,11 @@ def lint(
     no_builtin: Annotated[
         bool, typer.Option("--no-builtin", help="Skip the built-in scenarios.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Check the library: every problem at once as path:line:column: message."""
+    if as_json:
+        output_format = OutputFormat.JSON
     root = (
         directory.expanduser().resolve() if directory else state(ctx).library_root(required=False)
     )

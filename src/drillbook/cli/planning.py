@@ -39,6 +39,7 @@ from drillbook.planning.variations import Variations, gentlest_scenario
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="md (default), html or json.")
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 RoleOption = Annotated[
     list[str] | None,
     typer.Option("--role", help="ROLE=PERSON, e.g. incident_commander=alice (repeatable)."),
@@ -77,7 +78,7 @@ DateOption = Annotated[
 def _resolve(cli: CliState, reference: str) -> tuple[Scenario, Library]:
     library = cli.library(required=False)
     path = Path(reference)
-    if path.suffix in {".yaml", ".yml"} and path.is_file():
+    if reference == "-" or (path.suffix in {".yaml", ".yml"} and path.is_file()):
         return load_scenario_file(path).scenario, library
     return library.scenario(reference).scenario, library
 
@@ -135,7 +136,10 @@ def _emit(text: str, output: Path | None) -> None:
 @exercise_app.command("plan")
 def plan(
     ctx: typer.Context,
-    scenario_ref: Annotated[str, typer.Argument(metavar="SCENARIO_ID_OR_FILE")],
+    scenario_ref: Annotated[
+        str,
+        typer.Argument(metavar="SCENARIO_ID_OR_FILE", help="Scenario id, a YAML file, or '-'."),
+    ],
     duration: DurationOption = None,
     distributed: DistributedOption = False,
     first_tabletop: FirstOption = False,
@@ -146,8 +150,10 @@ def plan(
     date: DateOption = None,
     fmt: FormatOption = OutputFormat.MD,
     output: OutputOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The facilitator's minute-by-minute script: opening, injects, decisions, clocks."""
+    fmt = OutputFormat.JSON if as_json else fmt
     cli = state(ctx)
     scenario, library = _resolve(cli, scenario_ref)
     variations = _variations(
@@ -219,8 +225,10 @@ def brief(
     ics: Annotated[
         Path | None, typer.Option("--ics", help="Also write a calendar file ('-' for stdout).")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The pre-read sent 24 hours before: roles, statement, time-box, no injects."""
+    fmt = OutputFormat.JSON if as_json else fmt
     cli = state(ctx)
     stored: BriefInputs | None = None
     start = _parse_date(date)
