@@ -112,7 +112,7 @@ def generate(
     if target is None:
         assert root is not None
         target = root / SCENARIO_DIR / f"{scenario.id}.yaml"
-    if target.exists() and not force:
+    if target.is_file() and not force:
         raise ConflictError(
             f"{target} already exists; pass --force to overwrite it or "
             "--seed N for a different scenario"

@@ -286,7 +286,7 @@ def export(
     """Write a scenario's YAML as written (keys, order and comments kept)."""
     loaded = state(ctx).library().scenario(scenario_id)
     text = dump_text(load_roundtrip(loaded.path))
-    if output is not None and not is_stdio(output) and output.exists() and not force:
+    if output is not None and not is_stdio(output) and output.is_file() and not force:
         raise ConflictError(f"{output} already exists (pass --force to overwrite)")
     written = write_output(output, text)
     if written is not None:
