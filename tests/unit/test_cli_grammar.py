@@ -60,9 +60,9 @@ def test_the_command_tree_follows_one_grammar() -> None:
     for path, command in tree.items():
         opts = _options(command)
         name = " ".join(path)
-        if path[0] == "exercise" and path not in NO_EXERCISE:
-            if not {"-e", "--exercise"} <= set(opts):
-                problems.append(f"{name}: no -e/--exercise")
+        takes_exercise = path[0] == "exercise" and path not in NO_EXERCISE
+        if takes_exercise and not {"-e", "--exercise"} <= set(opts):
+            problems.append(f"{name}: no -e/--exercise")
         if path[-1] in JSON_NAMES and "--json" not in opts:
             problems.append(f"{name}: no --json")
         if "-o" in opts and "'-'" not in (getattr(opts["-o"], "help", "") or ""):
