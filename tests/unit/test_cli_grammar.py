@@ -174,3 +174,13 @@ def test_dash_input_is_standard_input(library: Path) -> None:
     result = CliRunner().invoke(app, ["exercise", "plan", "-", "--json"], input=text)
     assert result.exit_code == 0, result.output
     assert '"scenario": "scenario-2026-q2-001"' in result.stdout
+
+
+def test_bad_input_paths_are_one_clear_error(library: Path) -> None:
+    runner = CliRunner()
+    for argv in (["detect", "convert", str(library)], ["finding", "import", str(library)]):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)
+        assert "cannot read" in result.stderr
+        assert str(library) in result.stderr
