@@ -243,8 +243,8 @@ def test_mcp_tabletop_end_to_end(
         " criterion |" in report
     )
     assert report.count("**MISSED**") == 1
-    assert "- T+30:00: Engineering reports the MCP server's deployment" in report
-    assert "- T+40:00: A journalist emails" not in report
+    assert "- **T+30:00**: Engineering reports the MCP server's deployment" in report
+    assert "T+40:00**: A journalist emails" not in report
     # fix list with owners and dates; next tabletop one quarter (13 weeks) on
     for fid, (_, _, fix, owner, target) in zip(("F-001", "F-002", "F-003"), FINDINGS, strict=True):
         assert f"| {fid} |" in report
