@@ -331,6 +331,7 @@ def rank(
     ctx: typer.Context,
     team: Annotated[str | None, typer.Option("--team", help="Only this team's fixes.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Show the top N.")] = None,
+    full: FullOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
@@ -349,6 +350,7 @@ def rank(
                         "score": r.score,
                         "change_type": r.change_type,
                         "capability": r.finding.capability,
+                        "capability_from": r.finding.capability_from,
                         "severity": r.finding.severity,
                         "owner": r.finding.owner,
                         "terms": r.terms,
@@ -362,16 +364,20 @@ def rank(
         console.print(
             table(
                 "Fix list by likelihood of reuse",
-                ["#", "Id", "Score", "Change", "Fix", "Owner", "Why"],
+                ["#", "Id", "Score", "Change", "Capability (from)", "Fix", "Owner", "Why"],
                 [
                     (
                         i + 1,
                         r.finding.id,
                         r.score,
                         r.change_type,
-                        " ".join((r.finding.proposed_remediation or r.finding.description).split())[
-                            :60
-                        ],
+                        f"{r.finding.capability or 'unclassified'}"
+                        + (f" ({r.finding.capability_from})" if r.finding.capability_from else ""),
+                        r.finding.proposed_remediation.strip()
+                        if full and r.finding.proposed_remediation
+                        else r.finding.description.strip()
+                        if full
+                        else clip(r.finding.proposed_remediation or r.finding.description, 60),
                         r.finding.owner,
                         r.why,
                     )
