@@ -15,7 +15,7 @@ from drillbook.cli.output import console, print_json, table
 from drillbook.detection.eventstore import Scope
 from drillbook.detection.local import LocalSigmaBackend, default_cache_path, read_events
 from drillbook.detection.sigma_sqlite import ConversionCache, rule_files
-from drillbook.errors import ConfigError, LibraryError, Location
+from drillbook.errors import LibraryError, Location, UsageError
 from drillbook.telemetry.readers.fields import parse_time
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
@@ -26,7 +26,7 @@ def _time(value: str | None, option: str) -> datetime | None:
         return None
     parsed = parse_time(value)
     if parsed is None:
-        raise ConfigError(f"{option} {value!r} is not a time; write e.g. 2026-04-29T14:30:00Z")
+        raise UsageError(f"{option} {value!r} is not a time; write e.g. 2026-04-29T14:30:00Z")
     return parsed
 
 

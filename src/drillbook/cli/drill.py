@@ -18,7 +18,7 @@ from drillbook.domain.drill import service
 from drillbook.domain.drill.attire import to_attire
 from drillbook.domain.drill.plan import SafetyProfile
 from drillbook.domain.drill.planfile import find_plan
-from drillbook.errors import ConfigError, LibraryError
+from drillbook.errors import LibraryError, UsageError
 from drillbook.notify.base import NoNotifier, Notifier
 
 AtomicsOption = Annotated[
@@ -284,7 +284,7 @@ def cleanup(
     from drillbook.flows.drill_run import settle_pending
 
     if not pending:
-        raise ConfigError("say which cleanups to run: --pending (those the journal owes)")
+        raise UsageError("say which cleanups to run: --pending (those the journal owes)")
     store = state(ctx).store()
     full_id = None
     if run_id:

@@ -25,7 +25,7 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.program.models import SlaPolicy
-from drillbook.errors import FileAccessError, StateError
+from drillbook.errors import FileAccessError, UsageError
 from drillbook.flows.exercise_findings import (
     export_text,
     import_document,
@@ -43,7 +43,7 @@ def _date(value: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise StateError(f"{what} '{value}' is not a date; write YYYY-MM-DD") from None
+        raise UsageError(f"{what} '{value}' is not a date; write YYYY-MM-DD") from None
 
 
 def _sla(ctx: typer.Context) -> SlaPolicy | None:
@@ -274,7 +274,7 @@ def update(
         if v is not None
     }
     if not changes and status is None and note is None:
-        raise StateError("nothing to update; give --status, --owner, --target-date, ...")
+        raise UsageError("nothing to update; give --status, --owner, --target-date, ...")
     sla = _sla(ctx)
     with state(ctx).store().session() as session:
         finding = service.get_finding(session, finding_id)
@@ -314,7 +314,7 @@ def close(
     """Close a finding (resolved by default)."""
     closing = {str(s) for s in FindingStatus if not s.active}
     if as_ not in closing:
-        raise StateError(f"--as must be one of {', '.join(sorted(closing))}, not '{as_}'")
+        raise UsageError(f"--as must be one of {', '.join(sorted(closing))}, not '{as_}'")
     with state(ctx).store().session() as session:
         finding = service.get_finding(session, finding_id)
         service.set_status(

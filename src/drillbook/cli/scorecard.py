@@ -13,7 +13,7 @@ from drillbook.cli.app import drill_app
 from drillbook.cli.context import state
 from drillbook.cli.files import write_output
 from drillbook.cli.output import console, print_json, table
-from drillbook.errors import ConfigError, NotFoundError
+from drillbook.errors import ConfigError, NotFoundError, UsageError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 
@@ -158,7 +158,7 @@ def ack(
 
     moment = parse_time(at) if at else None
     if at and moment is None:
-        raise ConfigError(f"--at {at!r} is not a time; write e.g. 2026-04-29T14:34:00Z")
+        raise UsageError(f"--at {at!r} is not a time; write e.g. 2026-04-29T14:34:00Z")
     with state(ctx).store().session() as session:
         run = drills.get_run(session, run_id)
         if technique not in {t.technique for t in run.technique_runs}:
