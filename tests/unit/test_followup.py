@@ -169,3 +169,26 @@ def test_next_brief_carries_unmoved_fixes_and_stores_one_date(
     again = runner.invoke(app, ["exercise", "brief", "-e", "2", "-o", "-"])
     assert "**When:** Thursday 14 May 2026, 14:00 UTC" in again.stdout
     store.close()
+
+
+def test_create_stores_the_start_time_the_brief_uses(
+    tmp_path: Path, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = tmp_path / "lib"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(library)]).exit_code == 0
+    (library / "scenarios" / "mcp.yaml").write_text(
+        (SEED / "scenarios" / "data-exfil-via-mcp.yaml").read_text()
+    )
+    monkeypatch.chdir(library)
+    made = runner.invoke(
+        app, ["exercise", "create", "scenario-2026-q2-001", "--date", "2026-05-16T09:00Z"]
+    )
+    assert made.exit_code == 0, made.output
+    brief = runner.invoke(app, ["exercise", "brief", "-o", "-"])
+    assert "**When:** Saturday 16 May 2026, 09:00 UTC" in brief.stdout
+    # 48 hours after a Saturday-morning session falls on the Monday: no weekend note
+    assert "Report due: Monday 18 May 2026, 10:30 UTC." in brief.stdout
+    bad = runner.invoke(app, ["exercise", "create", "scenario-2026-q2-001", "--date", "soon"])
+    assert bad.exit_code == 2
+    assert "write YYYY-MM-DD or a start time" in bad.stderr

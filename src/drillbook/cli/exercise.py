@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -22,6 +22,7 @@ from drillbook.cli.context import state
 from drillbook.cli.exercise_console import logged_line, run_session, status_panel
 from drillbook.cli.files import OutputOption, write_output
 from drillbook.cli.output import FullOpt, console, print_json, table
+from drillbook.clock import ensure_utc
 from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.exercise.evaluation import offsets
@@ -152,12 +153,33 @@ def _logged(exercise: Exercise, event: ExerciseEvent, as_json: bool) -> None:
     console.print(logged_line(exercise, event), markup=False)
 
 
+def _date_or_start(text: str | None) -> tuple[date | None, datetime | None]:
+    """``--date``: a day, or a day and start time (UTC unless an offset is given)."""
+    if text is None:
+        return None, None
+    try:
+        if "T" in text.upper() or ":" in text:
+            start = ensure_utc(datetime.fromisoformat(text.strip()))
+            return start.date(), start
+        return date.fromisoformat(text.strip()), None
+    except ValueError:
+        raise UsageError(
+            f"--date {text!r}: write YYYY-MM-DD or a start time, e.g. 2026-05-04T14:00Z"
+        ) from None
+
+
 @exercise_app.command("create")
 def create(
     ctx: typer.Context,
     scenario_id: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario id.")],
     run_date: Annotated[
-        str | None, typer.Option("--date", help="YYYY-MM-DD (default today).", show_default=False)
+        str | None,
+        typer.Option(
+            "--date",
+            help="YYYY-MM-DD, or a start time 2026-05-04T14:00Z (default today); the one "
+            "date the brief, calendar file and report use.",
+            show_default=False,
+        ),
     ] = None,
     team: Annotated[str | None, typer.Option("--team", help="Team that runs it.")] = None,
     role: Annotated[
@@ -175,11 +197,13 @@ def create(
     library = st.library()
     scenario, program = library.scenario(scenario_id).scenario, library.program
     assignments = parse_assignments(role or [])
-    when = date.fromisoformat(run_date) if run_date else None
+    when, start = _date_or_start(run_date)
     with st.store().session() as session:
         exercise = service.create_exercise(
             session, scenario=scenario, run_date=when, team=team, title=title, author=author(by)
         )
+        if start is not None:
+            service.reschedule(session, exercise, start, author=author(by))
         service.assign_roles(session, exercise, assignments, author=author(by))
         warnings = seat_warnings(exercise, program)
         if as_json:
