@@ -59,13 +59,11 @@ def status_panel(exercise: Exercise, *, full: bool = False) -> Panel:
             f"[yellow]inject {due.number} due since T+{due.inject.time}[/yellow]: "
             f"{escape(clip(due.inject.description, width))}"
         )
-    if clock.next_inject is not None and clock.next_inject not in clock.due:
-        due_in = clock.next_due_in
-        if due_in is not None:
-            lines.append(
-                f"next inject {clock.next_inject.number} in "
-                f"{format_offset(due_in).removeprefix('T+')}"
-            )
+    due_in = clock.next_due_in  # the first inject not yet due, past those waiting
+    if clock.upcoming is not None and due_in is not None:
+        lines.append(
+            f"next inject {clock.upcoming.number} in {format_offset(due_in).removeprefix('T+')}"
+        )
     roles = service.current_roles(exercise)
     if roles:
         lines.append("roles: " + ", ".join(f"{r}={p}" for r, p in roles.items()))
