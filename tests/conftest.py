@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -104,3 +105,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+# Hypothesis: no per-example deadline. The machine running the suite is shared and noisy
+# (two cores, parallel workers); a slow example is not a failure, a wrong one is.
+settings.register_profile("drillbook", deadline=None)
+settings.load_profile("drillbook")

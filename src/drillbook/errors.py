@@ -10,6 +10,8 @@ sees a traceback for a mistake in their input::
     ├── ConflictError           an operation that would overwrite or contradict stored data
     ├── StateError              an operation not allowed in the record's current state
     ├── ConfigError             a missing or invalid setting
+    ├── UsageError              a bad flag or argument value (exit 2, like a parse error)
+    ├── FileAccessError         a file the CLI reads or writes cannot be (names the path)
     ├── SafetyRefusal           a drill step the safety profile does not allow
     └── AdapterError            an outside system (SIEM, tracker, webhook, stratus) failed
 
@@ -113,6 +115,32 @@ class StateError(DrillbookError):
 
 class ConfigError(DrillbookError):
     """A setting is missing or invalid."""
+
+
+class UsageError(DrillbookError):
+    """A flag or argument value the command cannot use (``--date tomorrow``). Exits 2, as
+    the command-line parser does for an unknown flag, so scripts tell a typo from a
+    refused operation (exit 1)."""
+
+    exit_code = 2
+
+
+class FileAccessError(DrillbookError):
+    """A file drillbook was asked to read or write cannot be: a folder where a file is
+    wanted, no permission, a missing or read-only folder. Names the path and the reason."""
+
+    def __init__(self, path: str | Path, action: str, error: OSError) -> None:
+        self.path = str(path)
+        reason = error.strerror or str(error)
+        if isinstance(error, IsADirectoryError):
+            reason = "it is a folder; give a file name"
+        elif isinstance(error, NotADirectoryError):
+            reason = "a part of the path is a file, not a folder"
+        elif isinstance(error, PermissionError):
+            reason = "permission denied"
+        elif isinstance(error, FileNotFoundError):
+            reason = "no such file or folder"
+        super().__init__(f"cannot {action} {self.path}: {reason}")
 
 
 class SafetyRefusal(DrillbookError):

@@ -1,7 +1,10 @@
 """The seed's MCP exfiltration tabletop, end to end through the CLI, on a fake clock.
 
 create, start, phases, injects, decisions, three findings, end, report: the report holds
-every section the first seed asks for, and its times are the timeline's times.
+every section the first seed asks for, and its times are the timeline's times. The success
+criteria are scored from evidence only: none is missed before its deadline, each met one
+names the tagged event that met it and its time, and the one whose only candidate was
+never tagged (a decision that merely *mentions* scope) is missed once its deadline passes.
 """
 
 from __future__ import annotations
@@ -105,7 +108,21 @@ def test_mcp_tabletop_end_to_end(
     at(3)
     cli("exercise", "assign", "incident_commander=alice", "--by", "fran")  # T+03:00
     at(4)
-    cli("exercise", "decide", "Alice takes IC; page the security lead", "--by", "alice")
+    cli(
+        "exercise",
+        "decide",
+        "Alice takes IC; page the security lead",
+        "--by",
+        "alice",
+        "--meets",
+        "C1",
+    )
+    at(10)
+    # the issue's bug: criteria due at t+30..t+90 were MISSED at T+10
+    early = {c["key"]: c for c in json.loads(cli("exercise", "show", "--json"))["criteria"]}
+    assert early["C1"]["state"] == "met"
+    assert early["C1"]["evidence"][0]["offset"] == "T+04:00"
+    assert {early[k]["state"] for k in ("C2", "C3", "C4", "C5")} == {"open"}
     at(15)
     cli("exercise", "phase", "--by", "fran")  # containment
     cli("exercise", "inject", "--by", "fran")  # #2 T+15:00
@@ -116,6 +133,8 @@ def test_mcp_tabletop_end_to_end(
         "Quarantine the MCP server rather than take it offline",
         "--by",
         "alice",
+        "-m",
+        "2",
     )  # T+20:00
     cli("exercise", "pause")
     paused = timedelta(minutes=10)
@@ -135,13 +154,21 @@ def test_mcp_tabletop_end_to_end(
         "Comms lead drafts the customer notice for the major customer",
         "--by",
         "eve",
+        "--meets",
+        "C4",
     )  # T+45:00
     at(55)
     cli(
         "exercise", "decide", "Data scope: 250GB of agent queries from 3 customers", "--by", "bob"
     )  # T+55:00
-    cli("exercise", "note", "Decisions posted in #inc-mcp as they were made")
+    cli("exercise", "note", "Decisions posted in #inc-mcp as they were made", "--meets", "C5")
     at(57)
+    shown = json.loads(cli("exercise", "show", "-e", "1", "--json"))
+    late = {c["key"]: c for c in shown["criteria"]}
+    # mentioning "scope" only suggests: C3 stays open (not met) until its deadline
+    assert late["C3"]["state"] == "open"
+    assert late["C3"]["suggestions"][0]["text"].startswith("Data scope: 250GB")
+    assert "missed" not in {c["state"] for c in late.values()}
     status = json.loads(cli("exercise", "status", "--json"))
     assert status["elapsed"] == "T+57:00"
     assert status["phase"] == "communication"
@@ -202,12 +229,22 @@ def test_mcp_tabletop_end_to_end(
     assert "### Communication (from T+40:00)" in report
     # what the team missed: the T+30 inject nobody decided on (the ad hoc T+40 one got one)
     assert (
-        "| Incident commander identified within 5 minutes | T+5m | met | role assigned at 3:00 |"
-        in report
+        "| C1 | Incident commander identified within 5 minutes | T+05:00 | met | decision by "
+        "alice: Alice takes IC; page the security lead (tagged) | T+04:00 |" in report
     )
-    assert "**MISSED**" not in report
-    assert "- T+30:00: Engineering reports the MCP server's deployment" in report
-    assert "- T+40:00: A journalist emails" not in report
+    assert (
+        "| C2 | Containment decision (offline vs. quarantine) at t+30 or earlier | T+30:00 | met"
+        " | decision by alice: Quarantine the MCP server rather than take it offline (tagged) |"
+        " T+20:00 |" in report
+    )
+    assert "| C5 | Documented decisions in incident channel | end | met | note by" in report
+    assert (
+        "| C3 | Data scope quantified by t+60 | T+1:00:00 | **MISSED** | no evidence names this"
+        " criterion |" in report
+    )
+    assert report.count("**MISSED**") == 1
+    assert "- **T+30:00**: Engineering reports the MCP server's deployment" in report
+    assert "T+40:00**: A journalist emails" not in report
     # fix list with owners and dates; next tabletop one quarter (13 weeks) on
     for fid, (_, _, fix, owner, target) in zip(("F-001", "F-002", "F-003"), FINDINGS, strict=True):
         assert f"| {fid} |" in report

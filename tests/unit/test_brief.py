@@ -67,7 +67,19 @@ def test_roles_statement_timebox_and_what_to_bring(seed_dir: Path) -> None:
     assert "Send this brief by:** Monday 30 November 2026, 14:00 UTC" in text
     assert made.report_due == datetime(2026, 12, 3, 15, 30, tzinfo=UTC)
     assert made.followup_on == datetime(2026, 12, 31, 15, 30, tzinfo=UTC)
-    assert "Comms Lead (comms_lead) has nobody assigned" in text
+    # the seat warnings are the facilitator's (stderr), never the participants' brief
+    assert any("Comms Lead (comms_lead) has nobody assigned" in w for w in made.warnings)
+    for fmt in OutputFormat:
+        assert "nobody assigned" not in render_brief(made, fmt)
+        assert "--role" not in render_brief(made, fmt)
+
+
+def test_weekend_deadlines_say_so(seed_dir: Path) -> None:
+    scenario = load_scenario_file(seed_dir / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    thursday = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)  # +48h report due on a Saturday
+    made = build_brief(scenario, assign_roles(scenario, {}, None), session_start=thursday)
+    text = render_brief(made, OutputFormat.MD)
+    assert "Report due: Saturday 05 December 2026, 15:30 UTC (a Saturday)." in text
 
 
 def test_carry_over_is_the_first_agenda_item(seed_dir: Path) -> None:
@@ -142,7 +154,7 @@ def test_cli_brief(runner: CliRunner, tmp_path: Path, seed_dir: Path) -> None:
     assert no_date.exit_code == 1
     assert "--date" in no_date.output
     bad_date = runner.invoke(app, ["exercise", "brief", str(path), "--date", "next tuesday"])
-    assert bad_date.exit_code == 1
+    assert bad_date.exit_code == 2  # a bad flag value is a usage error
     assert "ISO date" in bad_date.output
 
 

@@ -83,8 +83,8 @@ def test_the_table_matches_what_the_modules_register() -> None:
     }
     assert {e.group for e in COMMANDS.values() if e.group} == set(groups)
     for name, command in load_all_commands().items():
-        first_line = (command.help or "").strip().splitlines()[0]
-        assert " ".join(first_line.split()) == COMMANDS[name].help, name
+        first_paragraph = (command.help or "").strip().split("\n\n")[0]
+        assert " ".join(first_paragraph.split()) == COMMANDS[name].help, name
         if COMMANDS[name].group:
             assert getattr(command, "commands", None), f"group {name} has no commands"
 

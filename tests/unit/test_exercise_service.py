@@ -28,9 +28,8 @@ def _results(store: Store, exercise_id: int) -> dict[str, bool | None]:
         exercise = service.get_exercise(session, exercise_id)
         scenario = service.scenario_of(exercise)
         assert scenario is not None
-        return {
-            r.criterion.text: r.met for r in evaluate_criteria(scenario.criteria, exercise.events)
-        }
+        results = evaluate_criteria(scenario.criteria, exercise.events, service.clock_of(exercise))
+        return {r.criterion.text: r.met for r in results}
 
 
 def test_lifecycle_logs_every_change(store: Store, fake_clock: FakeClock, mcp: Scenario) -> None:
@@ -149,7 +148,16 @@ def test_ic_identified_within_five_minutes(
         service.resume(session, exercise)
         fake_clock.advance(timedelta(minutes=minutes - 1))
         service.assign_roles(session, exercise, {"incident_lead": "alice"})
+        assigned = exercise.events[-1].id
         exercise_id = exercise.id
+    # the role assignment is only a suggestion until someone names it as the evidence
+    assert _results(store, exercise_id)["Incident commander identified within 5 minutes"] is (
+        None if met else False
+    )
+    with store.session() as session:
+        exercise = service.get_exercise(session, exercise_id)
+        fake_clock.advance(timedelta(minutes=20))  # tagging later keeps the event's own time
+        service.tag_evidence(session, exercise, assigned, ["C1"], author="fran")
     results = _results(store, exercise_id)
     assert results["Incident commander identified within 5 minutes"] is met
 
@@ -169,14 +177,19 @@ def test_criteria_and_unanswered_injects(
         fake_clock.advance(timedelta(minutes=15))
         service.drop_inject(session, exercise)
         fake_clock.advance(timedelta(minutes=5))
-        service.record(session, exercise, EventKind.DECISION, "quarantine the MCP server")
+        service.record(
+            session, exercise, EventKind.DECISION, "quarantine the MCP server", meets=["2"]
+        )
         fake_clock.advance(timedelta(minutes=40))
-        service.record(session, exercise, EventKind.DECISION, "data scope: 250GB of queries")
+        service.record(
+            session, exercise, EventKind.DECISION, "data scope: 250GB of queries", meets=["C3"]
+        )
         service.end(session, exercise)
         exercise_id = exercise.id
         unanswered = unanswered_injects(exercise.events)
     results = _results(store, exercise_id)
-    assert results["Incident commander identified within 5 minutes"] is True
+    # assigned before the start, but nobody named it as evidence: missed, with a suggestion
+    assert results["Incident commander identified within 5 minutes"] is False
     # the containment decision came at T+35, after its T+30 deadline
     assert results["Containment decision (offline vs. quarantine) at t+30 or earlier"] is False
     assert results["Data scope quantified by t+60"] is False  # T+75

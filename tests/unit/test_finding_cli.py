@@ -72,7 +72,7 @@ def test_add_list_update_close(runner: CliRunner, library: Path, fake_clock: Fak
     assert code == 0
     assert json.loads(out)["owner"] == "comms-team"
     code, out = _run(runner, library, "finding", "close", "F-002", "--as", "open")
-    assert code == 1
+    assert code == 2  # a bad flag value is a usage error
     assert "--as must be one of" in out
     code, out = _run(
         runner,
@@ -107,7 +107,7 @@ def test_bad_input_is_one_clear_message(
     code, out = _run(
         runner, library, "finding", "add", "-d", "x", "-s", "low", "--target-date", "next week"
     )
-    assert code == 1
+    assert code == 2  # a bad flag value: a usage error
     assert "YYYY-MM-DD" in out
 
 

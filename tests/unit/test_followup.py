@@ -131,3 +131,64 @@ def test_brief_command_puts_carry_over_first_and_marks_briefed(
     with store.session() as session:
         assert service.get_exercise(session, next_id).status == ExerciseStatus.BRIEFED
     store.close()
+
+
+def test_next_brief_carries_unmoved_fixes_and_stores_one_date(
+    tmp_path: Path, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next brief of the team, only a week after the report (no 30-day window), opens
+    with the unmoved fixes; `--date` is stored on the exercise, and the brief, the .ics and
+    the exercise agree on it; seat warnings go to stderr, not into the brief."""
+    library = tmp_path / "lib"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(library)]).exit_code == 0
+    (library / "scenarios" / "mcp.yaml").write_text(
+        (SEED / "scenarios" / "data-exfil-via-mcp.yaml").read_text()
+    )
+    monkeypatch.chdir(library)
+    store = Store(database_url(library))
+    _reported_exercise(store, "sre")
+    fake_clock.advance(timedelta(days=7))
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    with store.session() as session:
+        service.create_exercise(session, scenario=scenario, team="sre")
+    ics = tmp_path / "next.ics"
+    done = runner.invoke(
+        app, ["exercise", "brief", "--date", "2026-05-14T14:00Z", "--ics", str(ics), "-o", "-"]
+    )
+    assert done.exit_code == 0, done.output
+    agenda = done.stdout[done.stdout.index("## Agenda") :]
+    assert agenda.index("fix the high gap") < agenda.index("Minute 0-")
+    assert "nobody assigned" not in done.stdout
+    assert "warning:" in done.stderr
+    assert "nobody assigned" in done.stderr
+    assert "**When:** Thursday 14 May 2026, 14:00 UTC" in done.stdout
+    assert b"DTSTART:20260514T140000Z" in ics.read_bytes()
+    shown = runner.invoke(app, ["exercise", "show", "--json"])
+    assert '"date": "2026-05-14"' in shown.stdout
+    again = runner.invoke(app, ["exercise", "brief", "-e", "2", "-o", "-"])
+    assert "**When:** Thursday 14 May 2026, 14:00 UTC" in again.stdout
+    store.close()
+
+
+def test_create_stores_the_start_time_the_brief_uses(
+    tmp_path: Path, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = tmp_path / "lib"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(library)]).exit_code == 0
+    (library / "scenarios" / "mcp.yaml").write_text(
+        (SEED / "scenarios" / "data-exfil-via-mcp.yaml").read_text()
+    )
+    monkeypatch.chdir(library)
+    made = runner.invoke(
+        app, ["exercise", "create", "scenario-2026-q2-001", "--date", "2026-05-16T09:00Z"]
+    )
+    assert made.exit_code == 0, made.output
+    brief = runner.invoke(app, ["exercise", "brief", "-o", "-"])
+    assert "**When:** Saturday 16 May 2026, 09:00 UTC" in brief.stdout
+    # 48 hours after a Saturday-morning session falls on the Monday: no weekend note
+    assert "Report due: Monday 18 May 2026, 10:30 UTC." in brief.stdout
+    bad = runner.invoke(app, ["exercise", "create", "scenario-2026-q2-001", "--date", "soon"])
+    assert bad.exit_code == 2
+    assert "write YYYY-MM-DD or a start time" in bad.stderr

@@ -106,7 +106,7 @@ def test_success_criteria_are_measurable(inventory: Inventory) -> None:
     )
     for criterion in scenario.criteria:
         assert criterion.by is not None, criterion.text
-        assert criterion.evidence is not None, criterion.text
+        assert criterion.suggested is not None, criterion.text
     assert "legal" in scenario.roles
     assert any("regulator" in e.description.lower() for e in scenario.escalations)
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +20,7 @@ from drillbook.flows.exercise_report import ReportData, build_report, mark_repor
 from drillbook.library.loader import load_scenario_file
 from drillbook.reports.render import render_html, render_markdown, render_pdf
 from drillbook.storage.engine import Store
-from tests.helpers import SEED
+from tests.helpers import ROOT, SEED
 
 
 def _report(store: Store, fake_clock: FakeClock, **kwargs: object) -> ReportData:
@@ -33,6 +38,7 @@ def _report(store: Store, fake_clock: FakeClock, **kwargs: object) -> ReportData
             EventKind.DECISION,
             "Take <b>payments-mcp</b> offline | notify IC",
             author="alice",
+            meets=["C2"],
         )
         service.set_phase(session, exercise)
         fake_clock.advance(timedelta(minutes=20))
@@ -55,11 +61,15 @@ def test_markdown_report(store: Store, fake_clock: FakeClock) -> None:
     assert "| alice | incident_commander |" in text
     assert "- **T+12:05** decision by alice (incident_commander): Take <b>payments-mcp</b>" in text
     assert "offline \\| notify IC" in text  # table cells escape the pipe
+    # met by the decision tagged with it, and the report says which event and when
     assert (
-        "| Containment decision (offline vs. quarantine) at t+30 or earlier | T+30m |"
-        " **MISSED** |" in text
+        "| C2 | Containment decision (offline vs. quarantine) at t+30 or earlier | T+30:00 |"
+        " met | decision by alice: Take <b>payments-mcp</b> offline \\| notify IC (tagged) |"
+        " T+12:05 |" in text
     )
-    assert "| F-001 | critical | No shutdown runbook | platform-team | not set |" in text
+    # the scope criterion has no evidence and its deadline passed at the end: missed
+    assert "| C3 | Data scope quantified by t+60 | T+1:00:00 | **MISSED** |" in text
+    assert "| F-001 | critical | No shutdown runbook |  | platform-team | not set |" in text
     # next tabletop: the program's cadence (26 weeks) after the run date
     assert f"Next tabletop: **{(report.run_date + timedelta(weeks=26)).isoformat()}**" in text
     assert report.on_time is True
@@ -105,3 +115,65 @@ def test_pdf_report(store: Store, fake_clock: FakeClock) -> None:
     pdf = render_pdf(_report(store, fake_clock, counsel=True))
     assert pdf.startswith(b"%PDF-")
     assert len(pdf) > 1500
+
+
+NAMES = ("Łukasz Żółć", "Σωκράτης Παππάς", "Иван Петров", "Ærøskøbing Ødegård")
+
+
+def test_pdf_prints_every_name_and_no_markdown(store: Store, fake_clock: FakeClock) -> None:
+    """The PDF is drawn from the document model in a shipped Unicode font: names outside
+    Latin-1 survive, and no Markdown syntax (pipes, **, >, backticks) reaches the page."""
+    pytest.importorskip("fpdf", reason="the pdf extra (fpdf2) is not installed")
+    pypdf = pytest.importorskip("pypdf", reason="pypdf (dev extra) is not installed")
+    scenario = load_scenario_file(SEED / "scenarios" / "data-exfil-via-mcp.yaml").scenario
+    with store.session() as session:
+        exercise = service.create_exercise(
+            session,
+            scenario=scenario,
+            assignments={"incident_lead": NAMES[0], "comms_lead": NAMES[1], "legal": NAMES[2]},
+        )
+        service.start(session, exercise)
+        fake_clock.advance(timedelta(minutes=4))
+        service.record(
+            session,
+            exercise,
+            EventKind.DECISION,
+            f"{NAMES[3]} quarantines the MCP server",
+            author=NAMES[0],
+            meets=["C2"],
+        )
+        fake_clock.advance(timedelta(minutes=40))
+        service.end(session, exercise)
+        report = build_report(session, exercise, None, counsel=True, distribution=["counsel"])
+    pdf = render_pdf(report)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    extracted = "\n".join(page.extract_text() for page in reader.pages)
+    flat = " ".join(extracted.split())
+    for name in NAMES:
+        assert name in flat, name
+    assert "Prepared at the direction of counsel" in flat
+    assert "Appendix: full timeline" in flat
+    assert "Success criterion" in flat
+    assert "quarantines the MCP server (tagged)" in flat
+    for syntax in ("**", "|", "`", "> ", "##", "---"):
+        assert syntax not in extracted, syntax
+    assert "?ukasz" not in flat
+    _keep_first_page_as_png(pdf)
+
+
+def _keep_first_page_as_png(pdf: bytes) -> None:
+    """Render page 1 for a person to look at (CI keeps it as an artefact); skipped
+    without poppler's pdftoppm."""
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        return
+    folder = Path(os.environ.get("DRILLBOOK_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "report.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        [tool, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(source),
+         str(folder / "report-page-1")],
+        check=True, timeout=60,
+    )  # fmt: skip
+    assert (folder / "report-page-1.png").stat().st_size > 10_000

@@ -44,8 +44,10 @@ def test_the_seed_scenario_loads_as_written() -> None:
     assert s.initial_state.startswith("It's Tuesday at 14:30 UTC.")
     assert len(s.discussion_questions) == 5
     assert [c.by for c in s.criteria] == ["5m", "30m", "60m", "90m", None]
-    assert s.criteria[0].evidence is not None
-    assert s.criteria[0].evidence.role == "incident_commander"
+    assert s.criteria[0].evidence is None  # a sentence: its words only suggest
+    suggested = s.criteria[0].suggested
+    assert suggested is not None
+    assert suggested.role == "incident_commander"
 
 
 def test_export_round_trip_keeps_keys_order_and_values(library: Path, runner: CliRunner) -> None:

@@ -82,7 +82,8 @@ def test_live_exercise_view_shows_clock_phase_and_criteria(
     assert state["running"] is True
     assert state["elapsed_seconds"] == 125
     met = {c["text"]: c["state"] for c in state["criteria"]}
-    assert met["Incident commander identified within 5 minutes"] == "met"
+    # nothing is missed before its deadline, and nothing met without tagged evidence
+    assert set(met.values()) == {"pending"}
     assert state["next_inject_at"] == "15m"
     overview = client.get("/")
     assert "is live" in overview.text

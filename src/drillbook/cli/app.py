@@ -63,14 +63,16 @@ def _cli(*names: str) -> tuple[str, ...]:
 COMMANDS: dict[str, LazyCommand] = {
     "init": LazyCommand(
         _cli("library"),
-        "Scaffold a library: drillbook.yaml, inventory.yaml, scenarios/, drills/, .gitignore.",
+        "Scaffold a library: drillbook.yaml, inventory.yaml, scenarios/, drills/, .gitignore, "
+        "and the JSON Schemas with the editor settings that use them.",
     ),
     "lint": LazyCommand(
         _cli("library"),
         "Check the library: every problem at once as path:line:column: message.",
     ),
     "schema": LazyCommand(
-        _cli("library"), "Print the JSON Schema of a library file (for editors and CI)."
+        _cli("library"),
+        "Print the JSON Schema (with its $id) of a document kind, for editors and CI.",
     ),
     "followup": LazyCommand(
         _cli("followup"),

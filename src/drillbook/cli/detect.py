@@ -10,11 +10,12 @@ import typer
 
 from drillbook.cli.app import detect_app
 from drillbook.cli.context import state
+from drillbook.cli.files import read_input
 from drillbook.cli.output import console, print_json, table
 from drillbook.detection.eventstore import Scope
 from drillbook.detection.local import LocalSigmaBackend, default_cache_path, read_events
 from drillbook.detection.sigma_sqlite import ConversionCache, rule_files
-from drillbook.errors import ConfigError, LibraryError, Location
+from drillbook.errors import LibraryError, Location, UsageError
 from drillbook.telemetry.readers.fields import parse_time
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
@@ -25,7 +26,7 @@ def _time(value: str | None, option: str) -> datetime | None:
         return None
     parsed = parse_time(value)
     if parsed is None:
-        raise ConfigError(f"{option} {value!r} is not a time; write e.g. 2026-04-29T14:30:00Z")
+        raise UsageError(f"{option} {value!r} is not a time; write e.g. 2026-04-29T14:30:00Z")
     return parsed
 
 
@@ -184,7 +185,7 @@ def replay_fixtures(
 @detect_app.command("convert")
 def convert(
     ctx: typer.Context,
-    rule: Annotated[Path, typer.Argument(help="A Sigma rule file.")],
+    rule: Annotated[Path, typer.Argument(help="A Sigma rule file, or '-' for stdin.")],
     backend: Annotated[
         str, typer.Option("--backend", help="local, splunk, elastic, sentinel or loki.")
     ] = "local",
@@ -193,9 +194,9 @@ def convert(
     from drillbook.detection.config import library_detection_config
     from drillbook.detection.registry import backend_class, load_backend
 
-    if not rule.is_file():
+    if str(rule) != "-" and not rule.exists():
         raise LibraryError.single(Location.of(rule), "no such rule file", "missing")
-    text = rule.read_text(encoding="utf-8")
+    text = read_input(rule)
     if backend == "local":
         typer.echo(_engine(ctx).convert(text))
         return

@@ -11,13 +11,14 @@ import typer
 
 from drillbook.cli.app import drill_app
 from drillbook.cli.context import state
+from drillbook.cli.files import OutputOption, write_output
 from drillbook.cli.output import console, err_console, print_json, table
 from drillbook.config import setting
 from drillbook.domain.drill import service
 from drillbook.domain.drill.attire import to_attire
 from drillbook.domain.drill.plan import SafetyProfile
 from drillbook.domain.drill.planfile import find_plan
-from drillbook.errors import ConfigError, LibraryError
+from drillbook.errors import LibraryError, UsageError
 from drillbook.notify.base import NoNotifier, Notifier
 
 AtomicsOption = Annotated[
@@ -283,7 +284,7 @@ def cleanup(
     from drillbook.flows.drill_run import settle_pending
 
     if not pending:
-        raise ConfigError("say which cleanups to run: --pending (those the journal owes)")
+        raise UsageError("say which cleanups to run: --pending (those the journal owes)")
     store = state(ctx).store()
     full_id = None
     if run_id:
@@ -411,14 +412,12 @@ def export(
     attire: Annotated[
         bool, typer.Option("--attire", help="ATTiRe JSON (VECTR imports it).")
     ] = True,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Export a drill run's execution record (`drillbook drill export ID --attire`)."""
     with state(ctx).store().session() as session:
         document = to_attire(service.get_run(session, run_id))
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {output}", markup=False)
+    written = write_output(output, text)
+    if written is not None:
+        err_console.print(f"wrote {written}", markup=False)

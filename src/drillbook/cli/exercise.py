@@ -1,7 +1,8 @@
 """Commands: ``drillbook exercise ...`` - create, run and report a tabletop exercise.
 
-Every command that acts on an exercise takes its id (``3`` or ``EX-3``) and defaults to
-the one running in this library, so a facilitator mid-exercise types ``drillbook exercise
+Every command that acts on an exercise takes ``-e/--exercise ID`` (``3`` or ``EX-3``;
+the commands that took the id as an argument still accept it there) and defaults to the
+one running in this library, so a facilitator mid-exercise types ``drillbook exercise
 decide "take it offline"`` and nothing more. Each command is one short transaction: what
 it logs is stored before it returns.
 """
@@ -10,24 +11,27 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import date
-from pathlib import Path
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from drillbook.cli.app import exercise_app
 from drillbook.cli.context import state
 from drillbook.cli.exercise_console import logged_line, run_session, status_panel
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.files import OutputOption, write_output
+from drillbook.cli.output import FullOpt, console, print_json, table
+from drillbook.clock import ensure_utc
 from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import EventKind
-from drillbook.domain.exercise.evaluation import evaluate_criteria, offsets
+from drillbook.domain.exercise.evaluation import offsets
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
 from drillbook.domain.exercise.timeline import ExerciseClock, format_offset
+from drillbook.domain.exercise.views import criteria_view, injects_view
 from drillbook.domain.program.models import Program
-from drillbook.domain.scenario.enums import Phase
-from drillbook.errors import StateError
+from drillbook.domain.scenario.enums import Phase, parse_phase
+from drillbook.errors import UsageError
 from drillbook.flows.exercise_report import build_report, mark_reported
 from drillbook.planning.roles import assign_roles
 from drillbook.reports.render import ReportFormat, render
@@ -35,7 +39,8 @@ from drillbook.reports.render import ReportFormat, render
 ExerciseArg = Annotated[
     str | None,
     typer.Argument(
-        help="Exercise id (3 or EX-3). Default: the one running in this library.",
+        metavar="[ID]",
+        help="Same as -e/--exercise (accepted for scripts written before -e).",
         show_default=False,
     ),
 ]
@@ -56,6 +61,28 @@ RoleOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+MeetsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--meets",
+        "-m",
+        help="Success criterion this is evidence for (C2, 2 or its id; repeatable). "
+        "Only tagged evidence (or the scenario's explicit mapping) meets a criterion.",
+        show_default=False,
+    ),
+]
+
+
+def which(positional: str | None, option: str | None) -> str | None:
+    """The exercise named by ``-e`` or the old positional id (both: they must agree)."""
+    if (
+        positional
+        and option
+        and positional.strip().upper().removeprefix("EX-")
+        != option.strip().upper().removeprefix("EX-")
+    ):
+        raise UsageError(f"two exercises given ({positional} and -e {option}); give one")
+    return option or positional
 
 
 def author(by: str | None) -> str:
@@ -72,7 +99,7 @@ def parse_assignments(values: list[str]) -> dict[str, str]:
     for value in values:
         role, sep, person = value.partition("=")
         if not sep or not role.strip() or not person.strip():
-            raise StateError(f"'{value}' is not ROLE=PERSON (e.g. incident_commander=alice)")
+            raise UsageError(f"'{value}' is not ROLE=PERSON (e.g. incident_commander=alice)")
         out[role.strip()] = person.strip()
     return out
 
@@ -100,7 +127,6 @@ def event_dict(event: ExerciseEvent, offset: str) -> dict[str, Any]:
 
 
 def clock_dict(exercise: Exercise, clock: ExerciseClock) -> dict[str, Any]:
-    due_in = clock.next_due_in
     return {
         "exercise": exercise.label,
         "id": exercise.id,
@@ -115,9 +141,7 @@ def clock_dict(exercise: Exercise, clock: ExerciseClock) -> dict[str, Any]:
         "elapsed_seconds": int(clock.elapsed.total_seconds()),
         "phase": str(clock.phase) if clock.phase else None,
         "scheduled_phase": str(clock.scheduled_phase) if clock.scheduled_phase else None,
-        "next_inject": clock.next_inject.number if clock.next_inject else None,
-        "next_inject_due_in_seconds": int(due_in.total_seconds()) if due_in is not None else None,
-        "injects_due": [s.number for s in clock.due],
+        **injects_view(clock),
         "roles": service.current_roles(exercise),
     }
 
@@ -129,12 +153,33 @@ def _logged(exercise: Exercise, event: ExerciseEvent, as_json: bool) -> None:
     console.print(logged_line(exercise, event), markup=False)
 
 
+def _date_or_start(text: str | None) -> tuple[date | None, datetime | None]:
+    """``--date``: a day, or a day and start time (UTC unless an offset is given)."""
+    if text is None:
+        return None, None
+    try:
+        if "T" in text.upper() or ":" in text:
+            start = ensure_utc(datetime.fromisoformat(text.strip()))
+            return start.date(), start
+        return date.fromisoformat(text.strip()), None
+    except ValueError:
+        raise UsageError(
+            f"--date {text!r}: write YYYY-MM-DD or a start time, e.g. 2026-05-04T14:00Z"
+        ) from None
+
+
 @exercise_app.command("create")
 def create(
     ctx: typer.Context,
     scenario_id: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario id.")],
     run_date: Annotated[
-        str | None, typer.Option("--date", help="YYYY-MM-DD (default today).", show_default=False)
+        str | None,
+        typer.Option(
+            "--date",
+            help="YYYY-MM-DD, or a start time 2026-05-04T14:00Z (default today); the one "
+            "date the brief, calendar file and report use.",
+            show_default=False,
+        ),
     ] = None,
     team: Annotated[str | None, typer.Option("--team", help="Team that runs it.")] = None,
     role: Annotated[
@@ -152,11 +197,13 @@ def create(
     library = st.library()
     scenario, program = library.scenario(scenario_id).scenario, library.program
     assignments = parse_assignments(role or [])
-    when = date.fromisoformat(run_date) if run_date else None
+    when, start = _date_or_start(run_date)
     with st.store().session() as session:
         exercise = service.create_exercise(
             session, scenario=scenario, run_date=when, team=team, title=title, author=author(by)
         )
+        if start is not None:
+            service.reschedule(session, exercise, start, author=author(by))
         service.assign_roles(session, exercise, assignments, author=author(by))
         warnings = seat_warnings(exercise, program)
         if as_json:
@@ -226,42 +273,63 @@ def _lifecycle(
 
 @exercise_app.command("start")
 def start(
-    ctx: typer.Context, exercise_id: ExerciseArg = None, by: ByOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Start the clock (and the first phase)."""
-    _lifecycle(ctx, exercise_id, "start", by, as_json)
+    _lifecycle(ctx, which(exercise_id, exercise), "start", by, as_json)
 
 
 @exercise_app.command("pause")
 def pause(
-    ctx: typer.Context, exercise_id: ExerciseArg = None, by: ByOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Stop the clock; paused time does not count against the team."""
-    _lifecycle(ctx, exercise_id, "pause", by, as_json)
+    _lifecycle(ctx, which(exercise_id, exercise), "pause", by, as_json)
 
 
 @exercise_app.command("resume")
 def resume(
-    ctx: typer.Context, exercise_id: ExerciseArg = None, by: ByOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Restart the clock after a pause."""
-    _lifecycle(ctx, exercise_id, "resume", by, as_json)
+    _lifecycle(ctx, which(exercise_id, exercise), "resume", by, as_json)
 
 
 @exercise_app.command("end")
 def end(
-    ctx: typer.Context, exercise_id: ExerciseArg = None, by: ByOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """End the exercise; it goes into review until the report is written."""
-    _lifecycle(ctx, exercise_id, "end", by, as_json)
+    _lifecycle(ctx, which(exercise_id, exercise), "end", by, as_json)
 
 
 @exercise_app.command("phase")
 def phase(
     ctx: typer.Context,
     name: Annotated[
-        Phase | None,
-        typer.Argument(help="Phase to move to (default: the next one).", show_default=False),
+        str | None,
+        typer.Argument(
+            metavar="[PHASE]",
+            help="Phase to move to (default: the next one): detection, containment, "
+            "communication, post_incident_review, or detect, contain, comms, review.",
+            show_default=False,
+        ),
     ] = None,
     exercise_id: ExerciseOpt = None,
     by: ByOpt = None,
@@ -270,7 +338,7 @@ def phase(
     """Move to the next phase (detection, containment, communication, review)."""
     with state(ctx).store().session() as session:
         exercise = service.get_exercise(session, exercise_id)
-        event = service.set_phase(session, exercise, name, author=author(by))
+        event = service.set_phase(session, exercise, _phase(name), author=author(by))
         _logged(exercise, event, as_json)
 
 
@@ -303,6 +371,15 @@ def inject(
         _logged(exercise, event, as_json)
 
 
+def _phase(name: str | None) -> Phase | None:
+    if name is None:
+        return None
+    try:
+        return parse_phase(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _record(
     ctx: typer.Context,
     kind: EventKind,
@@ -311,10 +388,13 @@ def _record(
     by: str | None,
     role: str | None,
     as_json: bool,
+    meets: list[str] | None = None,
 ) -> None:
     with state(ctx).store().session() as session:
         exercise = service.get_exercise(session, exercise_id)
-        event = service.record(session, exercise, kind, text, author=author(by), role=role)
+        event = service.record(
+            session, exercise, kind, text, author=author(by), role=role, meets=meets or []
+        )
         _logged(exercise, event, as_json)
 
 
@@ -325,10 +405,11 @@ def decide(
     exercise_id: ExerciseOpt = None,
     by: ByOpt = None,
     role: RoleOpt = None,
+    meets: MeetsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Log a decision the team made (with its time and phase)."""
-    _record(ctx, EventKind.DECISION, text, exercise_id, by, role, as_json)
+    _record(ctx, EventKind.DECISION, text, exercise_id, by, role, as_json, meets)
 
 
 @exercise_app.command("note")
@@ -338,10 +419,11 @@ def note(
     exercise_id: ExerciseOpt = None,
     by: ByOpt = None,
     role: RoleOpt = None,
+    meets: MeetsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Log a note (also allowed before the start and after the end)."""
-    _record(ctx, EventKind.NOTE, text, exercise_id, by, role, as_json)
+    _record(ctx, EventKind.NOTE, text, exercise_id, by, role, as_json, meets)
 
 
 @exercise_app.command("observe")
@@ -351,21 +433,28 @@ def observe(
     exercise_id: ExerciseOpt = None,
     by: ByOpt = None,
     role: RoleOpt = None,
+    meets: MeetsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Log an observer's observation."""
-    _record(ctx, EventKind.OBSERVATION, text, exercise_id, by, role, as_json)
+    _record(ctx, EventKind.OBSERVATION, text, exercise_id, by, role, as_json, meets)
 
 
 @exercise_app.command("status")
-def status(ctx: typer.Context, exercise_id: ExerciseArg = None, as_json: JsonOpt = False) -> None:
+def status(
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    full: FullOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
     """The clock (pauses excluded), phase, injects due, roles."""
     with state(ctx).store().session() as session:
-        exercise = service.get_exercise(session, exercise_id)
+        found = service.get_exercise(session, which(exercise_id, exercise))
         if as_json:
-            print_json(clock_dict(exercise, service.clock_of(exercise)))
+            print_json(clock_dict(found, service.clock_of(found)))
         else:
-            console.print(status_panel(exercise))
+            console.print(status_panel(found, full=full))
 
 
 @exercise_app.command("list")
@@ -395,53 +484,95 @@ def list_(
 
 
 @exercise_app.command("show")
-def show(ctx: typer.Context, exercise_id: ExerciseArg = None, as_json: JsonOpt = False) -> None:
-    """One exercise: clock, roles, success criteria so far."""
+def show(
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One exercise: clock, roles, success criteria (open, met with evidence, missed)."""
     with state(ctx).store().session() as session:
-        exercise = service.get_exercise(session, exercise_id)
-        scenario = service.scenario_of(exercise)
-        results = evaluate_criteria(scenario.criteria, exercise.events) if scenario else []
-        data = clock_dict(exercise, service.clock_of(exercise))
-        data["participants"] = exercise.participants
-        data["criteria"] = [
-            {"text": r.criterion.text, "met": r.met, "detail": r.reason} for r in results
-        ]
+        found = service.get_exercise(session, which(exercise_id, exercise))
+        scenario = service.scenario_of(found)
+        ticker = service.clock_of(found, scenario)
+        data = clock_dict(found, ticker)
+        data["participants"] = found.participants
+        data["criteria"] = criteria_view(found, scenario, ticker)
         if as_json:
             print_json(data)
             return
-        console.print(status_panel(exercise))
+        console.print(status_panel(found))
         console.print(
             table(
                 "Success criteria",
-                ["Criterion", "Outcome", "Detail"],
+                ["Key", "Criterion", "Due", "State", "Evidence"],
                 [
                     (
-                        r.criterion.text,
-                        {True: "met", False: "MISSED", None: "not assessed"}[r.met],
-                        r.reason,
+                        c["key"],
+                        c["text"],
+                        c["deadline"] or "end",
+                        Text(c["state"].upper() if c["state"] == "missed" else c["state"]),
+                        _evidence_cell(c),
                     )
-                    for r in results
+                    for c in data["criteria"]
                 ],
             )
         )
 
 
-@exercise_app.command("timeline")
-def timeline(ctx: typer.Context, exercise_id: ExerciseArg = None, as_json: JsonOpt = False) -> None:
-    """Every event with its exercise time (T+mm:ss) and UTC time."""
+def _evidence_cell(criterion: dict[str, Any]) -> str:
+    lines = [
+        f"{e['offset']} {e['kind']} #{e['event']}: {e['text'] or ''} ({e['source']})"
+        for e in criterion["evidence"]
+    ] or [criterion["detail"]]
+    lines += [
+        f"suggested #{e['event']} at {e['offset']}: {e['text'] or ''} "
+        f"(confirm: drillbook exercise tag {e['event']} {criterion['key']})"
+        for e in criterion["suggestions"]
+    ]
+    return "\n".join(lines)
+
+
+@exercise_app.command("tag")
+def tag(
+    ctx: typer.Context,
+    event_id: Annotated[int, typer.Argument(metavar="EVENT", help="Event number (timeline).")],
+    criteria: Annotated[
+        list[str], typer.Argument(metavar="CRITERION...", help="C2, 2 or the criterion's id.")
+    ],
+    exercise: ExerciseOpt = None,
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Name a logged event as evidence for success criteria (it keeps its own time)."""
     with state(ctx).store().session() as session:
-        exercise = service.get_exercise(session, exercise_id)
-        at = offsets(exercise.events)
-        rows = [event_dict(e, format_offset(at[e.id])) for e in exercise.events]
+        found = service.get_exercise(session, exercise)
+        event = service.tag_evidence(session, found, event_id, criteria, author=author(by))
+        _logged(found, event, as_json)
+
+
+@exercise_app.command("timeline")
+def timeline(
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every event with its number, exercise time (T+mm:ss) and UTC time."""
+    with state(ctx).store().session() as session:
+        found = service.get_exercise(session, which(exercise_id, exercise))
+        at = offsets(found.events)
+        rows = [event_dict(e, format_offset(at[e.id])) for e in found.events]
         if as_json:
             print_json(rows)
             return
         console.print(
             table(
-                f"{exercise.label} timeline",
-                ["Time", "UTC", "Kind", "Phase", "Who", "What"],
+                f"{found.label} timeline",
+                ["#", "Time", "UTC", "Kind", "Phase", "Who", "What"],
                 [
                     (
+                        r["id"],
                         r["offset"],
                         r["at"].strftime("%H:%M:%S"),
                         r["kind"],
@@ -461,12 +592,11 @@ def timeline(ctx: typer.Context, exercise_id: ExerciseArg = None, as_json: JsonO
 def report(
     ctx: typer.Context,
     exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="md, html or pdf.")
     ] = ReportFormat.MARKDOWN,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to FILE.", show_default=False)
-    ] = None,
+    output: OutputOption = None,
     counsel: Annotated[
         bool,
         typer.Option(
@@ -483,33 +613,28 @@ def report(
     st = state(ctx)
     program = st.library().program
     with st.store().session() as session:
-        exercise = service.get_exercise(session, exercise_id)
-        data = build_report(session, exercise, program, counsel=counsel, distribution=distribution)
-        content = render(data, fmt)
-        if output is None and isinstance(content, bytes):
-            raise StateError("a PDF report needs -o FILE")
-        if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                output.write_bytes(content)
-            else:
-                output.write_text(content, encoding="utf-8")
-        else:
-            typer.echo(content, nl=False)
-        mark_reported(session, exercise, author=author(by), path=str(output) if output else None)
-        if output is not None:
-            console.print(f"wrote {output}", markup=False)
+        found = service.get_exercise(session, which(exercise_id, exercise))
+        data = build_report(session, found, program, counsel=counsel, distribution=distribution)
+        written = write_output(output, render(data, fmt))
+        mark_reported(session, found, author=author(by), path=str(written) if written else None)
+        if written is not None:
+            console.print(f"wrote {written}", markup=False)
 
 
 @exercise_app.command("run")
-def run(ctx: typer.Context, exercise_id: ExerciseArg = None, by: ByOpt = None) -> None:
+def run(
+    ctx: typer.Context,
+    exercise_id: ExerciseArg = None,
+    exercise: ExerciseOpt = None,
+    by: ByOpt = None,
+) -> None:
     """Observer's console: a live view; every typed line is a timestamped observation.
 
     Commands: /decide TEXT, /note TEXT, /phase [NAME], /inject [TEXT], /assign ROLE=PERSON,
-    /pause, /resume, /end, /status, /quit (leave; the exercise keeps running), /help.
+    /tag EVENT CRITERION, /pause, /resume, /end, /status, /quit (leave; the exercise keeps
+    running), /help. Start a text with @C2 to tag it as evidence for criterion C2.
     """
     store = state(ctx).store()
     with store.session() as session:
-        exercise = service.get_exercise(session, exercise_id)
-        chosen = exercise.id
+        chosen = service.get_exercise(session, which(exercise_id, exercise)).id
     run_session(store, chosen, author(by))

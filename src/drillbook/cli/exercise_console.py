@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from drillbook.cli.output import console, print_error
+from drillbook.clip import clip
 from drillbook.domain.exercise import service
 from drillbook.domain.exercise.evaluation import offsets
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
@@ -32,7 +33,10 @@ from drillbook.storage.engine import Store
 LEFT = "left the console; the exercise keeps its clock"
 
 
-def status_panel(exercise: Exercise) -> Panel:
+def status_panel(exercise: Exercise, *, full: bool = False) -> Panel:
+    """The live view's panel; injects are clipped to a line (with an ellipsis) unless
+    ``full``."""
+    width = 100_000 if full else 90
     clock = service.clock_of(exercise)
     lines = [
         f"[bold]{exercise.label}[/bold] {escape(exercise.title)} ({escape(exercise.scenario_id)})",
@@ -53,15 +57,13 @@ def status_panel(exercise: Exercise) -> Panel:
     for due in clock.due:
         lines.append(
             f"[yellow]inject {due.number} due since T+{due.inject.time}[/yellow]: "
-            f"{' '.join(due.inject.description.split())[:90]}"
+            f"{escape(clip(due.inject.description, width))}"
         )
-    if clock.next_inject is not None and clock.next_inject not in clock.due:
-        due_in = clock.next_due_in
-        if due_in is not None:
-            lines.append(
-                f"next inject {clock.next_inject.number} in "
-                f"{format_offset(due_in).removeprefix('T+')}"
-            )
+    due_in = clock.next_due_in  # the first inject not yet due, past those waiting
+    if clock.upcoming is not None and due_in is not None:
+        lines.append(
+            f"next inject {clock.upcoming.number} in {format_offset(due_in).removeprefix('T+')}"
+        )
     roles = service.current_roles(exercise)
     if roles:
         lines.append("roles: " + ", ".join(f"{r}={p}" for r, p in roles.items()))
@@ -72,7 +74,7 @@ def logged_line(exercise: Exercise, event: ExerciseEvent) -> str:
     """One line saying what was logged and at what exercise time."""
     offset = format_offset(offsets(exercise.events)[event.id])
     phase = f" [{event.phase}]" if event.phase else ""
-    text = f": {' '.join((event.text or '').split())[:100]}" if event.text else ""
+    text = f": {clip(event.text, 100)}" if event.text else ""
     return f"{exercise.label} {offset}{phase} {event.kind}{text}"
 
 

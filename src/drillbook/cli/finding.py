@@ -16,7 +16,8 @@ from drillbook import clock
 from drillbook.cli.app import finding_app
 from drillbook.cli.context import state
 from drillbook.cli.exercise import author
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.output import FullOpt, console, print_json, table
+from drillbook.clip import clip
 from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding import service
 from drillbook.domain.finding.enums import FindingSource, FindingStatus
@@ -24,7 +25,7 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.program.models import SlaPolicy
-from drillbook.errors import StateError
+from drillbook.errors import FileAccessError, UsageError
 from drillbook.flows.exercise_findings import (
     export_text,
     import_document,
@@ -42,7 +43,7 @@ def _date(value: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise StateError(f"{what} '{value}' is not a date; write YYYY-MM-DD") from None
+        raise UsageError(f"{what} '{value}' is not a date; write YYYY-MM-DD") from None
 
 
 def _sla(ctx: typer.Context) -> SlaPolicy | None:
@@ -50,12 +51,12 @@ def _sla(ctx: typer.Context) -> SlaPolicy | None:
     return program.sla if program else None
 
 
-def _row(f: Finding) -> tuple[Any, ...]:
+def _row(f: Finding, full: bool = False) -> tuple[Any, ...]:
     return (
         f.id,
         f.severity,
         f.status + (" (overdue)" if f.overdue else ""),
-        " ".join(f.description.split())[:70],
+        f.description.strip() if full else clip(f.description, 70),
         f.owner,
         f.target_date,
         f.due_date,
@@ -174,6 +175,7 @@ def list_(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only findings past their SLA.")
     ] = False,
+    full: FullOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The backlog, filtered."""
@@ -194,7 +196,7 @@ def list_(
         if as_json:
             print_json([finding_summary(f) for f in found])
             return
-        console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f) for f in found]))
+        console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f, full) for f in found]))
 
 
 @finding_app.command("show")
@@ -272,7 +274,7 @@ def update(
         if v is not None
     }
     if not changes and status is None and note is None:
-        raise StateError("nothing to update; give --status, --owner, --target-date, ...")
+        raise UsageError("nothing to update; give --status, --owner, --target-date, ...")
     sla = _sla(ctx)
     with state(ctx).store().session() as session:
         finding = service.get_finding(session, finding_id)
@@ -312,7 +314,7 @@ def close(
     """Close a finding (resolved by default)."""
     closing = {str(s) for s in FindingStatus if not s.active}
     if as_ not in closing:
-        raise StateError(f"--as must be one of {', '.join(sorted(closing))}, not '{as_}'")
+        raise UsageError(f"--as must be one of {', '.join(sorted(closing))}, not '{as_}'")
     with state(ctx).store().session() as session:
         finding = service.get_finding(session, finding_id)
         service.set_status(
@@ -329,6 +331,7 @@ def rank(
     ctx: typer.Context,
     team: Annotated[str | None, typer.Option("--team", help="Only this team's fixes.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Show the top N.")] = None,
+    full: FullOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
@@ -347,6 +350,7 @@ def rank(
                         "score": r.score,
                         "change_type": r.change_type,
                         "capability": r.finding.capability,
+                        "capability_from": r.finding.capability_from,
                         "severity": r.finding.severity,
                         "owner": r.finding.owner,
                         "terms": r.terms,
@@ -360,16 +364,20 @@ def rank(
         console.print(
             table(
                 "Fix list by likelihood of reuse",
-                ["#", "Id", "Score", "Change", "Fix", "Owner", "Why"],
+                ["#", "Id", "Score", "Change", "Capability (from)", "Fix", "Owner", "Why"],
                 [
                     (
                         i + 1,
                         r.finding.id,
                         r.score,
                         r.change_type,
-                        " ".join((r.finding.proposed_remediation or r.finding.description).split())[
-                            :60
-                        ],
+                        f"{r.finding.capability or 'unclassified'}"
+                        + (f" ({r.finding.capability_from})" if r.finding.capability_from else ""),
+                        r.finding.proposed_remediation.strip()
+                        if full and r.finding.proposed_remediation
+                        else r.finding.description.strip()
+                        if full
+                        else clip(r.finding.proposed_remediation or r.finding.description, 60),
                         r.finding.owner,
                         r.why,
                     )
@@ -384,8 +392,15 @@ def export(
     ctx: typer.Context,
     exercise_id: Annotated[
         str | None,
-        typer.Argument(
+        typer.Argument(metavar="[ID]", help="Same as -e/--exercise.", show_default=False),
+    ] = None,
+    exercise: Annotated[
+        str | None,
+        typer.Option(
+            "--exercise",
+            "-e",
             help="Exercise id (default: the running one, else the only planned or in review).",
+            show_default=False,
         ),
     ] = None,
     output: Annotated[
@@ -403,18 +418,24 @@ def export(
     to_stdout = output is not None and str(output) == "-"
     root = None if to_stdout else (output or st.library_root())
     with st.store().session() as session:
-        exercise = exercises.get_exercise(session, exercise_id)
+        found = exercises.get_exercise(session, exercise or exercise_id)
         if root is None:
-            typer.echo(export_text(session, exercise)[1], nl=False)
+            typer.echo(export_text(session, found)[1], nl=False)
             return
-        target = write_export(session, exercise, root)
+        try:
+            target = write_export(session, found, root)
+        except OSError as exc:
+            raise FileAccessError(root, "write the findings document under", exc) from None
     console.print(f"wrote {target}", markup=False)
 
 
 @finding_app.command("import")
 def import_(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A findings/<scenario>-run-<date>.yaml file.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="A findings/<scenario>-run-<date>.yaml file, or '-' for stdin."),
+    ],
     by: ByOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from drillbook.cli.app import scenario_app
 from drillbook.cli.context import state
+from drillbook.cli.files import is_stdio, write_output
 from drillbook.cli.output import console, err_console
 from drillbook.config import setting
 from drillbook.domain.inventory.models import CustomerProfile
@@ -105,18 +106,17 @@ def generate(
         )
         scenario = result.scenario
     text = scenario_text(scenario)
-    if output is not None and str(output) == "-":
-        typer.echo(text, nl=False)
+    if output is not None and is_stdio(output):
+        write_output(None, text)
         return
     target = output
     if target is None:
         assert root is not None
         target = root / SCENARIO_DIR / f"{scenario.id}.yaml"
-    if target.exists() and not force:
+    if target.is_file() and not force:
         raise ConflictError(
             f"{target} already exists; pass --force to overwrite it or "
             "--seed N for a different scenario"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    write_output(target, text)
     console.print(f"wrote {target} ({scenario.id}: {scenario.title})", markup=False)

@@ -13,17 +13,18 @@ from drillbook import clock
 from drillbook.cli.app import app
 from drillbook.cli.context import state
 from drillbook.cli.output import console, err_console, print_json
-from drillbook.config import DATA_DIR, DATABASE_FILE, setting
+from drillbook.config import DATA_DIR, DATABASE_FILE, LIBRARY_FILE, setting
 from drillbook.errors import ConfigError
-from drillbook.library.lint import LintReport, lint_library
+from drillbook.library.lint import LintReport
 from drillbook.library.scaffolding import scaffold
-from drillbook.library.schema import SCHEMAS, json_schema, schema_names
+from drillbook.library.schema import SCHEMAS
 from drillbook.storage.engine import Store, open_store
 
 
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
 
 
 @app.command("init")
@@ -43,8 +44,12 @@ def init(
         bool, typer.Option("--force", help="Overwrite an existing drillbook.yaml.")
     ] = False,
 ) -> None:
-    """Scaffold a library: drillbook.yaml, inventory.yaml, scenarios/, drills/, .gitignore."""
+    """Scaffold a library: drillbook.yaml, inventory.yaml, scenarios/, drills/, .gitignore,
+    and the JSON Schemas with the editor settings that use them."""
+    from drillbook.flows.schemas import write_editor_settings
+
     result = scaffold(directory, builtin_ids=list(from_builtin or []), force=force)
+    result.written += write_editor_settings(result.root, force=force)
     console.print(f"[bold green]Created a drillbook library in {result.root}[/bold green]")
     for path in result.written:
         console.print(f"  wrote {path.relative_to(result.root)}", markup=False)
@@ -87,38 +92,53 @@ def _print_text(report: LintReport, seconds: float) -> None:
 @app.command("lint")
 def lint(
     ctx: typer.Context,
-    directory: Annotated[
-        Path | None,
+    paths: Annotated[
+        list[Path] | None,
         typer.Argument(
-            help="Library folder. Default: --library, $DRILLBOOK_LIBRARY, or the "
-            "nearest folder with drillbook.yaml.",
+            metavar="[PATH]...",
+            help="Library folders, other folders or single files (scenario, drill plan, "
+            "safety profile, inventory, drillbook.yaml). Default: --library, "
+            "$DRILLBOOK_LIBRARY, or the nearest folder with drillbook.yaml.",
             show_default=False,
         ),
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text for people, json for CI.")
+        OutputFormat,
+        typer.Option(
+            "--format", help="text for people, json for scripts, sarif for code scanning."
+        ),
     ] = OutputFormat.TEXT,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the lint too.")] = False,
     no_builtin: Annotated[
         bool, typer.Option("--no-builtin", help="Skip the built-in scenarios.")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Check the library: every problem at once as path:line:column: message."""
-    root = (
-        directory.expanduser().resolve() if directory else state(ctx).library_root(required=False)
-    )
-    if root is None and no_builtin:
+    from drillbook.flows.library_lint import lint_paths, sarif
+
+    if as_json:
+        output_format = OutputFormat.JSON
+    given = [p.expanduser() for p in paths or []]
+    root = state(ctx).library_root(required=False)
+    if len(given) == 1 and given[0].is_dir() and (given[0] / LIBRARY_FILE).is_file():
+        root, given = given[0].resolve(), []  # `drillbook lint DIR`: that library, in full
+    if not given and root is None and no_builtin:
         raise ConfigError(
             "no library found and --no-builtin given: nothing to lint "
-            "(pass DIR or run `drillbook init`)"
+            "(pass PATH or run `drillbook init`)"
         )
-    if root is None and output_format is OutputFormat.TEXT:
+    if not given and root is None and output_format is OutputFormat.TEXT:
         err_console.print("no library found here; linting the built-in scenarios only")
     started = clock.monotonic()
-    store = _existing_store(root)
+    store = _existing_store(root) if not given else None
     try:
-        report = lint_library(
-            root, include_builtin=not no_builtin, today=clock.today(), store=store
+        report = lint_paths(
+            given,
+            library=root,
+            include_builtin=not no_builtin and not given,
+            today=clock.today(),
+            store=store,
         )
     finally:
         if store is not None:
@@ -126,6 +146,8 @@ def lint(
     seconds = clock.monotonic() - started
     if output_format is OutputFormat.JSON:
         print_json({**report.as_dict(), "strict": strict, "ok": not report.failed(strict=strict)})
+    elif output_format is OutputFormat.SARIF:
+        print_json(sarif(report, root or Path.cwd()))
     else:
         _print_text(report, seconds)
     if report.failed(strict=strict):
@@ -135,13 +157,19 @@ def lint(
 @app.command("schema")
 def schema(
     name: Annotated[
-        str | None, typer.Argument(help=f"Which file's schema: {', '.join(schema_names())}.")
+        str | None,
+        typer.Argument(
+            metavar="[KIND]",
+            help="scenario, program, inventory, drill, safety-profile, findings, scorecard.",
+        ),
     ] = None,
     list_names: Annotated[bool, typer.Option("--list", help="List the schemas.")] = False,
 ) -> None:
-    """Print the JSON Schema of a library file (for editors and CI)."""
+    """Print the JSON Schema (with its $id) of a document kind, for editors and CI."""
+    from drillbook.flows.schemas import kinds, schema_for
+
     if list_names or name is None:
-        for known in schema_names():
-            console.print(f"{known:<12} {SCHEMAS[known].describes}", markup=False)
+        for known in kinds():
+            console.print(f"{known:<15} {SCHEMAS[known].describes}", markup=False)
         return
-    print_json(json_schema(name))
+    print_json(schema_for(name))

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console, ConsoleDimensions, ConsoleRenderable, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -36,6 +37,12 @@ class _Console(Console):
         self._width = width
         self._height = height
 
+
+FullOpt = Annotated[
+    bool,
+    typer.Option("--full", help="Whole texts; without it long texts are clipped with '…'."),
+]
+"""Every command that clips text in a table takes ``--full`` (``--json`` is always whole)."""
 
 # soft_wrap: a line of text (`path: ok (...)`, `F-001: resolved`) stays one line whatever
 # the width, so scripts can grep it and a long path does not split a message; tables and

@@ -11,7 +11,8 @@ import typer
 from drillbook import clock
 from drillbook.cli.app import exercise_app, inventory_app
 from drillbook.cli.context import CliState, state
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.files import OutputOption, write_output
+from drillbook.cli.output import console, err_console, print_json, table
 from drillbook.domain.inventory.service import (
     INVENTORY_FILE,
     inventory_path,
@@ -19,8 +20,13 @@ from drillbook.domain.inventory.service import (
     scoped_to_product,
 )
 from drillbook.domain.scenario.models import Scenario
-from drillbook.errors import ConfigError
-from drillbook.flows.exercise_brief import BriefInputs, brief_inputs, mark_brief_sent
+from drillbook.errors import UsageError
+from drillbook.flows.exercise_brief import (
+    BriefInputs,
+    brief_inputs,
+    mark_brief_sent,
+    schedule_exercise,
+)
 from drillbook.library.loader import Library, load_scenario_file
 from drillbook.planning.brief import build_brief
 from drillbook.planning.calendar import build_calendar
@@ -33,9 +39,7 @@ from drillbook.planning.variations import Variations, gentlest_scenario
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="md (default), html or json.")
 ]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-]
+JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 RoleOption = Annotated[
     list[str] | None,
     typer.Option("--role", help="ROLE=PERSON, e.g. incident_commander=alice (repeatable)."),
@@ -74,7 +78,7 @@ DateOption = Annotated[
 def _resolve(cli: CliState, reference: str) -> tuple[Scenario, Library]:
     library = cli.library(required=False)
     path = Path(reference)
-    if path.suffix in {".yaml", ".yml"} and path.is_file():
+    if reference == "-" or (path.suffix in {".yaml", ".yml"} and path.is_file()):
         return load_scenario_file(path).scenario, library
     return library.scenario(reference).scenario, library
 
@@ -85,9 +89,15 @@ def _parse_date(text: str | None) -> datetime | None:
     try:
         return clock.ensure_utc(datetime.fromisoformat(text.strip()))
     except ValueError:
-        raise ConfigError(
+        raise UsageError(
             f"--date {text!r}: write an ISO date and time, e.g. 2026-12-01T14:00Z"
         ) from None
+
+
+def getpass_author() -> str | None:
+    from drillbook.cli.exercise import author
+
+    return author(None)
 
 
 def _variations(
@@ -118,18 +128,18 @@ def _variations(
 
 
 def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {output}", markup=False)
+    written = write_output(output, text)
+    if written is not None:
+        console.print(f"wrote {written}", markup=False)
 
 
 @exercise_app.command("plan")
 def plan(
     ctx: typer.Context,
-    scenario_ref: Annotated[str, typer.Argument(metavar="SCENARIO_ID_OR_FILE")],
+    scenario_ref: Annotated[
+        str,
+        typer.Argument(metavar="SCENARIO_ID_OR_FILE", help="Scenario id, a YAML file, or '-'."),
+    ],
     duration: DurationOption = None,
     distributed: DistributedOption = False,
     first_tabletop: FirstOption = False,
@@ -140,8 +150,10 @@ def plan(
     date: DateOption = None,
     fmt: FormatOption = OutputFormat.MD,
     output: OutputOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The facilitator's minute-by-minute script: opening, injects, decisions, clocks."""
+    fmt = OutputFormat.JSON if as_json else fmt
     cli = state(ctx)
     scenario, library = _resolve(cli, scenario_ref)
     variations = _variations(
@@ -178,7 +190,8 @@ def brief(
         str | None,
         typer.Argument(
             metavar="[SCENARIO_ID_OR_FILE]",
-            help="The scenario; optional with --exercise (the exercise's scenario).",
+            help="The scenario. Default: the scenario of the exercise (-e, or the one "
+            "planned or running in this library).",
         ),
     ] = None,
     exercise: Annotated[
@@ -186,8 +199,9 @@ def brief(
         typer.Option(
             "--exercise",
             "-e",
-            help="A planned exercise (EX-3 or 3): its seats, and the fixes its team did not "
-            "move since the last follow-up as the first agenda item; marks it briefed.",
+            help="A planned exercise (EX-3 or 3): its seats and stored date (--date moves "
+            "it), and the fixes its team did not move since its last report as the first "
+            "agenda item; marks it briefed. Default without SCENARIO: the planned one.",
         ),
     ] = None,
     role: RoleOption = None,
@@ -209,17 +223,22 @@ def brief(
     fmt: FormatOption = OutputFormat.MD,
     output: OutputOption = None,
     ics: Annotated[
-        Path | None, typer.Option("--ics", help="Also write a calendar file (needs --date).")
+        Path | None, typer.Option("--ics", help="Also write a calendar file ('-' for stdout).")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The pre-read sent 24 hours before: roles, statement, time-box, no injects."""
+    fmt = OutputFormat.JSON if as_json else fmt
     cli = state(ctx)
     stored: BriefInputs | None = None
-    if exercise is not None:
+    start = _parse_date(date)
+    if exercise is not None or scenario_ref is None:
         with cli.store().session() as session:
+            if start is not None:
+                schedule_exercise(session, exercise, start, author=getpass_author())
             stored = brief_inputs(session, exercise)
-    if scenario_ref is None and stored is None:
-        raise ConfigError("name a scenario, or a planned exercise with --exercise")
+        exercise = stored.exercise
+        start = stored.session_start
     scenario, library = _resolve(cli, scenario_ref or (stored.scenario_id if stored else ""))
     variations = _variations(
         cli, duration, distributed, first_tabletop, regulated, jurisdiction, product
@@ -237,19 +256,22 @@ def brief(
         scenario,
         roles,
         variations=variations,
-        session_start=_parse_date(date),
+        session_start=start,
         carry_over=[*(carry_over or []), *(stored.carry_over if stored else [])],
         program=library.program,
+        session_date=stored.session_date if stored else None,
     )
+    for warning in made.warnings:  # the facilitator's, not the participants'
+        err_console.print(f"warning: {warning}", style="yellow", markup=False)
     if stored is not None:
         with cli.store().session() as session:
             mark_brief_sent(session, exercise)
     calendar = build_calendar(made) if ics is not None else None
     _emit(render_brief(made, fmt), output)
     if ics is not None and calendar is not None:
-        ics.parent.mkdir(parents=True, exist_ok=True)
-        ics.write_bytes(calendar)
-        console.print(f"wrote {ics}", markup=False)
+        written = write_output(ics, calendar)
+        if written is not None:
+            err_console.print(f"wrote {written}", markup=False)
 
 
 InventoryArg = Annotated[

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +13,7 @@ from rich.text import Text
 
 from drillbook.cli.app import scenario_app
 from drillbook.cli.context import state
+from drillbook.cli.files import OutputOption, is_stdio, write_output
 from drillbook.cli.output import cell, console, print_json, table
 from drillbook.domain.scenario.enums import Category, Difficulty
 from drillbook.domain.scenario.models import Scenario
@@ -194,9 +194,9 @@ def _criteria(s: Scenario) -> Table:
     out = Table(title="Success criteria", header_style="bold", expand=True)
     for column in ("criterion", "deadline", "measured by"):
         out.add_column(column, overflow="fold")
-    for criterion in s.criteria:
-        evidence = criterion.evidence
-        measured: str | Text = Text("not measurable", style="yellow")
+    for number, criterion in enumerate(s.criteria, start=1):
+        evidence = criterion.suggested
+        measured: str | Text = Text("tagged evidence only", style="yellow")
         if evidence is not None:
             parts = [evidence.event.value]
             if evidence.role:
@@ -205,8 +205,15 @@ def _criteria(s: Scenario) -> Table:
                 parts.append(f"in {evidence.phase.value}")
             if evidence.contains:
                 parts.append(f"containing '{evidence.contains}'")
-            measured = ", ".join(parts)
-        _row(out, Text(criterion.text), f"by t+{criterion.by}" if criterion.by else "—", measured)
+            how = "scenario mapping: " if criterion.evidence else "tagged; suggests "
+            measured = how + ", ".join(parts)
+        key = criterion.id or f"C{number}"
+        _row(
+            out,
+            Text(f"{key}  {criterion.text}"),
+            f"by t+{criterion.by}" if criterion.by else "—",
+            measured,
+        )
     return out
 
 
@@ -273,19 +280,14 @@ def show(
 def export(
     ctx: typer.Context,
     scenario_id: Annotated[str, typer.Argument(metavar="ID", help="Scenario id.")],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
-    ] = None,
+    output: OutputOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE.")] = False,
 ) -> None:
     """Write a scenario's YAML as written (keys, order and comments kept)."""
     loaded = state(ctx).library().scenario(scenario_id)
     text = dump_text(load_roundtrip(loaded.path))
-    if output is None:
-        sys.stdout.write(text)
-        return
-    if output.exists() and not force:
+    if output is not None and not is_stdio(output) and output.is_file() and not force:
         raise ConflictError(f"{output} already exists (pass --force to overwrite)")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {output}", markup=False)
+    written = write_output(output, text)
+    if written is not None:
+        console.print(f"wrote {written}", markup=False)

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from drillbook.cli.app import drill_app
 from drillbook.cli.context import state
+from drillbook.cli.files import write_output
 from drillbook.cli.output import console, print_json, table
-from drillbook.errors import ConfigError, NotFoundError
+from drillbook.errors import ConfigError, NotFoundError, UsageError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 
@@ -29,7 +30,8 @@ def score(
         typer.Option(
             "-o",
             "--output",
-            help="Scorecard file. Default: <library>/drill-results/<date>-<plan>.yaml.",
+            help="Scorecard file ('-' for stdout). Default: "
+            "<library>/drill-results/<date>-<plan>.yaml.",
         ),
     ] = None,
     backend: Annotated[
@@ -74,8 +76,7 @@ def score(
         if root is None:
             raise ConfigError("no library: pass -o FILE for the scorecard")
         output = root / "drill-results" / file_name(card.date, card.plan or run_id)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(card.dump(), encoding="utf-8")
+    write_output(output, card.dump())
     if as_json:
         print_json(
             {
@@ -123,7 +124,9 @@ def latest_run_id(session: Session) -> str:
 @drill_app.command("coverage")
 def coverage(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Navigator layer file.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Navigator layer file ('-' for stdout).")
+    ],
     name: Annotated[str, typer.Option("--name", help="Layer name.")] = "drillbook coverage",
 ) -> None:
     """Export an ATT&CK Navigator layer (4.5) of detection pass rates."""
@@ -135,9 +138,9 @@ def coverage(
     with state(ctx).store().session() as session:
         rows = list(session.scalars(select(DetectionResultRow)))
         layer = build_layer(rows, name=name)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(layer, indent=2) + "\n", encoding="utf-8")
-    console.print(f"{len(layer['techniques'])} techniques written to {output}", markup=False)
+    written = write_output(output, json.dumps(layer, indent=2) + "\n")
+    if written is not None:
+        console.print(f"{len(layer['techniques'])} techniques written to {written}", markup=False)
 
 
 @drill_app.command("ack")
@@ -155,7 +158,7 @@ def ack(
 
     moment = parse_time(at) if at else None
     if at and moment is None:
-        raise ConfigError(f"--at {at!r} is not a time; write e.g. 2026-04-29T14:34:00Z")
+        raise UsageError(f"--at {at!r} is not a time; write e.g. 2026-04-29T14:34:00Z")
     with state(ctx).store().session() as session:
         run = drills.get_run(session, run_id)
         if technique not in {t.technique for t in run.technique_runs}:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.panel import Panel
 from rich.rule import Rule
@@ -209,9 +210,9 @@ def _run(step: Step, number: int, total: int) -> int:
         result = app(args=list(step.argv), prog_name="drillbook", standalone_mode=False)
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    except Exception as exc:  # a usage error: show it like the command line would
-        console.print(f"[red]{exc}[/red]")
-        return 2
+    except click.ClickException as exc:  # a usage error: shown as the command line would
+        exc.show()
+        return exc.exit_code
     return result if isinstance(result, int) else 0
 
 

@@ -9,12 +9,13 @@ the first seed); :func:`mark_brief_sent` moves the exercise from planned to brie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import ExerciseStatus
-from drillbook.flows.followup import DEFAULT_DAYS, carry_over_items
+from drillbook.flows.followup import carry_over_items
 
 
 @dataclass(frozen=True)
@@ -24,19 +25,35 @@ class BriefInputs:
     team: str | None
     roles: dict[str, str]
     carry_over: list[str]
+    session_date: date
+    session_start: datetime | None
 
 
-def brief_inputs(
-    session: Session, exercise_id: str | int | None = None, *, days: int = DEFAULT_DAYS
-) -> BriefInputs:
+def brief_inputs(session: Session, exercise_id: str | int | None = None) -> BriefInputs:
+    """The stored exercise's seats, date and carry-over. Every fix of the team's earlier
+    reported exercises that has not moved since its report opens the brief, however long
+    ago (or recently) that report was: the next tabletop is when the team meets again."""
     exercise = service.get_exercise(session, exercise_id)
     return BriefInputs(
         exercise=exercise.label,
         scenario_id=exercise.scenario_id,
         team=exercise.team,
         roles=service.current_roles(exercise),
-        carry_over=carry_over_items(session, exercise.team, days=days),
+        carry_over=carry_over_items(session, exercise.team, days=0, before=exercise),
+        session_date=exercise.run_date,
+        session_start=service.scheduled_start(exercise),
     )
+
+
+def schedule_exercise(
+    session: Session,
+    exercise_id: str | int | None,
+    start: datetime,
+    *,
+    author: str | None = None,
+) -> None:
+    """Store the session's date and start on the exercise (``brief -e ... --date``)."""
+    service.reschedule(session, service.get_exercise(session, exercise_id), start, author=author)
 
 
 def mark_brief_sent(

@@ -1,8 +1,10 @@
 """The observer's console: turn one typed line into one timeline event.
 
 A plain line is an observation. A line starting with ``/`` is a command: ``/decide``,
-``/note``, ``/phase``, ``/inject``, ``/assign``, ``/pause``, ``/resume``, ``/end``,
-``/status``, ``/quit``, ``/help``. Each line is handled in its own transaction by the
+``/note``, ``/phase``, ``/inject``, ``/assign``, ``/tag``, ``/pause``, ``/resume``,
+``/end``, ``/status``, ``/quit``, ``/help``. Leading ``@C2`` words on a decision, note or
+observation tag it as evidence for success criterion C2 (the console's key for
+``--meets``). Each line is handled in its own transaction by the
 caller, so killing the console loses at most the line being typed.
 """
 
@@ -15,13 +17,14 @@ from sqlalchemy.orm import Session
 from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
-from drillbook.domain.scenario.enums import Phase
+from drillbook.domain.scenario.enums import Phase, parse_phase
 from drillbook.errors import StateError
 
 HELP = (
     "type a line to log an observation; commands: /decide TEXT, /note TEXT, "
-    "/phase [NAME], /inject [TEXT], /assign ROLE=PERSON, /pause, /resume, /end, "
-    "/status, /quit, /help"
+    "/phase [NAME], /inject [TEXT], /assign ROLE=PERSON, /tag EVENT CRITERION, /pause, "
+    "/resume, /end, /status, /quit, /help; start a text with @C2 to tag it as evidence "
+    "for criterion C2"
 )
 
 
@@ -36,17 +39,26 @@ class Outcome:
 def _phase(text: str) -> Phase | None:
     if not text:
         return None
-    key = text.strip().lower().replace("-", "_").replace(" ", "_")
-    aliases = {
-        "review": "post_incident_review",
-        "comms": "communication",
-        "pir": "post_incident_review",
-    }
     try:
-        return Phase(aliases.get(key, key))
-    except ValueError:
-        names = ", ".join(p.value for p in Phase)
-        raise StateError(f"unknown phase '{text}'; use one of: {names}") from None
+        return parse_phase(text)
+    except ValueError as exc:
+        raise StateError(str(exc)) from None
+
+
+def split_tags(text: str) -> tuple[list[str], str]:
+    """``@C2 @C3 text`` -> (["C2", "C3"], "text"): the criteria a line is evidence for."""
+    words = text.split(" ")
+    tags: list[str] = []
+    while words and words[0].startswith("@") and len(words[0]) > 1:
+        tags.append(words.pop(0)[1:])
+    return tags, " ".join(words).strip()
+
+
+def _record(
+    session: Session, exercise: Exercise, kind: EventKind, text: str, author: str
+) -> Outcome:
+    meets, body = split_tags(text)
+    return Outcome(event=service.record(session, exercise, kind, body, author=author, meets=meets))
 
 
 def handle_line(session: Session, exercise: Exercise, line: str, author: str) -> Outcome:
@@ -54,9 +66,7 @@ def handle_line(session: Session, exercise: Exercise, line: str, author: str) ->
     if not text:
         return Outcome()
     if not text.startswith("/"):
-        return Outcome(
-            event=service.record(session, exercise, EventKind.OBSERVATION, text, author=author)
-        )
+        return _record(session, exercise, EventKind.OBSERVATION, text, author)
     command, _, rest = text[1:].partition(" ")
     command, rest = command.lower(), rest.strip()
     if command in ("quit", "exit", "q"):
@@ -66,11 +76,18 @@ def handle_line(session: Session, exercise: Exercise, line: str, author: str) ->
     if command == "status":
         return Outcome(show_status=True)
     if command in ("decide", "decision"):
-        return Outcome(
-            event=service.record(session, exercise, EventKind.DECISION, rest, author=author)
-        )
+        return _record(session, exercise, EventKind.DECISION, rest, author)
     if command == "note":
-        return Outcome(event=service.record(session, exercise, EventKind.NOTE, rest, author=author))
+        return _record(session, exercise, EventKind.NOTE, rest, author)
+    if command == "tag":
+        target, _, criteria = rest.partition(" ")
+        if not target.isdigit() or not criteria.strip():
+            raise StateError("write /tag EVENT CRITERION (event number from the timeline)")
+        return Outcome(
+            event=service.tag_evidence(
+                session, exercise, int(target), criteria.split(), author=author
+            )
+        )
     if command == "phase":
         return Outcome(event=service.set_phase(session, exercise, _phase(rest), author=author))
     if command == "inject":

@@ -35,6 +35,7 @@ from drillbook.domain.finding.service import list_findings
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.enums import PHASE_ORDER
 from drillbook.library.durations import parse_duration
+from drillbook.planning.brief import weekend_note
 
 COUNSEL_LABEL = "Prepared at the direction of counsel for incident-response improvement."
 
@@ -74,10 +75,12 @@ class PhaseSection:
 
 @dataclass(frozen=True)
 class CriterionRow:
+    key: str
     text: str
     deadline: str | None
-    outcome: str  # met, missed, not assessed
-    detail: str
+    outcome: str  # open, met, missed
+    detail: str  # the evidence that met it, or why it is open or missed
+    evidence_time: str | None  # exercise time of the first evidence
 
 
 @dataclass
@@ -113,6 +116,11 @@ class ReportData:
     counsel_label: str = COUNSEL_LABEL
 
     @property
+    def report_due_note(self) -> str:
+        """ " (a Sunday)" when the report deadline falls on a weekend."""
+        return weekend_note(self.report_due)
+
+    @property
     def missed(self) -> list[CriterionRow]:
         return [c for c in self.criteria if c.outcome == "missed"]
 
@@ -132,9 +140,24 @@ def _event(event: ExerciseEvent, offset: timedelta) -> ReportEvent:
 
 
 def _criterion_row(result: CriterionResult) -> CriterionRow:
-    outcome = {True: "met", False: "missed", None: "not assessed"}[result.met]
-    deadline = f"T+{result.criterion.by}" if result.criterion.by else None
-    return CriterionRow(result.criterion.text, deadline, outcome, result.reason)
+    """A criterion as the auditor reads it: met rows name the event that met it (kind,
+    who, what was said, tagged or by the scenario's mapping) and its exercise time."""
+    deadline = format_offset(result.deadline) if result.deadline is not None else None
+    first = result.first
+    if result.met and first is not None:
+        who = f" by {first.event.author}" if first.event.author else ""
+        what = " ".join((first.event.text or "").split())
+        detail = f"{first.event.kind.replace('_', ' ')}{who}: {what} ({first.source})"
+    else:
+        detail = result.reason
+    return CriterionRow(
+        key=result.key,
+        text=result.criterion.text,
+        deadline=deadline,
+        outcome=str(result.state),
+        detail=detail,
+        evidence_time=first.time if first is not None else None,
+    )
 
 
 def _phases(events: list[ExerciseEvent], at: dict[int, timedelta]) -> list[PhaseSection]:
@@ -173,7 +196,7 @@ def build_report(
     events = list(exercise.events)
     at = offsets(events)
     state = clock_of(exercise)
-    criteria = evaluate_criteria(scenario.criteria, events) if scenario else []
+    criteria = evaluate_criteria(scenario.criteria, events, state) if scenario else []
     roles = current_roles(exercise)
     people = [(person, role) for role, person in roles.items()]
     for person in exercise.participants:

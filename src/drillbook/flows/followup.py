@@ -101,9 +101,20 @@ def followup_items(
     return items
 
 
-def carry_over_items(session: Session, team: str | None, *, days: int = DEFAULT_DAYS) -> list[str]:
-    """One line per fix that did not move, for the first agenda item of the next brief."""
-    return [item.line for item in followup_items(session, days=days, team=team) if not item.moved]
+def carry_over_items(
+    session: Session,
+    team: str | None,
+    *,
+    days: int = DEFAULT_DAYS,
+    before: Exercise | None = None,
+) -> list[str]:
+    """One line per fix that did not move, for the first agenda item of the next brief
+    (``before``: that exercise, which is never its own carry-over)."""
+    return [
+        item.line
+        for item in followup_items(session, days=days, team=team)
+        if not item.moved and (before is None or item.exercise.id != before.id)
+    ]
 
 
 def record_followup(

@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PATTERN = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*([wdhms])\s*)+$", re.IGNORECASE)
@@ -64,5 +64,21 @@ def _check(value: str) -> str:
     return value
 
 
-DurationText = Annotated[str, BeforeValidator(_coerce), AfterValidator(_check)]
+DURATION_PATTERN = r"^\s*(?:\d+(?:\.\d+)?\s*[wdhmsWDHMS]\s*)+$"
+""":data:`_PATTERN` as JSON Schema writes it (no inline flags), for editors."""
+
+DurationText = Annotated[
+    str,
+    BeforeValidator(_coerce),
+    AfterValidator(_check),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"const": 0, "description": "0 is the start; other numbers need a unit"},
+            ],
+            "description": "A duration: a number with a unit (w, d, h, m, s), e.g. 15m, 1h30m",
+        }
+    ),
+]
 """A duration kept as the text the user wrote, validated on load."""

@@ -20,6 +20,9 @@ from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import NotFoundError
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = "urn:drillbook:schema:{kind}"
+"""Each schema's ``$id``: a name, not a place (drillbook is used offline; nothing is
+fetched)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def json_schema(name: str) -> dict[str, Any]:
             f"no schema named '{name}'; known: {', '.join(schema_names())}"
         ) from None
     generated = entry.model.model_json_schema(mode="validation")
-    document: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT}
+    document: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT, "$id": SCHEMA_ID.format(kind=name)}
     document.update(generated)
     document.setdefault("description", entry.describes)
     return document

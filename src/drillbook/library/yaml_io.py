@@ -16,6 +16,7 @@ text, which is how the seed documents write scenarios and findings.
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -135,7 +136,15 @@ def load_file(path: Path) -> Any:
 
 
 def _read_text(path: Path) -> str:
-    """The UTF-8 text of ``path``, refusing oversized files before reading them."""
+    """The UTF-8 text of ``path`` (``-``: standard input), refusing oversized files
+    before reading them."""
+    if str(path) == "-":
+        raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise LibraryError.single(
+                Location("-", 1, 1), f"input is larger than {MAX_BYTES // 1024} KiB", "too-large"
+            )
+        return _decode(raw, path)
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -149,6 +158,10 @@ def _read_text(path: Path) -> str:
         raise LibraryError.single(
             Location(str(path)), f"cannot read file: {exc.strerror}", "unreadable"
         ) from None
+    return _decode(raw, path)
+
+
+def _decode(raw: bytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

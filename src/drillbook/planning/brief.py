@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from drillbook.domain.program.models import Cadence, Program
@@ -23,6 +23,14 @@ from drillbook.planning.script import session_phases
 from drillbook.planning.variations import Variations, planned_duration, scope_statement
 
 BRIEF_LEAD_TIME = timedelta(hours=24)
+
+
+def weekend_note(moment: date | datetime | None) -> str:
+    """ " (a Saturday)" when a deadline falls on a weekend, so nobody discovers on Monday
+    that the 48-hour report was due on Sunday; "" otherwise."""
+    if moment is None or moment.weekday() < 5:
+        return ""
+    return f" (a {moment.strftime('%A')})"
 
 
 @dataclass
@@ -39,6 +47,11 @@ class Brief:
     session_start: datetime | None = None
     carry_over: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    session_date: date | None = None
+    """The day, when only the day is known (a stored exercise without a start time)."""
+    warnings: list[str] = field(default_factory=list)
+    """For the facilitator (empty seats, unknown people), never printed in the brief
+    itself: participants read the brief; the tool's hints go to stderr."""
 
     @property
     def session_end(self) -> datetime | None:
@@ -69,12 +82,13 @@ class Brief:
             "title": self.title,
             "statement": self.statement,
             "duration_minutes": self.duration_minutes,
+            "session_date": self.session_date.isoformat() if self.session_date else None,
             "session_start": iso(self.session_start),
             "session_end": iso(self.session_end),
             "send_by": iso(self.send_by),
             "report_due": iso(self.report_due),
             "followup_on": iso(self.followup_on),
-            "roles": self.roles.as_dict(),
+            "roles": {"seats": self.roles.as_dict()["seats"]},
             "agenda": self.agenda,
             "carry_over": self.carry_over,
             "bring": self.bring,
@@ -109,6 +123,7 @@ def build_brief(
     session_start: datetime | None = None,
     carry_over: Sequence[str] = (),
     program: Program | None = None,
+    session_date: date | None = None,
 ) -> Brief:
     """The pre-read for ``scenario``: statement, roles, time-box, agenda, what to bring."""
     variations = variations or Variations()
@@ -136,7 +151,6 @@ def build_brief(
     scope = scope_statement(variations)
     if scope:
         notes.insert(0, scope)
-    notes += roles.warnings
     return Brief(
         scenario_id=scenario.id,
         title=scenario.title,
@@ -150,4 +164,6 @@ def build_brief(
         session_start=session_start,
         carry_over=carried,
         notes=notes,
+        session_date=session_start.date() if session_start else session_date,
+        warnings=list(roles.warnings),
     )

@@ -9,13 +9,13 @@ for scripts and the web app.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from html import escape
 
 from markdown_it import MarkdownIt
 
-from drillbook.planning.brief import Brief
+from drillbook.planning.brief import Brief, weekend_note
 from drillbook.planning.script import FacilitatorScript
 
 
@@ -34,6 +34,14 @@ _STYLE = (
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%A %d %B %Y, %H:%M UTC") if value else "(date not set)"
+
+
+def _day(value: date) -> str:
+    return value.strftime("%A %d %B %Y")
+
+
+def _deadline(value: datetime | None) -> str:
+    return _when(value) + weekend_note(value)
 
 
 def _cell(text: str) -> str:
@@ -118,7 +126,12 @@ def script_markdown(script: FacilitatorScript) -> str:
 def brief_markdown(brief: Brief) -> str:
     out = [f"# Tabletop brief: {brief.title}", ""]
     out += [
-        f"- **When:** {_when(brief.session_start)}",
+        "- **When:** "
+        + (
+            _when(brief.session_start)
+            if brief.session_start or brief.session_date is None
+            else _day(brief.session_date) + " (start time not set)"
+        ),
         f"- **Time-box:** {brief.duration_minutes} minutes",
         f"- **Scenario:** `{brief.scenario_id}`",
     ]
@@ -140,7 +153,8 @@ def brief_markdown(brief: Brief) -> str:
     if brief.report_due:
         out += [
             "",
-            f"Report due: {_when(brief.report_due)}. Follow-up: {_when(brief.followup_on)}.",
+            f"Report due: {_deadline(brief.report_due)}. "
+            f"Follow-up: {_deadline(brief.followup_on)}.",
         ]
     return "\n".join(out) + "\n"
 

@@ -1,22 +1,27 @@
-"""Render the tabletop report as Markdown, HTML or PDF.
+"""Render the tabletop report as Markdown, HTML or PDF, all from one document model.
 
-Templates live in ``reports/templates/report_*.j2``. HTML is self-contained (inline
-style, no scripts, no outside assets) so that it can be mailed or archived as one file.
-PDF uses fpdf2, a pure-Python optional extra (``pip install 'drillbook[pdf]'``); it is
-laid out from the Markdown text so the two never disagree.
+:func:`drillbook.reports.document.build_document` lays the report out once; this module
+writes that layout as Markdown (for git and tickets) and as a self-contained HTML page
+(inline style, no scripts, no outside assets, so it can be mailed or archived as one
+file). :mod:`drillbook.reports.pdf` draws the same blocks on paper.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from html import escape
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-from drillbook.errors import ConfigError
 from drillbook.flows.exercise_report import ReportData
+from drillbook.reports.document import (
+    Block,
+    Bullets,
+    Document,
+    Heading,
+    Inline,
+    Notice,
+    Paragraph,
+    build_document,
+)
 
 
 class ReportFormat(StrEnum):
@@ -25,76 +30,124 @@ class ReportFormat(StrEnum):
     PDF = "pdf"
 
 
-def _environment(autoescape: bool) -> Environment:
-    folder = Path(str(resources.files("drillbook.reports") / "templates"))
-    env = Environment(
-        loader=FileSystemLoader(folder),
-        autoescape=autoescape,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+# -- Markdown ---------------------------------------------------------------------------
+
+
+def _md_inline(content: Inline, *, in_table: bool = False) -> str:
+    out = []
+    for span in content:
+        value = span.text.replace("|", "\\|").replace("\n", " ") if in_table else span.text
+        if span.style == "code" and value:
+            out.append(f"`{value}`")
+        elif span.style == "missed" or (span.style in ("strong", "time") and not in_table):
+            out.append(f"**{value}**" if value else "")
+        else:
+            out.append(value)
+    return "".join(out)
+
+
+def _md_block(block: Block) -> str:
+    if isinstance(block, Heading):
+        return f"{'#' * block.level} {block.text}"
+    if isinstance(block, Paragraph):
+        if block.keep_lines:
+            return "".join(span.text for span in block.content).strip()
+        return _md_inline(block.content).strip()
+    if isinstance(block, Notice):
+        first, *rest = block.lines
+        return "\n".join([f"> **{first}**", *(f"> {line}" for line in rest)])
+    if isinstance(block, Bullets):
+        return "\n".join(f"- {_md_inline(item)}" for item in block.items)
+    header = "|" + "".join(f" {c} |" if c else " |" for c in block.columns)
+    lines = [header, "|" + "---|" * len(block.columns)]
+    for row in block.rows:
+        cells = [_md_inline(cell, in_table=True) for cell in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def document_markdown(document: Document) -> str:
+    return "\n\n".join(_md_block(b) for b in document.blocks) + "\n"
+
+
+# -- HTML --------------------------------------------------------------------------------
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
+th, td { border: 1px solid #bbb; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+.counsel { border: 2px solid #8a1c1c; padding: 0.5rem 1rem; background: #fbeeee; }
+.missed { color: #8a1c1c; font-weight: bold; }
+.time { font-family: ui-monospace, monospace; white-space: nowrap; }
+"""  # noqa: E501
+
+
+def _html_inline(content: Inline) -> str:
+    tags = {"strong": "strong", "code": "code"}
+    out = []
+    for span in content:
+        value = escape(span.text)
+        if span.style in tags:
+            out.append(f"<{tags[span.style]}>{value}</{tags[span.style]}>")
+        elif span.style in ("time", "missed") and value:
+            out.append(f'<span class="{span.style}">{value}</span>')
+        else:
+            out.append(value)
+    return "".join(out)
+
+
+def _html_block(block: Block) -> str:
+    if isinstance(block, Heading):
+        return f"<h{block.level}>{escape(block.text)}</h{block.level}>"
+    if isinstance(block, Paragraph):
+        style = ' style="white-space: pre-line"' if block.keep_lines else ""
+        return f"<p{style}>{_html_inline(block.content)}</p>"
+    if isinstance(block, Notice):
+        first, *rest = block.lines
+        lines = [f"<p><strong>{escape(first)}</strong></p>"]
+        lines += [f"<p>{escape(line)}</p>" for line in rest]
+        return f'<div class="counsel">{"".join(lines)}</div>'
+    if isinstance(block, Bullets):
+        return "<ul>" + "".join(f"<li>{_html_inline(i)}</li>" for i in block.items) + "</ul>"
+    rows = []
+    if block.has_header:
+        rows.append("<tr>" + "".join(f"<th>{escape(c)}</th>" for c in block.columns) + "</tr>")
+    for row in block.rows:
+        cells = [
+            f"<th>{_html_inline(cell)}</th>"
+            if index == 0 and not block.has_header
+            else f"<td>{_html_inline(cell)}</td>"
+            for index, cell in enumerate(row)
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return "<table>" + "\n".join(rows) + "</table>"
+
+
+def document_html(document: Document, subtitle: str = "") -> str:
+    title = escape(document.title + (f" ({subtitle})" if subtitle else ""))
+    body = "\n".join(_html_block(b) for b in document.blocks)
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n{body}\n"
+        "</body>\n</html>\n"
     )
-    env.filters["oneline"] = lambda text: " ".join(str(text or "").split())
-    env.filters["cell"] = lambda text: " ".join(str(text or "").split()).replace("|", "\\|")
-    return env
+
+
+# -- entry points ------------------------------------------------------------------------
 
 
 def render_markdown(report: ReportData) -> str:
-    return _environment(False).get_template("report_markdown.j2").render(r=report)
+    return document_markdown(build_document(report))
 
 
 def render_html(report: ReportData) -> str:
-    return _environment(True).get_template("report_html.j2").render(r=report)
+    return document_html(build_document(report), report.run_date.isoformat())
 
 
 def render_pdf(report: ReportData) -> bytes:
-    """A plain, readable PDF of the Markdown report (headings, paragraphs, lists)."""
-    try:
-        from fpdf import FPDF
-    except ImportError:
-        raise ConfigError(
-            "PDF reports need the optional extra: pip install 'drillbook[pdf]' "
-            "(or use --format md / html)"
-        ) from None
-    pdf: Any = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_title(f"Tabletop report {report.exercise_label}")
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-    for raw in render_markdown(report).splitlines():
-        line = _latin1(raw.rstrip())
-        if not line:
-            pdf.ln(3)
-            continue
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            pdf.set_font("Helvetica", "B", {1: 16, 2: 13}.get(level, 11))
-            pdf.multi_cell(width, 7, line.lstrip("# ").strip(), new_x="LMARGIN", new_y="NEXT")
-            continue
-        pdf.set_font("Helvetica", "", 9)
-        text = line.replace("**", "").replace("`", "")
-        pdf.multi_cell(width, 5, text, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    from drillbook.reports.pdf import document_pdf
 
-
-def _latin1(text: str) -> str:
-    # The core PDF fonts cover Latin-1; replace what they cannot draw rather than fail.
-    swaps = {
-        "\u2014": "-",
-        "\u2013": "-",
-        "\u2019": "'",
-        "\u2018": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2192": "->",
-        "\u2026": "...",
-        "\u00d7": "x",
-        "\u2265": ">=",
-    }
-    for char, plain in swaps.items():
-        text = text.replace(char, plain)
-    return text.encode("latin-1", errors="replace").decode("latin-1")
+    return document_pdf(build_document(report), subject=report.exercise_label)
 
 
 def render(report: ReportData, fmt: ReportFormat) -> str | bytes:

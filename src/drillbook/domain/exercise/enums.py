@@ -49,6 +49,12 @@ class EventKind(StrEnum):
     NOTE = "note"
     ROLE_ASSIGNED = "role_assigned"
     REPORT_WRITTEN = "report_written"
+    SCHEDULED = "scheduled"
+    """The session's date (and start time) was set or moved (``data.start``): the one date
+    the brief, the calendar file, the report and its deadlines all use."""
+    CRITERION_TAGGED = "criterion_tagged"
+    """An earlier event named as evidence for success criteria (``data.event``,
+    ``data.criteria``); appended, so the record of who tagged what, when, is kept."""
 
 
 def canonical_role(role: str | None) -> str | None:

@@ -1,36 +1,91 @@
-"""Score a run against its scenario's success criteria, from the timeline alone.
+"""Score a run against its scenario's success criteria, from evidence on the timeline.
 
-A criterion is met when an event of the evidence's kind (same role, phase and text when
-the evidence names them) happened by the deadline in *exercise* time: pauses do not
-count against the team. "Incident commander identified within 5 minutes" is met when the
-``role_assigned`` event for the incident commander (or incident lead: same seat) comes
-before T+05:00; a role assigned before the start counts as T+00:00. Unmet criteria and
-scheduled injects that no decision followed are the "what the team missed" of the report.
+A criterion is **open** until its deadline passes in *exercise* time (pauses do not count
+against the team; a criterion without a deadline stays open until the run ends). It is
+**met** by evidence that names it, logged by the deadline:
+
+- an event tagged with the criterion when it was logged (``drillbook exercise decide
+  --meets C2 ...``, the web form, the console's ``/decide @C2 ...``), or tagged later by a
+  ``criterion_tagged`` event (``drillbook exercise tag EVENT C2``; the evidence's time is
+  the tagged event's own time, so tagging in review does not move it);
+- an event matching an explicit ``evidence:`` mapping written in the scenario.
+
+Otherwise, once the deadline has passed (or the run has ended), it is **missed**. Words
+in the sentence never decide: the events they point at are returned as *suggestions*,
+for the facilitator to confirm by tagging. A role assigned before the start counts as
+T+00:00. Unmet criteria and scheduled injects that no decision followed are the "what
+the team missed" of the report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
-from drillbook.domain.exercise.enums import EventKind, canonical_role
+from drillbook.domain.exercise.enums import EventKind, ExerciseStatus, canonical_role
 from drillbook.domain.exercise.models import ExerciseEvent
-from drillbook.domain.exercise.timeline import elapsed_at, running_intervals
-from drillbook.domain.scenario.criteria import Criterion
+from drillbook.domain.exercise.timeline import (
+    ExerciseClock,
+    elapsed_at,
+    format_offset,
+    running_intervals,
+)
+from drillbook.domain.scenario.criteria import Criterion, Evidence
+from drillbook.errors import NotFoundError
+
+TAGGED = "tagged"
+MAPPING = "scenario mapping"
+
+
+class CriterionState(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One event offered as evidence for a criterion, with how it names the criterion."""
+
+    event: ExerciseEvent
+    offset: timedelta
+    source: str  # TAGGED or MAPPING
+
+    @property
+    def time(self) -> str:
+        return format_offset(self.offset)
+
+    def describe(self) -> str:
+        kind = self.event.kind.replace("_", " ")
+        who = f" by {self.event.author}" if self.event.author else ""
+        return f"{kind}{who} at {self.time}: {self.event.text or ''}".rstrip(": ")
 
 
 @dataclass(frozen=True)
 class CriterionResult:
+    number: int  # 1-based, in the scenario's order
+    key: str  # what evidence is tagged with: the criterion's id or C<number>
     criterion: Criterion
-    met: bool | None  # None: not measurable from the timeline
-    evidence: ExerciseEvent | None
-    offset: timedelta | None  # exercise time of the evidence
+    state: CriterionState
+    evidence: tuple[EvidenceItem, ...]  # every event that names it, earliest first
+    deadline: timedelta | None
+    suggestions: tuple[EvidenceItem, ...]  # events the sentence's words point at; not scored
     reason: str
 
     @property
+    def met(self) -> bool | None:
+        """True met, False missed, None still open."""
+        return {CriterionState.MET: True, CriterionState.MISSED: False}.get(self.state)
+
+    @property
     def gap(self) -> bool:
-        return self.met is False
+        return self.state == CriterionState.MISSED
+
+    @property
+    def first(self) -> EvidenceItem | None:
+        return self.evidence[0] if self.evidence else None
 
 
 @dataclass(frozen=True)
@@ -45,9 +100,35 @@ def offsets(events: Sequence[ExerciseEvent]) -> dict[int, timedelta]:
     return {e.id: elapsed_at(intervals, e.at) for e in events}
 
 
-def _matches(event: ExerciseEvent, criterion: Criterion) -> bool:
-    evidence = criterion.evidence
-    assert evidence is not None
+def criterion_key(criterion: Criterion, number: int) -> str:
+    return criterion.id or f"C{number}"
+
+
+def resolve_criterion(criteria: Sequence[Criterion], written: str) -> str:
+    """The key of the criterion ``written`` names: ``2``, ``C2`` or the criterion's id."""
+    text = written.strip()
+    keys = [criterion_key(c, n) for n, c in enumerate(criteria, start=1)]
+    for number, key in enumerate(keys, start=1):
+        if text.lower() in (key.lower(), str(number), f"c{number}"):
+            return key
+    listed = ", ".join(keys) or "none: the scenario has no success criteria"
+    raise NotFoundError(f"no success criterion '{written}' (criteria: {listed})")
+
+
+def tagged_keys(events: Iterable[ExerciseEvent]) -> dict[int, set[str]]:
+    """Event id -> the criterion keys it was tagged with, at logging time or later."""
+    tags: dict[int, set[str]] = {}
+    for event in events:
+        if event.kind == EventKind.CRITERION_TAGGED:
+            target = event.data.get("event")
+            if isinstance(target, int):
+                tags.setdefault(target, set()).update(map(str, event.data.get("criteria", [])))
+        elif event.data.get("criteria"):
+            tags.setdefault(event.id, set()).update(map(str, event.data["criteria"]))
+    return tags
+
+
+def _matches(event: ExerciseEvent, evidence: Evidence) -> bool:
     if event.kind != str(evidence.event):
         return False
     if evidence.role and canonical_role(event.role) != canonical_role(evidence.role):
@@ -57,49 +138,82 @@ def _matches(event: ExerciseEvent, criterion: Criterion) -> bool:
     return not (evidence.contains and evidence.contains.lower() not in (event.text or "").lower())
 
 
-def _minutes(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"{seconds // 60}:{seconds % 60:02d}"
+def _closed(clock: ExerciseClock) -> bool:
+    """True once no more evidence can be logged in exercise time: the run has ended."""
+    return clock.status not in (
+        ExerciseStatus.PLANNED,
+        ExerciseStatus.BRIEFED,
+        ExerciseStatus.RUNNING,
+        ExerciseStatus.PAUSED,
+    )
+
+
+def _short(delta: timedelta) -> str:
+    return format_offset(delta).removeprefix("T+")
+
+
+def _judge(
+    evidence: Sequence[EvidenceItem], deadline: timedelta | None, elapsed: timedelta, closed: bool
+) -> tuple[CriterionState, str]:
+    on_time = [e for e in evidence if deadline is None or e.offset <= deadline]
+    if on_time:
+        item = on_time[0]
+        return CriterionState.MET, f"{item.source}: {item.describe()}"
+    passed = closed or (deadline is not None and elapsed > deadline)
+    if not passed:
+        due = f"due by {_short(deadline)}" if deadline is not None else "due by the end"
+        return CriterionState.OPEN, f"open: no evidence yet, {due}"
+    if evidence:
+        assert deadline is not None
+        return (
+            CriterionState.MISSED,
+            f"first evidence at {_short(evidence[0].offset)}, after the {_short(deadline)} "
+            "deadline",
+        )
+    return CriterionState.MISSED, "no evidence names this criterion"
 
 
 def evaluate_criteria(
-    criteria: Sequence[Criterion], events: Sequence[ExerciseEvent]
+    criteria: Sequence[Criterion], events: Sequence[ExerciseEvent], clock: ExerciseClock
 ) -> list[CriterionResult]:
+    """Every criterion's state as of ``clock`` (the one evaluation the CLI, the web view
+    and the report all show)."""
     at = offsets(events)
+    tags = tagged_keys(events)
+    scored = [e for e in events if e.kind != EventKind.CRITERION_TAGGED]
+    closed = _closed(clock)
     results = []
-    for criterion in criteria:
-        if criterion.evidence is None:
-            results.append(
-                CriterionResult(
-                    criterion, None, None, None, "not measurable from the timeline; judge in review"
-                )
+    for number, criterion in enumerate(criteria, start=1):
+        key = criterion_key(criterion, number)
+        evidence = [EvidenceItem(e, at[e.id], TAGGED) for e in scored if key in tags.get(e.id, ())]
+        if criterion.evidence is not None:
+            evidence += [
+                EvidenceItem(e, at[e.id], MAPPING)
+                for e in scored
+                if _matches(e, criterion.evidence) and key not in tags.get(e.id, ())
+            ]
+        evidence.sort(key=lambda item: (item.offset, item.event.id))
+        limit = criterion.deadline_minutes
+        deadline = timedelta(minutes=limit) if limit is not None else None
+        state, reason = _judge(evidence, deadline, clock.elapsed, closed)
+        suggestions: tuple[EvidenceItem, ...] = ()
+        guess = criterion.suggested
+        if state != CriterionState.MET and guess is not None and criterion.evidence is None:
+            suggestions = tuple(
+                EvidenceItem(e, at[e.id], "suggested") for e in scored if _matches(e, guess)
+            )[:3]
+        results.append(
+            CriterionResult(
+                number=number,
+                key=key,
+                criterion=criterion,
+                state=state,
+                evidence=tuple(evidence),
+                deadline=deadline,
+                suggestions=suggestions,
+                reason=reason,
             )
-            continue
-        matching = [e for e in events if _matches(e, criterion)]
-        deadline = criterion.deadline_minutes
-        limit = timedelta(minutes=deadline) if deadline is not None else None
-        what = str(criterion.evidence.event).replace("_", " ")
-        if not matching:
-            results.append(
-                CriterionResult(criterion, False, None, None, f"no matching {what} on the timeline")
-            )
-            continue
-        first = matching[0]
-        offset = at[first.id]
-        if limit is None or offset <= limit:
-            results.append(
-                CriterionResult(criterion, True, first, offset, f"{what} at {_minutes(offset)}")
-            )
-        else:
-            results.append(
-                CriterionResult(
-                    criterion,
-                    False,
-                    first,
-                    offset,
-                    f"first {what} at {_minutes(offset)}, after the {_minutes(limit)} deadline",
-                )
-            )
+        )
     return results
 
 

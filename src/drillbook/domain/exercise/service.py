@@ -7,8 +7,8 @@ by :mod:`drillbook.domain.exercise.timeline` whenever they are needed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,6 +21,7 @@ from drillbook.domain.exercise.enums import (
     ExerciseStatus,
     canonical_role,
 )
+from drillbook.domain.exercise.evaluation import resolve_criterion
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
 from drillbook.domain.exercise.timeline import ExerciseClock, derive_clock, next_phase, schedule
 from drillbook.domain.scenario.enums import Phase
@@ -39,6 +40,41 @@ def clock_of(exercise: Exercise, scenario: Scenario | None = None) -> ExerciseCl
     """The exercise clock now; pass ``scenario`` when the caller already parsed the
     snapshot (the live view asks every second)."""
     return derive_clock(exercise.events, scenario or scenario_of(exercise), clock.now())
+
+
+def scheduled_start(exercise: Exercise) -> datetime | None:
+    """The session's planned start time, when one was given (``--date 2026-05-04T14:00Z``);
+    its day is always ``exercise.run_date``."""
+    for event in reversed(exercise.events):
+        if event.kind == EventKind.SCHEDULED and event.data.get("start"):
+            return clock.ensure_utc(datetime.fromisoformat(str(event.data["start"])))
+    return None
+
+
+def reschedule(
+    session: Session, exercise: Exercise, when: date | datetime, *, author: str | None = None
+) -> ExerciseEvent | None:
+    """Set the session's date (and start time, when ``when`` has one) on the exercise,
+    logged as an event; None when nothing changed."""
+    start = clock.ensure_utc(when) if isinstance(when, datetime) else None
+    day = start.date() if start is not None else when
+    assert isinstance(day, date)
+    if day == exercise.run_date and (start is None or start == scheduled_start(exercise)):
+        return None
+    previous = exercise.run_date
+    exercise.run_date = day
+    return log_event(
+        session,
+        exercise,
+        EventKind.SCHEDULED,
+        text=f"session on {start.isoformat() if start else day.isoformat()}",
+        author=author,
+        data={
+            "date": day.isoformat(),
+            "start": start.isoformat() if start else None,
+            "previous_date": previous.isoformat() if previous else None,
+        },
+    )
 
 
 def status_of(exercise: Exercise) -> ExerciseStatus:
@@ -269,6 +305,9 @@ def start(session: Session, exercise: Exercise, *, author: str | None = None) ->
     event = change_status(
         session, exercise, ExerciseStatus.RUNNING, author=author, reason="exercise started"
     )
+    if exercise.run_date != clock.today():
+        # the stored date is the day it ran: the report and its deadlines read it
+        reschedule(session, exercise, clock.today(), author=author)
     set_phase(session, exercise, next_phase(None), author=author)
     return event
 
@@ -377,6 +416,18 @@ def drop_inject(
     )
 
 
+def criterion_keys(exercise: Exercise, written: Sequence[str]) -> list[str]:
+    """The keys of the success criteria ``written`` names (``2``, ``C2`` or an id)."""
+    scenario = scenario_of(exercise)
+    criteria = scenario.criteria if scenario else []
+    keys: list[str] = []
+    for text in written:
+        key = resolve_criterion(criteria, text)
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
 def record(
     session: Session,
     exercise: Exercise,
@@ -385,15 +436,50 @@ def record(
     *,
     author: str | None = None,
     role: str | None = None,
+    meets: Sequence[str] = (),
 ) -> ExerciseEvent:
-    """Log a decision, observation or note."""
+    """Log a decision, observation or note; ``meets`` names the success criteria it is
+    evidence for (the only way, with a scenario's explicit mapping, to meet one)."""
     if kind not in (EventKind.DECISION, EventKind.OBSERVATION, EventKind.NOTE):
         raise ValueError(f"record() logs decisions, observations and notes, not {kind}")
     if not text.strip():
         raise StateError(f"an empty {kind} is not logged; write what happened")
     if kind != EventKind.NOTE:
         _require_live(exercise, f"log {'an' if kind == EventKind.OBSERVATION else 'a'} {kind}")
-    return log_event(session, exercise, kind, text=text.strip(), author=author, role=role)
+    keys = criterion_keys(exercise, meets)
+    data = {"criteria": keys} if keys else None
+    return log_event(
+        session, exercise, kind, text=text.strip(), author=author, role=role, data=data
+    )
+
+
+def tag_evidence(
+    session: Session,
+    exercise: Exercise,
+    event_id: int,
+    meets: Sequence[str],
+    *,
+    author: str | None = None,
+) -> ExerciseEvent:
+    """Name an earlier event as evidence for success criteria (for a role assignment, or a
+    decision logged without ``--meets``). The evidence keeps the event's own time."""
+    target = next((e for e in exercise.events if e.id == event_id), None)
+    if target is None or target.kind in (EventKind.CRITERION_TAGGED, EventKind.STATUS_CHANGED):
+        raise NotFoundError(
+            f"{exercise.label} has no event {event_id} that can be evidence "
+            f"(see `drillbook exercise timeline -e {exercise.id}`)"
+        )
+    if not meets:
+        raise StateError("name the criterion it meets, e.g. C2 (see `drillbook exercise show`)")
+    keys = criterion_keys(exercise, meets)
+    return log_event(
+        session,
+        exercise,
+        EventKind.CRITERION_TAGGED,
+        text=f"event {event_id} meets {', '.join(keys)}",
+        author=author,
+        data={"event": event_id, "criteria": keys},
+    )
 
 
 def set_next_actions(exercise: Exercise, actions: list[str]) -> None:

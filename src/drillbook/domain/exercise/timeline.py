@@ -103,7 +103,14 @@ class ExerciseClock:
     dropped: frozenset[int]
     due: tuple[ScheduledInject, ...]
     next_inject: ScheduledInject | None
+    """The first scheduled inject not yet dropped (possibly already due): what
+    ``drillbook exercise inject`` drops next."""
     remaining: timedelta | None
+    upcoming: ScheduledInject | None = None
+    """The first scheduled inject not dropped and not yet due: what "next new information
+    in mm:ss" counts down to, while the due ones wait to be dropped."""
+    pending: int = 0
+    """Scheduled injects not yet dropped (due or not)."""
 
     @property
     def paused(self) -> bool:
@@ -111,9 +118,11 @@ class ExerciseClock:
 
     @property
     def next_due_in(self) -> timedelta | None:
-        if self.next_inject is None:
+        """Time until the next inject not yet due (never negative); None when every
+        scheduled inject is dropped or already due."""
+        if self.upcoming is None:
             return None
-        return self.next_inject.due - self.elapsed
+        return self.upcoming.due - self.elapsed
 
 
 def schedule(scenario: Scenario | None) -> list[ScheduledInject]:
@@ -166,7 +175,8 @@ def derive_clock(
     pending = [s for s in schedule(scenario) if s.number not in dropped]
     live = status.live
     due = tuple(s for s in pending if s.due <= elapsed) if live else ()
-    upcoming = pending[0] if pending and live else None
+    first = pending[0] if pending and live else None
+    later = next((s for s in pending if s.due > elapsed), None) if live else None
     scheduled_phase = scenario.phase_at(elapsed.total_seconds() / 60) if scenario else None
     remaining = (
         timedelta(minutes=scenario.duration_minutes) - elapsed if scenario and live else None
@@ -180,8 +190,10 @@ def derive_clock(
         scheduled_phase=scheduled_phase if started else None,
         dropped=dropped,
         due=due,
-        next_inject=upcoming,
+        next_inject=first,
         remaining=remaining,
+        upcoming=later,
+        pending=len(pending),
     )
 
 

@@ -2,13 +2,19 @@
 capabilities they exercise.
 
 Guesses only fill blanks: a value the user gave always wins, and a guessed value is
-marked as inferred so that export writes back only what the user wrote. The tables here
-are the documented mapping used by ranking (docs/findings.md).
+marked as inferred so that export writes back only what the user wrote. A finding's
+capability comes, in this order, from the explicit field, from the gap's words matched
+against the vocabulary below (every capability the built-in library exercises, with the
+synonyms people write: "open egress" is access isolation, "dependency bot auto-merges"
+is change review), or from its scenario's tags and category. :func:`capability_for`
+says which, and ``finding rank`` shows it. The tables here are documented in
+docs/findings.md.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from drillbook.domain.finding.enums import Capability, ChangeType
 from drillbook.domain.scenario.enums import Category
@@ -19,7 +25,9 @@ CAPABILITY_WORDS: tuple[tuple[Capability, re.Pattern[str]], ...] = (
     (
         Capability.ON_CALL,
         re.compile(
-            r"incident (commander|lead)|on-?call|rotation|pager ?duty|\bpage\b|who do you wake",
+            r"incident (commander|lead)|on-?call|rotation|pager ?duty|\bpage\b|who do you wake|"
+            r"escalation (path|contact)|nobody (answered|picked up)|after[- ]hours|"
+            r"weekend coverage|\bpaged\b",
             re.I,
         ),
     ),
@@ -31,32 +39,78 @@ CAPABILITY_WORDS: tuple[tuple[Capability, re.Pattern[str]], ...] = (
     ),
     (
         Capability.CREDENTIAL_REVOCATION,
-        re.compile(r"revok|credential|api key|\bkeys?\b|token|rotate secret", re.I),
+        re.compile(
+            r"revok|credential|api key|\bkeys?\b|token|rotate secret|\bsecrets?\b|password|"
+            r"service account|certificate|\bsessions?\b",
+            re.I,
+        ),
     ),
-    (Capability.AUDIT_LOG_ACCESS, re.compile(r"audit[- ]?log|log access|pull the logs?", re.I)),
-    (Capability.APPROVAL_GATES, re.compile(r"approval|human in the loop|sign-?off", re.I)),
+    (
+        Capability.AUDIT_LOG_ACCESS,
+        re.compile(
+            r"audit[- ]?(log|trail)|log access|pull the logs?|log retention|"
+            r"logs? (were|are|was|is) (missing|not (kept|retained))|cloudtrail|forensic",
+            re.I,
+        ),
+    ),
+    (
+        Capability.APPROVAL_GATES,
+        re.compile(
+            r"approv|human in the loop|sign-?off|two-person|four[- ]eyes|confirmation step",
+            re.I,
+        ),
+    ),
     (
         Capability.CUSTOMER_COMMS,
-        re.compile(r"customer|comms|communicat|\bpress\b|statement|tweet|status page", re.I),
+        re.compile(
+            r"customer|comms|communicat|\bpress\b|statement|tweet|status page|journalist|"
+            r"public (disclosure|message)",
+            re.I,
+        ),
     ),
     (
         Capability.CHANGE_REVIEW,
         re.compile(
-            r"bypass(ed)? (full )?review|code review|change review|"
-            r"dependency update",
+            r"bypass(ed)? (full )?review|code review|change review|dependency update|"
+            r"auto-?merg|dependabot|renovate|dependency bot|unreviewed|merged without|"
+            r"branch protection|unpinned|pull requests?",
             re.I,
         ),
     ),
     (
         Capability.DETECTION,
-        re.compile(r"detect|\brule\b|alert|sigma|siem|muted|fired|telemetry", re.I),
+        re.compile(
+            r"detect|\brule\b|alert|sigma|siem|muted|fired|telemetry|monitor|no visibility|"
+            r"blind spot|log source|\bedr\b",
+            re.I,
+        ),
     ),
-    (Capability.RUNBOOK, re.compile(r"runbook|procedure|playbook|improvis", re.I)),
-    (Capability.DATA_SCOPING, re.compile(r"scope|quantif|what data|exfiltrat", re.I)),
-    (Capability.ACCESS_ISOLATION, re.compile(r"isolation|wrong team|multi-?team|tenant", re.I)),
+    (
+        Capability.RUNBOOK,
+        re.compile(r"runbook|procedure|playbook|improvis|checklist|no plan\b|ad[- ]hoc", re.I),
+    ),
+    (
+        Capability.DATA_SCOPING,
+        re.compile(
+            r"scope|quantif|what data|exfiltrat|blast radius|data inventory|classification",
+            re.I,
+        ),
+    ),
+    (
+        Capability.ACCESS_ISOLATION,
+        re.compile(
+            r"isolation|wrong team|multi-?team|tenant|egress|firewall|segment|network polic|"
+            r"least privilege|over-?privileg|broad access|public bucket|shared account",
+            re.I,
+        ),
+    ),
     (
         Capability.CONTAINMENT,
-        re.compile(r"offline|quarantin|shut ?down|contain|disable|kill switch", re.I),
+        re.compile(
+            r"offline|quarantin|shut ?down|contain|disable|kill switch|\bblock|take down|"
+            r"isolate the host",
+            re.I,
+        ),
     ),
 )
 
@@ -169,11 +223,77 @@ CATEGORY_CAPABILITIES: dict[Category, frozenset[Capability]] = {
 ALWAYS_EXERCISED = frozenset({Capability.ON_CALL, Capability.RUNBOOK})
 
 
-def guess_capability(text: str) -> Capability | None:
+# Scenario tags (ATT&CK, OWASP LLM) -> the capability a gap in such a scenario most
+# likely sits in, when the gap's own words say nothing.
+TAG_CAPABILITIES: dict[str, Capability] = {
+    "T1567": Capability.DATA_SCOPING,  # exfiltration over web service
+    "T1041": Capability.DATA_SCOPING,  # exfiltration over C2
+    "T1048": Capability.ACCESS_ISOLATION,  # exfiltration over another protocol (egress)
+    "T1078": Capability.CREDENTIAL_REVOCATION,  # valid accounts
+    "T1552": Capability.CREDENTIAL_REVOCATION,  # unsecured credentials
+    "T1195": Capability.CHANGE_REVIEW,  # supply chain compromise
+    "T1486": Capability.CONTAINMENT,  # data encrypted for impact
+    "T1562": Capability.DETECTION,  # impair defenses
+    "LLM01": Capability.APPROVAL_GATES,  # prompt injection
+    "LLM06": Capability.APPROVAL_GATES,  # excessive agency
+}
+_PRIORITY = [capability for capability, _ in CAPABILITY_WORDS]
+
+
+@dataclass(frozen=True)
+class CapabilityMatch:
+    """A capability and where it came from: ``explicit``, ``vocabulary`` (``term`` is the
+    words matched) or ``scenario`` (``term`` is the tag or category)."""
+
+    capability: Capability
+    source: str
+    term: str
+
+    @property
+    def why(self) -> str:
+        if self.source == "explicit":
+            return "explicit"
+        return f"{self.source}: {self.term}"
+
+
+def match_capability(text: str) -> CapabilityMatch | None:
+    """The first vocabulary entry found in ``text``, with the words that matched."""
     for capability, pattern in CAPABILITY_WORDS:
-        if pattern.search(text):
-            return capability
+        found = pattern.search(text)
+        if found:
+            return CapabilityMatch(capability, "vocabulary", found.group(0).lower())
     return None
+
+
+def guess_capability(text: str) -> Capability | None:
+    found = match_capability(text)
+    return found.capability if found else None
+
+
+def scenario_capability(scenario: Scenario) -> CapabilityMatch | None:
+    """A scenario's own capability: from its tags first, then its category (the first of
+    the category's capabilities in vocabulary order)."""
+    for tag in scenario.tags:
+        key = tag.strip().upper().split(".")[0]
+        if key in TAG_CAPABILITIES:
+            return CapabilityMatch(TAG_CAPABILITIES[key], "scenario", f"tag {tag}")
+    if scenario.category is not None:
+        options = CATEGORY_CAPABILITIES.get(scenario.category, frozenset())
+        for capability in _PRIORITY:
+            if capability in options:
+                return CapabilityMatch(
+                    capability, "scenario", f"category {scenario.category.value}"
+                )
+    return None
+
+
+def capability_for(
+    explicit: Capability | None, words: str, scenario: Scenario | None
+) -> CapabilityMatch | None:
+    """Explicit field, else the vocabulary, else the scenario's tags and category."""
+    if explicit is not None:
+        return CapabilityMatch(explicit, "explicit", str(explicit))
+    return match_capability(words) or (scenario_capability(scenario) if scenario else None)
 
 
 def guess_change_type(text: str) -> ChangeType | None:

@@ -80,6 +80,17 @@ class Finding(Base):
         value = self.extra.get("_inferred", [])
         return [str(v) for v in value] if isinstance(value, list) else []
 
+    @property
+    def capability_from(self) -> str | None:
+        """Where the capability came from: ``explicit``, ``vocabulary: <words>`` or
+        ``scenario: tag <id>`` / ``scenario: category <name>`` (None: unclassified)."""
+        if not self.capability:
+            return None
+        value = self.extra.get("_capability_from")
+        if isinstance(value, str):
+            return value
+        return "vocabulary" if "capability" in self.inferred else "explicit"
+
 
 class FindingEvent(Base):
     __tablename__ = "finding_events"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from drillbook.clip import clip
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import similar
@@ -38,7 +39,7 @@ def repeated_gaps(session: Session, scenario_id: str) -> list[FindingRepeat]:
     return [
         FindingRepeat(
             scenario_id,
-            f"{first.id}: {first.description.strip()[:80]}",
+            f"{first.id}: {clip(first.description, 80)}",
             len(runs),
             first.created_at,
         )

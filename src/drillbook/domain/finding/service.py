@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from drillbook import clock
-from drillbook.domain.finding.classify import guess_capability, guess_change_type
+from drillbook.domain.exercise.models import Exercise
+from drillbook.domain.finding.classify import capability_for, guess_change_type
 from drillbook.domain.finding.enums import (
     Capability,
     ChangeType,
@@ -30,6 +31,7 @@ from drillbook.domain.finding.enums import (
 from drillbook.domain.finding.models import Finding, FindingCounter, FindingEvent
 from drillbook.domain.finding.repeats import repeats_source
 from drillbook.domain.program.models import SlaPolicy
+from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConflictError, NotFoundError, StateError
 from drillbook.library.lint import FindingRepeatSource
 from drillbook.storage.engine import Store
@@ -47,6 +49,17 @@ def parse_id(text: str) -> int:
     if not found:
         raise NotFoundError(f"'{text}' is not a finding id (write F-001)")
     return int(found.group(1))
+
+
+def _scenario_of(session: Session, exercise_id: int | None) -> Scenario | None:
+    """The scenario snapshot of the exercise a finding came from (its tags and category
+    are the last source of the finding's capability)."""
+    if exercise_id is None:
+        return None
+    exercise = session.get(Exercise, exercise_id)
+    if exercise is None or not exercise.scenario_document:
+        return None
+    return Scenario.model_validate(exercise.scenario_document)
 
 
 def _choice(enum: type[Any], value: str | None, what: str) -> str | None:
@@ -131,11 +144,13 @@ def create_finding(
     assert source_value is not None
     inferred: list[str] = []
     words = f"{description}\n{proposed_remediation or ''}"
-    capability_value = _choice(Capability, capability, "capability")
-    if capability_value is None:
-        guessed = guess_capability(words)
-        if guessed is not None:
-            capability_value, inferred = str(guessed), [*inferred, "capability"]
+    explicit = _choice(Capability, capability, "capability")
+    matched = capability_for(
+        Capability(explicit) if explicit else None, words, _scenario_of(session, exercise_id)
+    )
+    capability_value = str(matched.capability) if matched else None
+    if matched is not None and matched.source != "explicit":
+        inferred = [*inferred, "capability"]
     change_value = _choice(ChangeType, change_type, "change type")
     if change_value is None:
         guessed_change = guess_change_type(proposed_remediation or description)
@@ -152,6 +167,8 @@ def create_finding(
     details = dict(extra or {})
     if inferred:
         details["_inferred"] = inferred
+    if matched is not None:
+        details["_capability_from"] = matched.why
     finding = Finding(
         id=format_id(number),
         number=number,

@@ -3,12 +3,18 @@
 The seed writes criteria as sentences: "Incident commander identified within 5 minutes",
 "Containment decision (offline vs. quarantine) at t+30 or earlier", "Data scope
 quantified by t+60". :func:`parse_criterion` pulls out the deadline (minutes from the
-start) and guesses the timeline evidence that meets it, so that a run can be scored.
-A criterion may also be written as a mapping to say this explicitly::
+start). What meets a criterion is *evidence that names it*: an event the facilitator
+tagged with the criterion (``--meets C2``), or an explicit mapping written in the
+scenario::
 
-    - text: Incident commander identified
+    - id: ic-named
+      text: Incident commander identified
       by: 5m
       evidence: {event: role_assigned, role: incident_commander}
+
+Words in the sentence ("contain", "scope") only *suggest* which logged event might be
+the evidence (:attr:`Criterion.suggested`): a decision "Rotate vendor API tokens" must
+not meet "Exfiltrated data scoped to tool calls" because both share a phase.
 """
 
 from __future__ import annotations
@@ -116,20 +122,35 @@ class Criterion(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$",
+        description="Short name to tag evidence with (default: C1, C2, ... in list order).",
+    )
     text: str
     by: DurationText | None = Field(
         default=None, description="Deadline from the exercise start, e.g. 5m or 1h."
     )
-    evidence: Evidence | None = None
+    evidence: Evidence | None = Field(
+        default=None,
+        description="Timeline events that meet this criterion without tagging (explicit "
+        "mapping); without it only events tagged with the criterion count.",
+    )
 
     @property
     def deadline_minutes(self) -> float | None:
         return minutes(self.by) if self.by else None
 
     @property
+    def suggested(self) -> Evidence | None:
+        """The evidence the sentence's words point at: shown as a hint, never scored."""
+        return self.evidence or guess_evidence(self.text)
+
+    @property
     def measurable(self) -> bool:
-        """True when a run can say met or not met from the timeline."""
-        return self.evidence is not None
+        """True when the scenario or the sentence says what on the timeline meets it
+        (tagging can still meet any criterion)."""
+        return self.suggested is not None
 
 
 _LONGEST_MINUTES = timedelta.max.days * 24 * 60 // 2
@@ -167,10 +188,9 @@ def guess_evidence(text: str) -> Evidence | None:
 
 
 def parse_criterion(text: str) -> Criterion:
-    """Structure a criterion sentence. Never fails: unparsed parts are simply absent."""
+    """Structure a criterion sentence. Never fails: unparsed parts are simply absent.
+    The evidence stays unset: guessed words suggest, they never decide."""
     deadline = _deadline(text)
     return Criterion(
-        text=text.strip(),
-        by=_format_minutes(deadline) if deadline is not None else None,
-        evidence=guess_evidence(text),
+        text=text.strip(), by=_format_minutes(deadline) if deadline is not None else None
     )

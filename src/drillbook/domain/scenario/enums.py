@@ -19,6 +19,31 @@ class Phase(StrEnum):
 
 
 PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+PHASE_SHORT_NAMES: dict[str, Phase] = {
+    "detect": Phase.DETECTION,
+    "contain": Phase.CONTAINMENT,
+    "comms": Phase.COMMUNICATION,
+    "communicate": Phase.COMMUNICATION,
+    "review": Phase.POST_INCIDENT_REVIEW,
+    "pir": Phase.POST_INCIDENT_REVIEW,
+}
+"""Short names a facilitator types (``review`` for ``post_incident_review``): the CLI,
+the console and the web accept the same ones, and help lists them."""
+
+
+def parse_phase(text: str) -> Phase:
+    """The phase ``text`` names: a value (``post_incident_review``), its label
+    (``Post-incident review``) or a short name (``review``). ValueError names them all."""
+    key = text.strip().lower().replace("-", "_").replace(" ", "_")
+    if key in PHASE_SHORT_NAMES:
+        return PHASE_SHORT_NAMES[key]
+    try:
+        return Phase(key)
+    except ValueError:
+        names = ", ".join([p.value for p in Phase] + list(PHASE_SHORT_NAMES))
+        raise ValueError(f"unknown phase '{text}'; use one of: {names}") from None
+
+
 _PHASE_LABELS = {
     Phase.DETECTION: "Detection",
     Phase.CONTAINMENT: "Containment",

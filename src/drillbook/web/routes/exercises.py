@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from drillbook.domain.exercise.evaluation import evaluate_criteria
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.exercise.service import (
     clock_of,
@@ -26,6 +25,7 @@ from drillbook.domain.exercise.service import (
     scenario_of,
 )
 from drillbook.domain.exercise.timeline import format_offset
+from drillbook.domain.exercise.views import criteria_view, injects_view
 from drillbook.domain.scenario.enums import PHASE_ORDER
 from drillbook.web.app import context, templates
 
@@ -65,13 +65,12 @@ def exercise_state(exercise: Exercise) -> dict[str, Any]:
         }
         for w in windows
     ]
-    criteria = []
-    if scenario:
-        for result in evaluate_criteria(scenario.criteria, exercise.events):
-            met = "met" if result.met else "pending" if result.met is None else "unmet"
-            if result.met is False and result.evidence is None and ticker.status.live:
-                met = "pending"
-            criteria.append({"text": result.criterion.text, "state": met, "reason": result.reason})
+    # one evaluation with `drillbook exercise show`; the page's words for its states
+    words = {"open": "pending", "met": "met", "missed": "unmet"}
+    criteria = [
+        {"text": c["text"], "state": words[c["state"]], "reason": c["detail"], "key": c["key"]}
+        for c in criteria_view(exercise, scenario, ticker)
+    ]
     timeline = [
         {
             "kind": _KIND_LABELS.get(e.kind, e.kind.replace("_", " ").title()),
@@ -82,7 +81,7 @@ def exercise_state(exercise: Exercise) -> dict[str, Any]:
         }
         for e in reversed(exercise.events)
     ]
-    upcoming = ticker.next_inject
+    nexts = injects_view(ticker)
     return {
         "id": exercise.id,
         "label": exercise.label,
@@ -93,16 +92,9 @@ def exercise_state(exercise: Exercise) -> dict[str, Any]:
         "elapsed": format_offset(ticker.elapsed),
         "phase": phase.label if phase else "Not started",
         "phases": phases,
-        "next_inject_in": (
-            format_offset(ticker.next_due_in).removeprefix("T+")
-            if ticker.next_due_in is not None and ticker.next_due_in.total_seconds() >= 0
-            else None
-        ),
-        "next_inject_due_seconds": (
-            int(upcoming.due.total_seconds()) if upcoming is not None else None
-        ),
-        "next_inject_at": upcoming.inject.time if upcoming else None,
+        **{k: nexts[k] for k in ("next_inject_in", "next_inject_due_seconds", "next_inject_at")},
         "injects_due": len(ticker.due),
+        "injects_pending": ticker.pending,
         "roles": [
             {"role": r.replace("_", " "), "person": p}
             for r, p in sorted(current_roles(exercise).items())

@@ -51,7 +51,7 @@
     text(document.getElementById("clock"), fmt(elapsed));
     const next = document.getElementById("next");
     if (state.next_inject_due_seconds === null) {
-      next.textContent = "No more scheduled information";
+      next.textContent = state.injects_due ? "New information is due now" : "No more scheduled information";
     } else if (state.next_inject_due_seconds <= elapsed) {
       next.textContent = "New information is due now (T+" + state.next_inject_at + ")";
     } else {
