@@ -49,6 +49,8 @@ class EventKind(StrEnum):
     NOTE = "note"
     ROLE_ASSIGNED = "role_assigned"
     REPORT_WRITTEN = "report_written"
+    # What a model pass (finding draft --llm) sent and received, kept for review.
+    MODEL_EXCHANGE = "model_exchange"
 
 
 def canonical_role(role: str | None) -> str | None:
