@@ -42,7 +42,8 @@ MAX_GAPS = 20
 _GAP_WORDS = re.compile(
     r"\b(no ?one|nobody|did(?:n'?t| not)|could(?:n'?t| not)|can(?:'?t|not)|unclear|unsure|"
     r"not sure|missing|missed|forgot|no (?:runbook|owner|process|access|way|plan)|"
-    r"took \d+|delay(?:ed)?|waited|gap|confus\w*|wrong|without|too late|unknown)\b",
+    r"took \d+|delay(?:ed)?|waited|gap|confus\w*|wrong|without|too late|unknown|never|"
+    r"had(?:n'?t| not)|was(?:n'?t| not)|were(?:n'?t| not))\b",
     re.I,
 )
 _PEOPLE_WORDS = re.compile(r"did(?:n'?t| not) know|unsure|not sure|confus|forgot|unclear who", re.I)
@@ -136,9 +137,9 @@ def draft_findings(exercise: Exercise) -> list[DraftGap]:
             )
         )
     for event in events:
-        if event.kind in (EventKind.OBSERVATION, EventKind.NOTE) and event.text:
-            if _GAP_WORDS.search(event.text):
-                gaps.append(_gap(event.text.strip(), Severity.MEDIUM, [_evidence(event, at)]))
+        noted = event.kind in (EventKind.OBSERVATION, EventKind.NOTE)
+        if noted and event.text and _GAP_WORDS.search(event.text):
+            gaps.append(_gap(event.text.strip(), Severity.MEDIUM, [_evidence(event, at)]))
     seen: set[str] = set()
     unique = []
     for gap in gaps:

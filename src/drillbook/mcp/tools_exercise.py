@@ -34,7 +34,7 @@ def _event(exercise: Exercise, event: ExerciseEvent) -> EventView:
     return EventView.of(event, offsets(exercise.events))
 
 
-def register(server: MCPServer, ctx: McpContext) -> None:  # noqa: C901 - one closure per tool
+def register(server: MCPServer, ctx: McpContext) -> None:
     def acting(
         exercise_id: str, action: str, *, by: str | None = None, **options: object
     ) -> EventView:
