@@ -145,7 +145,8 @@ def test_plan_pass_falls_back_with_the_reason(
     assert reason in result.notice
     assert "deterministic script" in result.notice
     assert result.script is script
-    assert result.exchange.reason and not result.exchange.accepted
+    assert result.exchange.reason
+    assert not result.exchange.accepted
 
 
 def test_plan_pass_times_out(serve: Callable[..., LlmEndpoint]) -> None:
@@ -216,9 +217,11 @@ def test_deterministic_draft_tags_gaps_with_their_evidence(
     assert practised.change_type == ChangeType.TRAINING
     assert "Good energy in the room" not in gaps
     missed = [g for g in gaps.values() if g.description.startswith("Missed: ")]
-    assert missed and all(g.evidence[0].kind == "criterion" for g in missed)
+    assert missed
+    assert all(g.evidence[0].kind == "criterion" for g in missed)
     unanswered = [g for g in gaps.values() if g.description.startswith("No decision")]
-    assert unanswered and unanswered[0].evidence[0].kind == "inject"
+    assert unanswered
+    assert unanswered[0].evidence[0].kind == "inject"
 
 
 def _good_draft(request: dict[str, Any]) -> tuple[int, str]:
@@ -364,7 +367,7 @@ def test_endpoint_comes_from_drillbook_yaml_and_bad_sections_are_named(
     )
     assert endpoint.target == "http://127.0.0.1:9/v1/chat/completions"
     assert (endpoint.model, endpoint.api_key) == ("m", "k")
-    with pytest.raises(ConfigError, match="llm.timeout_seconds"):
+    with pytest.raises(ConfigError, match=r"llm\.timeout_seconds"):
         resolve_endpoint({"url": "http://x", "timeout_seconds": -1})
     with pytest.raises(ConfigError, match="--llm needs an endpoint"):
         resolve_endpoint({})
