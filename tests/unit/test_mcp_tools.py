@@ -15,11 +15,11 @@ from drillbook.cli.main import app
 
 pytest.importorskip("mcp")
 
-from mcp import Client  # noqa: E402
-from mcp.shared.exceptions import MCPError  # noqa: E402
+from mcp import Client
+from mcp.shared.exceptions import MCPError
 
-from drillbook.mcp.context import McpContext  # noqa: E402
-from drillbook.mcp.server import build_server  # noqa: E402
+from drillbook.mcp.context import McpContext
+from drillbook.mcp.server import build_server
 
 Session = Callable[[Client], Awaitable[Any]]
 
