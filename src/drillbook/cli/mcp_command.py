@@ -25,7 +25,7 @@ def mcp(
         typer.Option("--agent", help="Identity the agent's actions are logged under."),
     ] = "mcp-agent",
 ) -> None:
-    """Serve the Model Context Protocol over stdio, for an admin agent to run the passes."""
+    """Serve the Model Context Protocol over stdio for an admin agent (--allow-drills)."""
     from drillbook.errors import ConfigError
 
     try:
