@@ -3,6 +3,7 @@ a file outside the library), drills need --allow-drills, resources and prompts a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
+from tests.helpers import require_binary
 
 pytest.importorskip("mcp")
 
@@ -193,3 +195,48 @@ def test_resources_and_prompts(library: Path) -> None:
     assert "no exercise EX-424242" in seen["errors"][1]
     assert seen["prompts"] == {"scenario_pass", "plan_pass", "fixlist_pass"}
     assert "finding_draft" in seen["fixlist"]
+
+
+WIPE = """\
+name: wipe
+target: {kind: local}
+safety:
+  destructive_actions_allowed: false
+  blast_radius: nothing
+  abort_conditions: ["drill duration exceeds 1 minutes"]
+techniques:
+  - name: T1485 - Data destruction
+    test: |
+      rm -rf /var/lib/drillbook-test-must-not-exist
+"""
+
+
+@pytest.mark.slow
+def test_drills_run_under_the_safety_profile_with_allow_drills(library: Path) -> None:
+    require_binary("bwrap")
+    (library / "drills" / "wipe.yaml").write_text(WIPE, encoding="utf-8")
+
+    async def body(client: Client) -> dict[str, Any]:
+        checked = await client.call_tool("drill_validate", {"plan": "wipe"})
+        ran = await client.call_tool("drill_run", {"plan": "host-discovery"})
+        refused = await client.call_tool("drill_run", {"plan": "wipe"})
+        return {
+            "checked": checked.structured_content,
+            "ran": ran.structured_content,
+            "refused": refused.structured_content,
+        }
+
+    seen = _with_client(library, body, allow_drills=True)
+    assert seen["checked"]["result"][0]["decision"] == "refused"
+    assert "destructive_actions_allowed: false" in seen["checked"]["result"][0]["reason"]
+    assert seen["ran"]["status"] == "completed"
+    assert [t["status"] for t in seen["ran"]["techniques"]] == ["succeeded", "succeeded"]
+    assert [t["status"] for t in seen["refused"]["techniques"]] == ["refused"]
+
+
+def test_the_command_says_how_to_get_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "drillbook.mcp.server", None)
+    done = CliRunner().invoke(app, ["mcp"])
+    assert done.exit_code != 0
+    assert "pip install 'drillbook[mcp]'" in done.output
+    assert "Traceback" not in done.output
