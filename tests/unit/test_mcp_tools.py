@@ -3,6 +3,7 @@ a file outside the library), drills need --allow-drills, resources and prompts a
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
-from tests.helpers import require_binary
+from tests.helpers import SEED, require_binary
 
 pytest.importorskip("mcp")
 
@@ -240,3 +241,61 @@ def test_the_command_says_how_to_get_the_sdk(monkeypatch: pytest.MonkeyPatch) ->
     assert done.exit_code != 0
     assert "pip install 'drillbook[mcp]'" in done.output
     assert "Traceback" not in done.output
+
+
+def test_every_read_and_lifecycle_tool_answers(library: Path) -> None:
+    results = library / "drill-results"
+    results.mkdir()
+    shutil.copy(SEED / "drill-results" / "2026-04-29-purple-team.yaml", results)
+
+    async def body(client: Client) -> dict[str, Any]:
+        async def ok(tool: str, **arguments: Any) -> Any:
+            result = await client.call_tool(tool, arguments)
+            assert not result.is_error, f"{tool}: {result.content}"
+            return result.structured_content
+
+        seen: dict[str, Any] = {
+            "inventory": await ok("inventory_show"),
+            "agents": await ok("scenario_list", category="improper_tool_fire"),
+            "lint": await ok("scenario_lint", scenario_id="mcp-server-data-exfiltration"),
+            "scorecards": await ok("scorecard_list"),
+            "scorecard": await ok("scorecard_read", name="2026-04-29-purple-team"),
+        }
+        created = await ok(
+            "exercise_create",
+            scenario_id="mcp-server-data-exfiltration",
+            roles={"incident_commander": "alice", "incident_lead": "bob"},
+        )
+        exercise = created["exercise"]
+        seen["created"] = created
+        seen["brief"] = await ok("exercise_brief", exercise_id=exercise)
+        await ok("exercise_start", exercise_id=exercise)
+        await ok("exercise_pause", exercise_id=exercise)
+        seen["paused"] = await ok("exercise_status", exercise_id=exercise)
+        await ok("exercise_resume", exercise_id=exercise)
+        seen["phase"] = await ok("exercise_phase", exercise_id=exercise, phase="communication")
+        seen["adhoc"] = await ok("exercise_inject", exercise_id=exercise, text="The CEO calls.")
+        await ok("exercise_end", exercise_id=exercise)
+        await ok("finding_draft", exercise_id=exercise, save=True)
+        await ok("exercise_report", exercise_id=exercise)
+        seen["followup"] = await ok("followup", days=0, record=True)
+        seen["timeline"] = await ok("exercise_timeline", exercise_id=exercise)
+        return seen
+
+    seen = _with_client(library, body)
+    assert seen["inventory"]["agents"]
+    assert seen["agents"]["result"]
+    assert {s["category"] for s in seen["agents"]["result"]} == {"improper_tool_fire"}
+    assert "problems" in seen["lint"]
+    assert seen["scorecards"]["result"] == ["2026-04-29-purple-team"]
+    assert seen["scorecard"]["document"]
+    assert seen["created"]["warnings"]  # one person per seat: two names for one seat warn
+    assert "## " in seen["brief"]["markdown"]
+    assert seen["paused"]["status"] == "paused"
+    assert seen["phase"]["phase"] == "communication"
+    assert seen["adhoc"]["text"] == "The CEO calls."
+    assert seen["followup"]["items"]
+    assert seen["followup"]["recorded"]
+    kinds = [e["kind"] for e in seen["timeline"]["result"]]
+    assert "report_written" in kinds
+    assert all(e["author"] in {"tester", None} for e in seen["timeline"]["result"])
