@@ -299,3 +299,54 @@ def test_every_read_and_lifecycle_tool_answers(library: Path) -> None:
     kinds = [e["kind"] for e in seen["timeline"]["result"]]
     assert "report_written" in kinds
     assert all(e["author"] in {"tester", None} for e in seen["timeline"]["result"])
+
+
+def test_a_team_scoped_server_refuses_another_teams_exercise(
+    library: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def as_admin(client: Client) -> str:
+        created = await client.call_tool(
+            "exercise_create", {"scenario_id": "mcp-server-data-exfiltration", "team": "sales"}
+        )
+        return str(created.structured_content["exercise"])  # type: ignore[index]
+
+    theirs = _with_client(library, as_admin)
+    context = McpContext(root=library, agent="support-bot", team="support")
+
+    async def as_support(client: Client) -> dict[str, Any]:
+        own = await client.call_tool(
+            "exercise_create", {"scenario_id": "mcp-server-data-exfiltration"}
+        )
+        seen: dict[str, Any] = {"own": own.structured_content}
+        seen["status"] = await _error(client, "exercise_status", exercise_id=theirs)
+        seen["decide"] = await _error(client, "exercise_decide", exercise_id=theirs, text="x")
+        seen["rank"] = await _error(client, "finding_rank", team="sales")
+        seen["create"] = await _error(
+            client,
+            "exercise_create",
+            scenario_id="mcp-server-data-exfiltration",
+            team="sales",
+        )
+        with pytest.raises(MCPError) as raised:
+            await client.read_resource(f"drillbook://reports/{theirs}")
+        seen["report"] = str(raised.value)
+        return seen
+
+    async def run() -> dict[str, Any]:
+        async with Client(build_server(context)) as client:
+            return await as_support(client)
+
+    with caplog.at_level("WARNING", logger="drillbook.mcp.audit"):
+        try:
+            seen = anyio.run(run)
+        finally:
+            context.close()
+    assert seen["own"]["team"] == "support"
+    assert f"no exercise {theirs} for team support" in seen["status"]
+    assert f"no exercise {theirs} for team support" in seen["decide"]
+    assert "scoped to team support, not sales" in seen["rank"]
+    assert "scoped to team support, not sales" in seen["create"]
+    assert f"no exercise {theirs} for team support" in seen["report"]
+    refusals = [r.getMessage() for r in caplog.records if r.name == "drillbook.mcp.audit"]
+    assert len(refusals) == 5
+    assert all(m.startswith("refused: agent support-bot (team support)") for m in refusals)

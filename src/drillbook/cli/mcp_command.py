@@ -24,6 +24,13 @@ def mcp(
         str,
         typer.Option("--agent", help="Identity the agent's actions are logged under."),
     ] = "mcp-agent",
+    team: Annotated[
+        str | None,
+        typer.Option(
+            "--team",
+            help="Scope the agent to one team: other teams' exercises and fixes are refused.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Model Context Protocol over stdio for an admin agent (--allow-drills)."""
     from drillbook.errors import ConfigError
@@ -35,4 +42,9 @@ def mcp(
             f"the MCP server needs the mcp SDK ({exc.name} is missing): "
             "pip install 'drillbook[mcp]'"
         ) from None
-    run_stdio(state(ctx).library_root(required=False), agent=agent, allow_drills=allow_drills)
+    run_stdio(
+        state(ctx).library_root(required=False),
+        agent=agent,
+        allow_drills=allow_drills,
+        team=team,
+    )

@@ -9,6 +9,7 @@ the same message the CLI prints; anything else is the SDK's generic tool failure
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,14 @@ from pydantic import Field
 from drillbook.errors import DrillbookError, LibraryError, NotFoundError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from drillbook.domain.exercise.models import Exercise
     from drillbook.library.loader import Library
     from drillbook.storage.engine import Store
+
+AUDIT = logging.getLogger("drillbook.mcp.audit")
+"""Refused calls, with the agent's identity (the web app's audit log takes these later)."""
 
 MAX_TEXT = 4000
 """Longest decision, note or inject text an agent may log (a paragraph, not a file)."""
@@ -58,6 +65,8 @@ class McpContext:
     root: Path | None
     agent: str = "mcp-agent"
     allow_drills: bool = False
+    team: str | None = None
+    """With ``--team``: the only team whose exercises and fixes the agent sees."""
     _store: Store | None = field(default=None, repr=False)
 
     def library(self) -> Library:
@@ -77,6 +86,29 @@ class McpContext:
         if self.root is None:
             raise NotFoundError("the MCP server runs outside a library; start it in one")
         return self.root
+
+    def exercise(self, session: Session, exercise_id: str) -> Exercise:
+        """The exercise, when this server's team may see it; another team's is "not found"
+        (its existence is not confirmed) and the refusal is logged."""
+        from drillbook.domain.exercise import service
+
+        exercise = service.get_exercise(session, exercise_id)
+        if self.team is not None and exercise.team != self.team:
+            self.refused(f"exercise {exercise.label} of team {exercise.team or '(none)'}")
+            raise NotFoundError(f"no exercise {exercise.label} for team {self.team}")
+        return exercise
+
+    def scoped_team(self, asked: str | None) -> str | None:
+        """The team a call acts for: the server's own when it is scoped to one."""
+        if self.team is None:
+            return asked
+        if asked is not None and asked != self.team:
+            self.refused(f"team {asked}")
+            raise NotFoundError(f"this server is scoped to team {self.team}, not {asked}")
+        return self.team
+
+    def refused(self, what: str) -> None:
+        AUDIT.warning("refused: agent %s (team %s) asked for %s", self.agent, self.team, what)
 
     def close(self) -> None:
         if self._store is not None:

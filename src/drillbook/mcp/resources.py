@@ -39,7 +39,6 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     @server.resource("drillbook://reports/{exercise_id}", mime_type="text/markdown")
     def report_resource(exercise_id: str) -> str:
         """An exercise's report as Markdown (reading it does not mark it reported)."""
-        from drillbook.domain.exercise import service
         from drillbook.flows.exercise_report import build_report
         from drillbook.reports.render import ReportFormat, render
 
@@ -47,7 +46,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         program = ctx.library().program
         try:
             with ctx.store().session() as session:
-                exercise = service.get_exercise(session, exercise_id)
+                exercise = ctx.exercise(session, exercise_id)
                 content = render(build_report(session, exercise, program), ReportFormat.MARKDOWN)
         except DrillbookError as exc:
             raise ResourceNotFoundError(str(exc)) from None
@@ -58,13 +57,12 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     @server.resource("drillbook://findings/{exercise_id}", mime_type="application/yaml")
     def findings_resource(exercise_id: str) -> str:
         """An exercise's findings document, in the seed's shape (as `finding export`)."""
-        from drillbook.domain.exercise import service
         from drillbook.flows.exercise_findings import export_text
 
         _checked(exercise_id, _EXERCISE, "exercise id")
         try:
             with ctx.store().session() as session:
-                return export_text(session, service.get_exercise(session, exercise_id))[1]
+                return export_text(session, ctx.exercise(session, exercise_id))[1]
         except DrillbookError as exc:
             raise ResourceNotFoundError(str(exc)) from None
 

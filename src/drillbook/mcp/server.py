@@ -38,8 +38,10 @@ def build_server(context: McpContext) -> MCPServer:
     return server
 
 
-def run_stdio(root: Path | None, *, agent: str, allow_drills: bool) -> None:
-    context = McpContext(root=root, agent=agent, allow_drills=allow_drills)
+def run_stdio(
+    root: Path | None, *, agent: str, allow_drills: bool, team: str | None = None
+) -> None:
+    context = McpContext(root=root, agent=agent, allow_drills=allow_drills, team=team)
     try:
         build_server(context).run("stdio")
     finally:

@@ -38,11 +38,10 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     def acting(
         exercise_id: str, action: str, *, by: str | None = None, **options: object
     ) -> EventView:
-        from drillbook.domain.exercise import service
 
         who = by or ctx.agent
         with ctx.store().session() as session:
-            exercise = service.get_exercise(session, exercise_id)
+            exercise = ctx.exercise(session, exercise_id)
             event = _act(session, exercise, action, who, options)
             return _event(exercise, event)
 
@@ -118,6 +117,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
 
         library = ctx.library()
         with ctx.store().session() as session:
+            ctx.exercise(session, exercise_id)
             stored = brief_inputs(session, exercise_id)
             scenario = library.scenario(stored.scenario_id).scenario
             seats = assign_roles(scenario, dict(stored.roles), library.program)
@@ -149,7 +149,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
                 session,
                 scenario=scenario,
                 run_date=run_date,
-                team=team,
+                team=ctx.scoped_team(team),
                 title=title,
                 author=ctx.agent,
             )
@@ -163,20 +163,18 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     @tool_errors
     def exercise_status(exercise_id: ExerciseId) -> ExerciseView:
         """The clock (pauses excluded), phase, next inject and seats."""
-        from drillbook.domain.exercise import service
 
         with ctx.store().session() as session:
-            return ExerciseView.of(service.get_exercise(session, exercise_id))
+            return ExerciseView.of(ctx.exercise(session, exercise_id))
 
     @server.tool()
     @tool_errors
     def exercise_timeline(exercise_id: ExerciseId) -> list[EventView]:
         """Every event with its exercise time (T+mm:ss)."""
-        from drillbook.domain.exercise import service
         from drillbook.domain.exercise.evaluation import offsets
 
         with ctx.store().session() as session:
-            exercise = service.get_exercise(session, exercise_id)
+            exercise = ctx.exercise(session, exercise_id)
             at = offsets(exercise.events)
             return [EventView.of(e, at) for e in exercise.events]
 
@@ -249,13 +247,12 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     def exercise_report(exercise_id: ExerciseId, counsel: bool = False) -> DocumentView:
         """Write the dated report (Markdown); marks an ended exercise as reported. Also
         readable later as the resource drillbook://reports/{exercise_id}."""
-        from drillbook.domain.exercise import service
         from drillbook.flows.exercise_report import build_report, mark_reported
         from drillbook.reports.render import ReportFormat, render
 
         program = ctx.library().program
         with ctx.store().session() as session:
-            exercise = service.get_exercise(session, exercise_id)
+            exercise = ctx.exercise(session, exercise_id)
             content = render(
                 build_report(session, exercise, program, counsel=counsel), ReportFormat.MARKDOWN
             )

@@ -30,7 +30,6 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     ) -> DraftView:
         """Pass 3: gaps from the observer's notes, the timeline and missed criteria, each
         tagged policy, configuration or training, with the evidence it came from."""
-        from drillbook.domain.exercise import service
         from drillbook.flows.finding_draft import (
             deterministic_result,
             draft_with_model,
@@ -44,7 +43,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
 
             endpoint = resolve_endpoint(program.llm if program else None)
         with ctx.store().session() as session:
-            exercise = service.get_exercise(session, exercise_id)
+            exercise = ctx.exercise(session, exercise_id)
             if endpoint is not None:
                 result = draft_with_model(session, exercise, endpoint, author=ctx.agent)
             else:
@@ -79,6 +78,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         from drillbook.domain.finding import service
         from drillbook.domain.finding.ranking import rank_findings
 
+        team = ctx.scoped_team(team)
         scenarios = [loaded.scenario for loaded in ctx.library().scenarios.values()]
         with ctx.store().session() as session:
             history = service.list_findings(session)
@@ -114,6 +114,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         from drillbook.flows.followup import followup_items, record_followup
         from drillbook.library.durations import parse_duration
 
+        team = ctx.scoped_team(team)
         if days is None:
             program = ctx.library().program
             days = parse_duration(program.cadence.followup_after).days if program else 30
