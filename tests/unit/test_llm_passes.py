@@ -28,7 +28,7 @@ from drillbook.errors import ConfigError
 from drillbook.flows.finding_draft import draft_findings, draft_with_model, save_drafts
 from drillbook.library.loader import load_scenario_file
 from drillbook.planning.llm_client import Endpoint, resolve_endpoint
-from drillbook.planning.llm_plan import VARIATION_NOTE, reword_script
+from drillbook.planning.llm_plan import VARIATION_NOTE, reword_script, script_problems
 from drillbook.planning.script import build_script
 from drillbook.storage.engine import Store
 from tests.helpers import SEED
@@ -353,6 +353,41 @@ def test_any_model_answer_gives_a_valid_draft_or_a_reason(
         for gap in result.gaps:
             assert gap.evidence
             assert all(e.event_id in known for e in gap.evidence if e.event_id is not None)
+
+
+_escalation_text = st.text(min_size=0, max_size=700)
+_variation = st.fixed_dictionaries(
+    {"minute": st.integers(-5, 200), "trigger": st.text(max_size=30), "text": st.text(max_size=50)}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    answer=_json
+    | st.fixed_dictionaries(
+        {
+            "escalations": st.lists(_escalation_text, max_size=5),
+            "variations": st.lists(_variation | _json, max_size=4),
+        }
+    )
+)
+def test_any_plan_answer_gives_a_valid_script_or_a_reason(answer: Any) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"choices": [{"message": {"content": json.dumps(answer)}}]})
+
+    scenario = _scenario()
+    script = build_script(scenario)
+    result = reword_script(
+        scenario, script, Endpoint(url="http://model.invalid"), transport=httpx.MockTransport(reply)
+    )
+    if not result.rewritten:
+        assert result.script is script
+        assert "skipped" in result.notice
+        return
+    assert script_problems(result.script) == []
+    assert [e for e in result.script.entries if e.kind != "escalation"] == [
+        e for e in script.entries if e.kind != "escalation"
+    ]
 
 
 # -- configuration and the CLI -------------------------------------------------------------
