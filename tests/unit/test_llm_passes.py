@@ -434,6 +434,20 @@ def test_cli_plan_and_draft_with_a_model(
     kept = list((root / ".drillbook" / "llm").glob("*-exercise-plan.json"))
     assert len(kept) == 1
     assert json.loads(kept[0].read_text(encoding="utf-8"))["accepted"] is True
+    # A scenario answer of the wrong shape: rejected, the reason kept with the exchange.
+    only_title = serve(lambda _: chat(json.dumps({"title": "Just a title"}))).url
+    generated = runner.invoke(
+        app,
+        ["scenario", "generate", "--type", "prompt_injection", "--llm", "--llm-url", only_title],
+    )
+    assert generated.exit_code == 0, generated.output
+    assert "changed the structure" in generated.output
+    rejected = list((root / ".drillbook" / "llm").glob("*-scenario-generate.json"))
+    assert len(rejected) == 1
+    record = json.loads(rejected[0].read_text(encoding="utf-8"))
+    assert record["accepted"] is False
+    assert record["prompt"] == "scenario-rewrite.v1"
+    assert "changed the structure" in record["reason"]
 
     draft_server = serve(_good_draft)
     for args in (

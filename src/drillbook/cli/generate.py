@@ -89,7 +89,7 @@ def generate(
     )
     if llm:
         from drillbook.planning.llm import rewrite_prose  # httpx: only when --llm is asked
-        from drillbook.planning.llm_client import resolve_endpoint
+        from drillbook.planning.llm_client import EXCHANGE_DIR, resolve_endpoint, save_exchange
 
         program = cli.library(required=False).program if root is not None else None
         endpoint = resolve_endpoint(program.llm if program else None, llm_url)
@@ -103,6 +103,9 @@ def generate(
         err_console.print(
             ("note: " if result.rewritten else "warning: ") + result.notice, markup=False
         )
+        if root is not None and result.exchange is not None:
+            kept = save_exchange(root / EXCHANGE_DIR, result.exchange)
+            err_console.print(f"note: what was sent and received is in {kept}", markup=False)
         scenario = result.scenario
     text = scenario_text(scenario)
     if output is not None and str(output) == "-":
