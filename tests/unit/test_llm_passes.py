@@ -259,8 +259,9 @@ def _bad_tag(request: dict[str, Any]) -> tuple[int, str]:
 
 
 def test_model_draft_is_used_and_the_exchange_kept(
-    sqlite_store: Store, fake_clock: FakeClock, serve: Callable[..., LlmEndpoint]
+    store: Store, fake_clock: FakeClock, serve: Callable[..., LlmEndpoint]
 ) -> None:
+    sqlite_store = store  # both databases: the exchange and the evidence are JSON columns
     exercise_id = _ran_exercise(sqlite_store, fake_clock)
     server = serve(_good_draft)
     with sqlite_store.session() as session:
