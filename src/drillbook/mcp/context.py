@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
@@ -141,10 +141,3 @@ def inside(folder: Path, name: str, suffixes: tuple[str, ...]) -> Path:
         if candidate.is_file() and candidate.is_relative_to(base):
             return candidate
     raise NotFoundError(f"no {name!r} in {folder.name}/")
-
-
-def dump(value: Any) -> Any:
-    """A pydantic model or list of them as plain JSON data (for resources)."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    return value
