@@ -27,6 +27,7 @@ from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConfigError
 from drillbook.flows.finding_draft import draft_findings, draft_with_model, save_drafts
 from drillbook.library.loader import load_scenario_file
+from drillbook.planning.llm import rewrite_prose
 from drillbook.planning.llm_client import Endpoint, resolve_endpoint
 from drillbook.planning.llm_plan import VARIATION_NOTE, reword_script, script_problems
 from drillbook.planning.script import build_script
@@ -157,6 +158,25 @@ def test_plan_pass_times_out(serve: Callable[..., LlmEndpoint]) -> None:
     assert not result.rewritten
     assert "did not answer: ReadTimeout" in result.notice
     assert result.script is script
+
+
+# -- scenario generate --llm: the two failures its own tests do not cover ------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "delay", "reason"),
+    [(refusal, 0.0, "the model refused"), (malformed, 2.0, "did not answer: ReadTimeout")],
+)
+def test_scenario_pass_falls_back_on_refusal_and_timeout(
+    serve: Callable[..., LlmEndpoint], answer: Answer, delay: float, reason: str
+) -> None:
+    scenario = _scenario()
+    result = rewrite_prose(scenario, url=serve(answer, delay=delay).url, timeout=0.5)
+    assert not result.rewritten
+    assert reason in result.notice
+    assert result.scenario == scenario
+    assert result.exchange is not None
+    assert not result.exchange.accepted
 
 
 # -- finding draft [--llm] ---------------------------------------------------------------
