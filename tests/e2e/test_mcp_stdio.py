@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import pytest
+from mcp import Client, StdioServerParameters
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
@@ -23,8 +23,6 @@ from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.finding.service import list_findings
 from drillbook.storage.engine import open_store
-
-mcp = pytest.importorskip("mcp")
 
 EXPECTED_TOOLS = {
     "inventory_show",
@@ -52,8 +50,6 @@ EXPECTED_TOOLS = {
 
 
 async def _drive(library: Path) -> dict[str, Any]:
-    from mcp import Client, StdioServerParameters
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRILLBOOK_")}
     params = StdioServerParameters(
         command=sys.executable,

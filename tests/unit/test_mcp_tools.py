@@ -11,18 +11,14 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
-from tests.helpers import SEED, require_binary
-
-pytest.importorskip("mcp")
-
-from mcp import Client
-from mcp.shared.exceptions import MCPError
-
 from drillbook.mcp.context import McpContext
 from drillbook.mcp.server import build_server
+from tests.helpers import SEED, require_binary
 
 Session = Callable[[Client], Awaitable[Any]]
 
