@@ -82,6 +82,10 @@ COMMANDS: dict[str, LazyCommand] = {
         _cli("serve"),
         "Serve the web app: overview, scenario library, live exercise view, findings.",
     ),
+    "mcp": LazyCommand(
+        _cli("mcp_command"),
+        "Serve the Model Context Protocol over stdio for an admin agent (--allow-drills).",
+    ),
     "tour": LazyCommand(
         _cli("tour"),
         "Walk through the core loop on the embedded defaults, in a scratch folder.",
@@ -97,8 +101,8 @@ COMMANDS: dict[str, LazyCommand] = {
         group="exercise_app",
     ),
     "finding": LazyCommand(
-        _cli("finding"),
-        "The findings backlog: add, list, rank, update, close, export, import.",
+        _cli("finding", "finding_draft"),
+        "The findings backlog: add, draft, list, rank, update, close, export, import.",
         group="finding_app",
     ),
     "drill": LazyCommand(

@@ -11,7 +11,6 @@ from drillbook.cli.app import scenario_app
 from drillbook.cli.context import state
 from drillbook.cli.files import is_stdio, write_output
 from drillbook.cli.output import console, err_console
-from drillbook.config import setting
 from drillbook.domain.inventory.models import CustomerProfile
 from drillbook.domain.inventory.service import (
     inventory_path,
@@ -20,7 +19,7 @@ from drillbook.domain.inventory.service import (
     scoped_to_product,
 )
 from drillbook.domain.scenario.enums import Category
-from drillbook.errors import ConfigError, ConflictError
+from drillbook.errors import ConflictError
 from drillbook.library.loader import SCENARIO_DIR
 from drillbook.planning.generate import GenerateRequest, generate_scenario, scenario_text
 
@@ -90,20 +89,24 @@ def generate(
         ),
     )
     if llm:
-        url = llm_url or setting("DRILLBOOK_LLM_URL")
-        if not url:
-            raise ConfigError("--llm needs an endpoint: pass --llm-url or set DRILLBOOK_LLM_URL")
         from drillbook.planning.llm import rewrite_prose  # httpx: only when --llm is asked
+        from drillbook.planning.llm_client import EXCHANGE_DIR, resolve_endpoint, save_exchange
 
+        program = cli.library(required=False).program if root is not None else None
+        endpoint = resolve_endpoint(program.llm if program else None, llm_url)
         result = rewrite_prose(
             scenario,
-            url=url,
-            model=setting("DRILLBOOK_LLM_MODEL"),
-            api_key=setting("DRILLBOOK_LLM_API_KEY"),
+            url=endpoint.url,
+            model=endpoint.model,
+            api_key=endpoint.api_key,
+            timeout=endpoint.timeout,
         )
         err_console.print(
             ("note: " if result.rewritten else "warning: ") + result.notice, markup=False
         )
+        if root is not None and result.exchange is not None:
+            kept = save_exchange(root / EXCHANGE_DIR, result.exchange)
+            err_console.print(f"note: what was sent and received is in {kept}", markup=False)
         scenario = result.scenario
     text = scenario_text(scenario)
     if output is not None and is_stdio(output):

@@ -33,7 +33,7 @@ from drillbook.planning.calendar import build_calendar
 from drillbook.planning.regulatory import parse_jurisdiction
 from drillbook.planning.render import OutputFormat, render_brief, render_script
 from drillbook.planning.roles import assign_roles, parse_assignments
-from drillbook.planning.script import build_script
+from drillbook.planning.script import FacilitatorScript, build_script
 from drillbook.planning.variations import Variations, gentlest_scenario
 
 FormatOption = Annotated[
@@ -151,6 +151,18 @@ def plan(
     fmt: FormatOption = OutputFormat.MD,
     output: OutputOption = None,
     as_json: JsonOption = False,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Ask an OpenAI-compatible endpoint to word the escalations and propose "
+            "variations; falls back to the deterministic script.",
+        ),
+    ] = False,
+    llm_url: Annotated[
+        str | None,
+        typer.Option("--llm-url", help="Endpoint base URL; default DRILLBOOK_LLM_URL or llm.url."),
+    ] = None,
 ) -> None:
     """The facilitator's minute-by-minute script: opening, injects, decisions, clocks."""
     fmt = OutputFormat.JSON if as_json else fmt
@@ -180,7 +192,32 @@ def plan(
     script = build_script(
         scenario, variations, roles, session_start=_parse_date(date), suggestion=suggestion
     )
+    if llm:
+        script = _reworded(cli, library, scenario, script, llm_url)
     _emit(render_script(script, fmt), output)
+
+
+def _reworded(
+    cli: CliState,
+    library: Library,
+    scenario: Scenario,
+    script: FacilitatorScript,
+    llm_url: str | None,
+) -> FacilitatorScript:
+    """The model pass of `exercise plan --llm`; the exchange is kept in .drillbook/llm/."""
+    from drillbook.cli.output import err_console
+    from drillbook.planning.llm_client import EXCHANGE_DIR, resolve_endpoint, save_exchange
+    from drillbook.planning.llm_plan import reword_script
+
+    section = library.program.llm if library.program else None
+    result = reword_script(scenario, script, resolve_endpoint(section, llm_url))
+    prefix = "note: " if result.rewritten else "warning: "
+    err_console.print(prefix + result.notice, markup=False)
+    root = cli.library_root(required=False)
+    if root is not None:
+        kept = save_exchange(root / EXCHANGE_DIR, result.exchange)
+        err_console.print(f"note: what was sent and received is in {kept}", markup=False)
+    return result.script
 
 
 @exercise_app.command("brief")

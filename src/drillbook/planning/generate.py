@@ -31,6 +31,7 @@ from drillbook.domain.scenario.models import (
 )
 from drillbook.errors import ConfigError, NotFoundError
 from drillbook.library.yaml_io import dump_text
+from drillbook.planning.controls import agent_controls
 from drillbook.planning.templates import Decision, Template, template_for
 
 MIN_GAP, MAX_GAP = 10, 15
@@ -401,6 +402,10 @@ def generate_scenario(inventory: Inventory, request: GenerateRequest) -> Scenari
         f"{names['customer']} (top customer), {names['most_used']} (most-used agent), "
         f"{names['oncall']} (on call), {names['channel']} (real channel)."
     )
+    agent = inventory.agent(names["agent"])
+    if agent is not None:
+        tested = agent_controls(inventory, agent)
+        summary += " This exercise tests: " + "; ".join(tested) + "."
     document: dict[str, Any] = {
         "id": _scenario_id(request.category, names["agent"], request.seed),
         "title": _fill(template.title, names),

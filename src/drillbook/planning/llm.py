@@ -11,8 +11,6 @@ that says why. Works with local model servers (llama.cpp, vLLM, Ollama's OpenAI 
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +18,10 @@ import httpx
 from pydantic import ValidationError
 
 from drillbook.domain.scenario.models import Scenario
+from drillbook.planning.llm_client import DEFAULT_TIMEOUT_SECONDS, Endpoint, Exchange, ask_json
 
-TIMEOUT_SECONDS = 60.0
-_SYSTEM = (
-    "You rewrite incident tabletop scenarios so they read like a real incident: plain, "
-    "specific, no theatrics. You receive JSON and answer with JSON of exactly the same "
-    "shape: same keys, same number of items in every list, only the string values "
-    "rewritten. Keep every name (agents, tools, people, customers, channels) as given. "
-    "Answer with the JSON object only."
-)
+TIMEOUT_SECONDS = DEFAULT_TIMEOUT_SECONDS
+PROMPT = "scenario-rewrite"
 
 
 @dataclass(frozen=True)
@@ -36,6 +29,7 @@ class LlmResult:
     scenario: Scenario
     rewritten: bool
     notice: str
+    exchange: Exchange | None = None
 
 
 def prose_of(scenario: Scenario) -> dict[str, Any]:
@@ -91,26 +85,6 @@ def _apply(scenario: Scenario, prose: dict[str, Any]) -> Scenario:
     return Scenario.model_validate(document)
 
 
-def _endpoint(url: str) -> str:
-    url = url.rstrip("/")
-    if url.endswith("/chat/completions"):
-        return url
-    if url.endswith("/v1"):
-        return url + "/chat/completions"
-    return url + "/v1/chat/completions"
-
-
-def _content(body: Any) -> str:
-    try:
-        content = body["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise _Shape("the answer has no choices[0].message.content") from None
-    if not isinstance(content, str):
-        raise _Shape("choices[0].message.content is not text")
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", content, re.DOTALL)
-    return fenced.group(1) if fenced else content
-
-
 def rewrite_prose(
     scenario: Scenario,
     *,
@@ -122,39 +96,33 @@ def rewrite_prose(
 ) -> LlmResult:
     """Ask the endpoint at ``url`` to rewrite the prose; fall back on any failure."""
     original = prose_of(scenario)
-    payload = {
-        "model": model or "default",
-        "temperature": 0,
-        "messages": [
-            {"role": "system", "content": _SYSTEM},
-            {"role": "user", "content": json.dumps(original, ensure_ascii=False)},
-        ],
-    }
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    target = _endpoint(url)
+    endpoint = Endpoint(url=url, model=model, api_key=api_key, timeout=timeout)
+    answer, exchange = ask_json(
+        endpoint, purpose="scenario generate", prompt=PROMPT, payload=original, transport=transport
+    )
 
     def fallback(reason: str) -> LlmResult:
+        exchange.reason = reason
         return LlmResult(
             scenario,
             False,
             f"LLM rewrite skipped ({reason}); wrote the deterministic scenario instead",
+            exchange,
         )
 
+    if answer is None:
+        return fallback(exchange.reason)
     try:
-        with httpx.Client(transport=transport, timeout=timeout) as client:
-            response = client.post(target, json=payload, headers=headers)
-    except httpx.HTTPError as exc:
-        return fallback(f"{target} did not answer: {type(exc).__name__}")
-    if response.status_code != 200:
-        return fallback(f"{target} answered HTTP {response.status_code}")
-    try:
-        answer = json.loads(_content(response.json()))
         _same_shape(original, answer, "")
         rewritten = _apply(scenario, answer)
     except _Shape as exc:
         return fallback(f"the answer changed the structure: {exc}")
     except ValidationError as exc:
         return fallback(f"the rewritten scenario is invalid: {exc.error_count()} problems")
-    except ValueError:  # JSONDecodeError, or a body that is not even text
-        return fallback("the answer is not JSON")
-    return LlmResult(rewritten, True, f"prose rewritten by {model or 'the model'} at {target}")
+    exchange.accepted = True
+    return LlmResult(
+        rewritten,
+        True,
+        f"prose rewritten by {model or 'the model'} at {endpoint.target}",
+        exchange,
+    )

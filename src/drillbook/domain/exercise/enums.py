@@ -55,6 +55,8 @@ class EventKind(StrEnum):
     CRITERION_TAGGED = "criterion_tagged"
     """An earlier event named as evidence for success criteria (``data.event``,
     ``data.criteria``); appended, so the record of who tagged what, when, is kept."""
+    # What a model pass (finding draft --llm) sent and received, kept for review.
+    MODEL_EXCHANGE = "model_exchange"
 
 
 def canonical_role(role: str | None) -> str | None:
