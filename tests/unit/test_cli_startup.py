@@ -105,3 +105,21 @@ def test_a_command_module_is_loaded_only_for_its_word() -> None:
         timeout=60,
     )
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_an_os_error_nobody_expected_is_one_line_not_a_traceback(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    """Whatever the system refuses deep inside a command (a full disk, a permission)
+    reaches the user as one line naming the file, exit 1."""
+    import drillbook.cli.library as library_cli
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "/srv/library/drillbook.yaml")
+
+    monkeypatch.setattr(library_cli, "scaffold", refuse)
+    result = runner.invoke(app, ["init", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "error: /srv/library/drillbook.yaml: Permission denied" in result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)

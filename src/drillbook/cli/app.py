@@ -39,6 +39,15 @@ class DrillbookGroup(TyperGroup):
         except DrillbookError as exc:
             print_error(f"error: {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # `drillbook finding list | head`: the reader left; nothing to tell anyone.
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            # The last resort: files the CLI reads or writes go through cli/files.py, which
+            # names them; anything else the system refuses still gets one line, no traceback.
+            where = f"{exc.filename}: " if exc.filename else ""
+            print_error(f"error: {where}{exc.strerror or exc}")
+            raise typer.Exit(1) from None
 
 
 @dataclass(frozen=True)
