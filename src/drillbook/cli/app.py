@@ -95,8 +95,8 @@ COMMANDS: dict[str, LazyCommand] = {
         group="exercise_app",
     ),
     "finding": LazyCommand(
-        _cli("finding"),
-        "The findings backlog: add, list, rank, update, close, export, import.",
+        _cli("finding", "finding_sync"),
+        "The findings backlog: add, list, rank, update, close, export, import, sync.",
         group="finding_app",
     ),
     "drill": LazyCommand(

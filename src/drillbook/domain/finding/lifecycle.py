@@ -147,7 +147,7 @@ def replay(events: Iterable[FindingEvent]) -> FindingStatus | None:
                 f"history breaks at {event.at:%Y-%m-%d %H:%M}: moves from "
                 f"{event.from_status} but the finding was {status}"
             )
-        status = FindingStatus(event.to_status)
+        status = FindingStatus(event.to_status or "")
     return status
 
 
