@@ -76,6 +76,10 @@ COMMANDS: dict[str, LazyCommand] = {
         _cli("followup"),
         "List each fix with whether it moved; unmoved ones carry over to the next brief.",
     ),
+    "escalate": LazyCommand(
+        _cli("escalate"),
+        "Remind owners before findings' SLA dates and escalate after them (safe from cron).",
+    ),
     "serve": LazyCommand(
         _cli("serve"),
         "Serve the web app: overview, scenario library, live exercise view, findings.",

@@ -109,6 +109,10 @@ def load_program(root: Path) -> Program:
         from drillbook.trackers.registry import section_problems
 
         problems += section_problems(program.trackers, path, document)
+    if program.notify:
+        from drillbook.notify.settings import notify_problems
+
+        problems += notify_problems(program.notify, path, document)
     if problems:
         raise LibraryError(problems)
     return program
