@@ -4,6 +4,7 @@ acceptance, and a property walk that checks the history replays to the status.""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -187,3 +188,101 @@ def test_random_walks_replay_to_the_current_status(
             assert len(finding.history) == before + 1
         assert lifecycle.replay(finding.history) == FindingStatus(finding.status)
         session.rollback()
+
+
+def test_followup_verifies_tabletop_findings_only(sqlite_store: Store) -> None:
+    from drillbook.flows.followup import verify_at_followup
+
+    with sqlite_store.session() as session:
+        tabletop = service.create_finding(
+            session, description="no IC rotation", severity="high", source="exercise"
+        )
+        drill = service.create_finding(
+            session, description="rule did not fire", severity="high", source="drill"
+        )
+        with pytest.raises(StateError, match="needs --note"):
+            verify_at_followup(session, [tabletop.id], note=None)
+        with pytest.raises(StateError, match="a passing drill verifies it"):
+            verify_at_followup(session, [drill.id], note="looked fine")
+        assert verify_at_followup(session, [tabletop.id], note="re-run inject", author="lee") == [
+            tabletop.id
+        ]
+        assert tabletop.status == "verified"
+        assert "follow-up: re-run inject" in (tabletop.status_changes[-1].text or "")
+
+
+def test_cli_show_history_problems_and_export(
+    tmp_path: Path, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from drillbook.cli.main import app
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    (root / "drillbook.yaml").write_text("organisation: Acme\nsla: {high: 10d}\n", "utf-8")
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, ["-L", str(root), *args])
+        return result.exit_code, result.output
+
+    assert run("finding", "add", "-d", "no rotation", "-s", "high")[0] == 0
+    code, out = run("finding", "close", "F-001", "--as", "wont_do")
+    assert code == 1
+    assert "ending without verification" in out
+    assert "needs a reason" in out
+    code, out = run("finding", "update", "F-001", "--status", "verified", "--note", "x")
+    assert code == 0
+    code, out = run("finding", "update", "F-001", "--status", "resolved")
+    assert code == 1
+    assert "from verified it can move to: open (with a reason)" in " ".join(out.split())
+    code, out = run(
+        "finding", "update", "F-001", "--status", "open", "--note", "came back", "--by", "kim"
+    )
+    assert code == 0
+    code, out = run("finding", "show", "F-001", "--json")
+    history = json.loads(out)["history"]
+    assert [(h["from"], h["to"], h["author"], h["text"]) for h in history][-1] == (
+        "verified",
+        "open",
+        "kim",
+        "came back",
+    )
+    code, out = run("finding", "show", "F-001")
+    assert "came back" in out
+    assert "kim" in out
+    code, out = run("finding", "list", "--problems", "--json")
+    assert code == 1
+    assert {p["code"] for p in json.loads(out)} == {"no-owner", "no-target-date"}
+    run("finding", "update", "F-001", "--owner", "sre", "--target-date", "2099-01-01")
+    code, out = run("finding", "list", "--problems")
+    assert code == 1
+    assert "past the high SLA" in out
+    run("finding", "update", "F-001", "--target-date", str(fake_clock.now().date()))
+    assert run("finding", "list", "--problems")[0] == 0
+
+
+def test_exported_entry_carries_the_history(sqlite_store: Store, fake_clock: FakeClock) -> None:
+    from drillbook.domain.finding.documents import FindingEntry, entry_differences, finding_entry
+
+    with sqlite_store.session() as session:
+        finding = service.create_finding(
+            session, description="gap", severity="low", source="exercise", author="ann"
+        )
+        assert "history" not in finding_entry(finding)  # only "opened": nothing to say
+        fake_clock.advance(timedelta(days=1))
+        service.set_status(session, finding, "wont_do", note="tool retired", author="bo")
+        entry = finding_entry(finding)
+        assert entry["history"][-1] == {
+            "at": fake_clock.now(),
+            "by": "bo",
+            "from": "open",
+            "to": "wont_do",
+            "why": "tool retired",
+        }
+        parsed = FindingEntry.model_validate(entry)  # the document schema accepts it
+        assert parsed.history[-1].from_ == FindingStatus.OPEN
+        assert entry_differences(finding, parsed) == []  # import does not compare it

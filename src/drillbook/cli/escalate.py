@@ -23,7 +23,10 @@ def escalate(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Remind owners before findings' SLA dates, escalate after them; each notice once."""
+    """Remind owners before findings' SLA dates and escalate after them (safe from cron).
+
+    Each notice is sent once (a ledger in the store), one digest per person.
+    """
     from importlib.metadata import entry_points
 
     from drillbook.errors import ConfigError
