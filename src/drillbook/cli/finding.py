@@ -241,13 +241,23 @@ def show(
     with state(ctx).store().session() as session:
         lifecycle.reopen_expired_risks(session, clock.today())
         finding = service.get_finding(session, finding_id)
+        from drillbook.domain.finding.tracking import link_view, links_by_finding
+
         data = finding_summary(finding)
+        data["trackers"] = [
+            link_view(x) for x in links_by_finding(session, [finding.id]).get(finding.id, [])
+        ]
         if as_json:
             print_json(data)
             return
         for key, value in data.items():
-            if key != "history" and value not in (None, [], ""):
+            if key not in ("history", "trackers") and value not in (None, [], ""):
                 console.print(f"{key}: {value}", markup=False)
+        for link in data["trackers"]:
+            console.print(
+                f"tracker {link['tracker']}: {link['key']} {link['url'] or ''}".rstrip(),
+                markup=False,
+            )
         console.print(
             table(
                 "History",

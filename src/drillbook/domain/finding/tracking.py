@@ -12,10 +12,11 @@ runs from cron.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from drillbook.storage.base import Base
 
@@ -48,3 +49,25 @@ class SentNotice(Base):
     channel: Mapped[str] = mapped_column(String(40))
     due_date: Mapped[date | None]
     sent_at: Mapped[datetime]
+
+
+def links_by_finding(session: Session, finding_ids: Iterable[str]) -> dict[str, list[TrackerLink]]:
+    """Each finding's tracker issues, by finding id (reports, the web board, ``show``)."""
+    wanted = list(finding_ids)
+    found: dict[str, list[TrackerLink]] = {}
+    if not wanted:
+        return found
+    for link in session.scalars(
+        select(TrackerLink)
+        .where(TrackerLink.finding_id.in_(wanted))
+        .order_by(TrackerLink.finding_id, TrackerLink.tracker)
+    ):
+        found.setdefault(link.finding_id, []).append(link)
+    return found
+
+
+def link_view(link: TrackerLink) -> dict[str, str | None]:
+    """A link as plain data; the URL only when it is http(s) (it came from the tracker's
+    answer, so it is not trusted to be a harmless link)."""
+    url = link.url if link.url and link.url.startswith(("https://", "http://")) else None
+    return {"tracker": link.tracker, "key": link.key, "url": url}
