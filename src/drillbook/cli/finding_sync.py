@@ -47,12 +47,15 @@ def sync(
     reports = []
     for name, section in configured.items():
         adapter = load_tracker(name, section)
-        with st.store().session() as session:
-            if not dry_run:
-                lifecycle.reopen_expired_risks(session, clock.today())
-            report = sync_tracker(session, adapter, dry_run=dry_run)
-            if dry_run:
-                session.rollback()
+        try:
+            with st.store().session() as session:
+                if not dry_run:
+                    lifecycle.reopen_expired_risks(session, clock.today())
+                report = sync_tracker(session, adapter, dry_run=dry_run)
+                if dry_run:
+                    session.rollback()
+        finally:
+            adapter.close()
         reports.append(report)
     if as_json:
         print_json([r.as_dict() for r in reports])

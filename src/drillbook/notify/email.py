@@ -21,6 +21,12 @@ from drillbook.notify.settings import EmailSettings, NotifySettings
 TIMEOUT_SECONDS = 20.0
 
 
+def _line(text: str) -> str:
+    """One header line: names and subjects come from drillbook.yaml and finding text, and a
+    line break in a header would let that text add headers of its own."""
+    return " ".join(text.split())
+
+
 class EmailNotifier(DigestNotifier):
     name = "email"
 
@@ -51,9 +57,9 @@ class EmailNotifier(DigestNotifier):
         if digest.recipient.email is None:
             raise ConfigError(f"{digest.recipient.key} has no e-mail address in drillbook.yaml")
         message = EmailMessage()
-        message["From"] = formataddr((self.settings.sender_name, self.settings.sender))
-        message["To"] = formataddr((digest.recipient.name, digest.recipient.email))
-        message["Subject"] = digest.subject
+        message["From"] = formataddr((_line(self.settings.sender_name), self.settings.sender))
+        message["To"] = formataddr((_line(digest.recipient.name), _line(digest.recipient.email)))
+        message["Subject"] = _line(digest.subject)
         message["Date"] = clock.now().strftime("%a, %d %b %Y %H:%M:%S +0000")
         message["Message-ID"] = make_msgid(domain=self.settings.sender.rsplit("@", 1)[-1])
         message["Auto-Submitted"] = "auto-generated"

@@ -104,7 +104,10 @@ class WebhookDigestNotifier(DigestNotifier):
         return cls(secret_url(settings.webhook.url_env, "notify.webhook.url_env"))
 
     def send_digest(self, digest: Digest) -> None:
-        text = f"*{digest.subject}*\n{digest.text()}"
+        # Slack's mrkdwn treats <...> as links and commands (<!channel> pages everyone):
+        # escape the three control characters, as Slack documents, in the hostile text
+        body = digest.text().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = f"*{digest.subject}*\n{body}"
         hook = self._webhook
         client = hook._client or httpx.Client(timeout=TIMEOUT_SECONDS)
         try:

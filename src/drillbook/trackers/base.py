@@ -114,6 +114,7 @@ class Tracker(ABC):
         self.settings = settings
         self.token = token if token is not None else _token(name, settings.token_env)
         self._client = client
+        self._owns_client = False
         self._sleep = sleep
 
     def coarse(self, state: str) -> str:
@@ -156,6 +157,9 @@ class Tracker(ABC):
         """Change state and/or owner and/or due date (``set_*`` so None can clear)."""
 
     def http(self, base_url: str, headers: Mapping[str, str]) -> Http:
+        if self._client is None:
+            self._client = httpx.Client(timeout=TIMEOUT_SECONDS)
+            self._owns_client = True
         return Http(
             self.display,
             base_url,
@@ -165,6 +169,12 @@ class Tracker(ABC):
             client=self._client,
             sleep=self._sleep,
         )
+
+    def close(self) -> None:
+        """Close the HTTP client this tracker opened (not one it was given)."""
+        if self._client is not None and self._owns_client:
+            self._client.close()
+            self._client = None
 
 
 def _token(name: str, variable: str) -> str:

@@ -48,6 +48,12 @@ class GitHubSettings(TrackerSettings):
     api_url: str = Field(default="https://api.github.com", pattern=r"^https?://")
 
 
+def quiet(text: str) -> str:
+    """Finding text with ``@mentions`` defused (a zero-width space after ``@``): the text
+    may come from a hostile technique or scenario, and must not page a team."""
+    return text.replace("@", "@\u200b")
+
+
 def next_link(response: httpx.Response) -> str | None:
     found = _NEXT.search(response.headers.get("link", ""))
     return found.group(1) if found else None
@@ -144,8 +150,8 @@ class GitHubTracker(Tracker):
     def create(self, draft: IssueDraft) -> RemoteIssue:
         http = self._http()
         payload: dict[str, Any] = {
-            "title": draft.title,
-            "body": draft.body,
+            "title": quiet(draft.title),
+            "body": quiet(draft.body),
             "labels": [
                 self.settings.marker_prefix,
                 draft.marker,
