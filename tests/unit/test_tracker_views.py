@@ -82,3 +82,10 @@ def test_board_shows_tracker_links_and_overdue(
     assert "javascript:" not in page.text
     assert "SEC-2&lt;script&gt;" in page.text
     assert "(overdue)" in page.text
+    api = TestClient(create_app(root, sqlite_store)).get("/api/findings").json()
+    by_id = {row["id"]: row for row in api}
+    assert by_id[good.id]["trackers"] == [
+        {"tracker": "jira", "key": "SEC-1", "url": "https://acme.atlassian.net/browse/SEC-1"}
+    ]
+    assert by_id[bad.id]["trackers"][0]["url"] is None
+    assert by_id[good.id]["overdue"] is True

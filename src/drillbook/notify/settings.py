@@ -102,7 +102,7 @@ def notify_problems(section: dict[str, Any], path: Path, document: Any) -> list[
     except ValidationError as exc:
         inner = document.get("notify") if hasattr(document, "get") else None
         return [
-            Problem(p.location, f"notify: {p.message}", p.code, p.level)
+            Problem(p.location, f"notify: {p.message.removeprefix('document: ')}", p.code, p.level)
             for p in problems_from(exc, path, inner if inner is not None else document)
         ]
     return []

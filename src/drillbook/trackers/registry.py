@@ -89,7 +89,7 @@ def section_problems(trackers: Mapping[str, Any], path: Path, document: Any) -> 
                 found.append(
                     Problem(
                         problem.location,
-                        f"trackers.{name}: {problem.message}",
+                        f"trackers.{name}: {problem.message.removeprefix('document: ')}",
                         problem.code,
                         problem.level,
                     )

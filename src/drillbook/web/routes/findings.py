@@ -37,4 +37,8 @@ def findings_page(request: Request, show: str = "open") -> HTMLResponse:
 def findings_api(request: Request, show: str = "open") -> list[dict[str, Any]]:
     with context(request).store.session() as session:
         found = list_findings(session, active=True if show == "open" else None)
-        return [finding_summary(f) for f in found]
+        links = links_by_finding(session, [f.id for f in found])
+        return [
+            {**finding_summary(f), "trackers": [link_view(x) for x in links.get(f.id, [])]}
+            for f in found
+        ]
