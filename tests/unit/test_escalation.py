@@ -157,24 +157,24 @@ def _month_of_findings(store: Store) -> dict[str, str]:
 
 
 def test_a_month_of_due_dates_sends_each_notice_once(
-    sqlite_store: Store, fake_clock: FakeClock, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+    store: Store, fake_clock: FakeClock, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DRILLBOOK_TEST_SMTP_PASSWORD", PASSWORD)
     fake_clock.set(START)
-    ids = _month_of_findings(sqlite_store)
+    ids = _month_of_findings(store)
     settings = _settings(smtp.port, smtp.ca_file)
     notifier = EmailNotifier.from_settings(settings)
     seen: set[tuple[int, str, str]] = set()
     for day in range(1, 31):
         fake_clock.set(START + timedelta(days=day - 1))
         if day == 22:
-            with sqlite_store.session() as session:
+            with store.session() as session:
                 service.set_status(session, service.get_finding(session, ids["alice-25"]),
                                    "resolved")  # fmt: skip
         before = len(smtp.received.messages)
-        first = run_escalation(sqlite_store, PROGRAM, settings, notifier)
+        first = run_escalation(store, PROGRAM, settings, notifier)
         after_first = len(smtp.received.messages)
-        second = run_escalation(sqlite_store, PROGRAM, settings, notifier)
+        second = run_escalation(store, PROGRAM, settings, notifier)
         assert second.sent == {}, f"day {day}: a second run sent {second.sent}"
         assert len(smtp.received.messages) == after_first
         assert after_first - before == len(first.sent)  # one digest per person

@@ -129,13 +129,13 @@ class Crash(RuntimeError):
 
 @pytest.mark.parametrize("which", list(CASES))
 def test_sync_is_idempotent_survives_a_crash_and_pulls_changes(
-    sqlite_store: Store, fake_clock: FakeClock, which: str
+    store: Store, fake_clock: FakeClock, which: str
 ) -> None:
     case = CASES[which]()
-    ids = _findings(sqlite_store, 5)
+    ids = _findings(store, 5)
     sleeps: list[float] = []
     case.fake.faults.rate_limit_once = True
-    with sqlite_store.session() as session:
+    with store.session() as session:
         report = sync_tracker(session, _tracker(case, sleeps))
     assert len(report.created) == 5
     assert not report.conflicts
@@ -144,33 +144,33 @@ def test_sync_is_idempotent_survives_a_crash_and_pulls_changes(
     assert sleeps
     assert sleeps[0] >= 1
 
-    with sqlite_store.session() as session:  # re-run: nothing new
+    with store.session() as session:  # re-run: nothing new
         again = sync_tracker(session, _tracker(case))
     assert again.created == []
     assert again.adopted == []
     assert again.pushed == []
     assert case.count(case.fake) == 5
 
-    sixth = _findings(sqlite_store, 1, start=5)[0]
+    sixth = _findings(store, 1, start=5)[0]
 
     def crash(*_: object) -> None:
         raise Crash
 
-    with pytest.raises(Crash), sqlite_store.session() as session:
+    with pytest.raises(Crash), store.session() as session:
         sync_tracker(session, _tracker(case), after_create=crash)
     assert case.count(case.fake) == 6
-    with sqlite_store.session() as session:
+    with store.session() as session:
         assert links_for(session, sixth) == []  # the local write was lost
         recovered = sync_tracker(session, _tracker(case))
     assert recovered.created == []
     assert len(recovered.adopted) == 1
     assert case.count(case.fake) == 6
 
-    with sqlite_store.session() as session:
+    with store.session() as session:
         key = links_for(session, ids[0])[0].key
     case.mark_done(case.fake, key)
     fake_clock.advance(timedelta(hours=1))
-    with sqlite_store.session() as session:
+    with store.session() as session:
         pulled = sync_tracker(session, _tracker(case))
         assert len(pulled.pulled) == 1
         assert not pulled.conflicts
@@ -297,3 +297,36 @@ def test_cli_sync_dry_run_and_missing_token(
     result = runner.invoke(app, ["-L", str(tmp_path), "finding", "sync", "--tracker", "jira"])
     assert result.exit_code == 1
     assert "no tracker named 'jira'" in result.output
+
+
+def test_owner_and_due_date_changed_in_jira_come_back(
+    sqlite_store: Store, fake_clock: FakeClock
+) -> None:
+    case = CASES["jira-cloud"]()
+    [fid] = _findings(sqlite_store, 1)
+    with sqlite_store.session() as session:
+        sync_tracker(session, _tracker(case))
+        key = links_for(session, fid)[0].key
+    issue = case.fake.issues[key]
+    issue["fields"]["assignee"] = {"accountId": "acc-alice"}  # users: alice -> acc-alice
+    issue["fields"]["duedate"] = "2026-07-01"
+    issue["changelog"]["histories"].append(
+        {
+            "id": "9",
+            "author": {"displayName": "Dana Dev"},
+            "created": "2026-05-01T09:00:00.000+0000",
+        }
+    )
+    with sqlite_store.session() as session:
+        report = sync_tracker(session, _tracker(case))
+        assert not report.conflicts
+        finding = service.get_finding(session, fid)
+        assert finding.owner == "alice"
+        assert str(finding.target_date) == "2026-07-01"
+        notes = [e.text or "" for e in finding.history if e.kind == "note"]
+        assert any("target_date" in n and "changed in Jira by Dana Dev" in n for n in notes)
+        assert {e.author for e in finding.history if e.kind == "note"} == {"Dana Dev"}
+    with sqlite_store.session() as session:  # agreed now: a re-run moves nothing
+        again = sync_tracker(session, _tracker(case))
+    assert again.pulled == []
+    assert again.pushed == []
