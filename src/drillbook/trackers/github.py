@@ -64,6 +64,10 @@ class GitHubTracker(Tracker):
     display = "GitHub"
     settings_model: ClassVar[type[TrackerSettings]] = GitHubSettings
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._milestone_numbers: dict[date, int] = {}
+
     @property
     def gh(self) -> GitHubSettings:
         assert isinstance(self.settings, GitHubSettings)
@@ -127,6 +131,13 @@ class GitHubTracker(Tracker):
         return found
 
     def _milestone(self, http: Http, due: date) -> int:
+        """The number of the milestone for ``due``, found or created once per run (many
+        findings share a date; each lookup would spend rate limit)."""
+        if due not in self._milestone_numbers:
+            self._milestone_numbers[due] = self._find_or_create_milestone(http, due)
+        return self._milestone_numbers[due]
+
+    def _find_or_create_milestone(self, http: Http, due: date) -> int:
         title = f"due {due.isoformat()}"
         url: str | None = f"{self._repo}/milestones"
         params: dict[str, Any] | None = {"state": "all", "per_page": 100}
