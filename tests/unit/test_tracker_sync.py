@@ -330,3 +330,25 @@ def test_owner_and_due_date_changed_in_jira_come_back(
         again = sync_tracker(session, _tracker(case))
     assert again.pulled == []
     assert again.pushed == []
+
+
+def test_jira_transitions_by_configured_name(sqlite_store: Store) -> None:
+    case = CASES["jira-dc"]()
+    case.section["transitions"] = {"doing": "In Progress", "done": "Close Issue"}
+    [fid] = _findings(sqlite_store, 1)
+    with sqlite_store.session() as session:
+        service.set_status(session, service.get_finding(session, fid), "in_progress")
+        sync_tracker(session, _tracker(case))  # created, then moved by the named transition
+    [issue] = case.fake.issues.values()
+    assert issue["fields"]["status"]["statusCategory"]["key"] == "indeterminate"
+    with sqlite_store.session() as session:  # the create's own transition is not a change
+        assert service.get_finding(session, fid).status == "in_progress"
+        assert sync_tracker(session, _tracker(case)).pulled == []
+    with sqlite_store.session() as session:
+        service.set_status(session, service.get_finding(session, fid), "resolved")
+    with pytest.raises(AdapterError) as failed, sqlite_store.session() as session:
+        sync_tracker(session, _tracker(case))
+    message = str(failed.value)
+    assert "no transition to Close Issue" in message
+    assert "available: To Do, In Progress, Done" in message
+    assert "trackers.jira-dc.transitions.done" in message

@@ -21,6 +21,7 @@ GitHub knows open and closed only, so "in progress" reads as open. Secondary rat
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -179,6 +180,7 @@ class GitHubTracker(Tracker):
         issue = self._issue(raw)
         if self.coarse(draft.state) == DONE:
             self.update(issue, state=DONE)
+            issue = replace(issue, state=DONE)
         return issue
 
     def update(

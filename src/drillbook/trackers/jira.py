@@ -21,6 +21,7 @@ access token (bearer).
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar, Literal
 
@@ -210,6 +211,7 @@ class JiraTracker(Tracker):
         )
         if draft.state != TODO:
             self._transition(http, issue.key, draft.state)
+            issue = replace(issue, state=draft.state)
         return issue
 
     def _transition(self, http: Http, key: str, state: str) -> None:
