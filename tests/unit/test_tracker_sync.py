@@ -352,3 +352,17 @@ def test_jira_transitions_by_configured_name(sqlite_store: Store) -> None:
     assert "no transition to Close Issue" in message
     assert "available: To Do, In Progress, Done" in message
     assert "trackers.jira-dc.transitions.done" in message
+
+
+def test_an_owner_linear_cannot_hold_is_noted_not_pushed_or_lost(sqlite_store: Store) -> None:
+    case = CASES["linear"]()  # no users: mapping, and Linear takes only its own user ids
+    [fid] = _findings(sqlite_store, 1)  # owner alice
+    with sqlite_store.session() as session:
+        first = sync_tracker(session, _tracker(case))
+    assert case.fake.issues[0]["assignee"] is None  # not sent as a (wrong) user id
+    assert any("add alice to trackers.linear.users" in n for n in first.notes)
+    with sqlite_store.session() as session:
+        again = sync_tracker(session, _tracker(case))
+        assert service.get_finding(session, fid).owner == "alice"  # not overwritten by None
+    assert again.pulled == []
+    assert again.conflicts == []

@@ -70,6 +70,8 @@ def sync(
             )
             for line in [*report.created, *report.adopted, *report.pushed, *report.pulled]:
                 console.print(f"  {line}", markup=False)
+            for note in report.notes:
+                console.print(f"  note: {note}", markup=False)
             for conflict in report.conflicts:
                 console.print(f"  conflict: {conflict}", style="yellow", markup=False)
     if any(r.conflicts for r in reports):

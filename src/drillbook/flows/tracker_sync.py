@@ -61,6 +61,7 @@ class SyncReport:
     pushed: list[str] = field(default_factory=list)
     pulled: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +72,7 @@ class SyncReport:
             "pushed": self.pushed,
             "pulled": self.pulled,
             "conflicts": self.conflicts,
+            "notes": self.notes,
         }
 
 
@@ -93,7 +95,7 @@ def draft_for(tracker: Tracker, finding: Finding) -> IssueDraft:
         body="\n".join(body),
         severity=finding.severity,
         state=tracker.coarse(STATE_OF[FindingStatus(finding.status)]),
-        owner=finding.owner,
+        owner=tracker.owner_as_seen(finding.owner),
         due=local_due(finding),
     )
 
@@ -141,9 +143,12 @@ def sync_tracker(
                 key=issue.key,
                 url=issue.url,
                 remote_id=issue.remote_id,
-                synced_state=tracker.coarse(STATE_OF[FindingStatus(finding.status)]),
-                synced_owner=finding.owner,
-                synced_due=local_due(finding),
+                # the base is what the tracker holds now: where drillbook differs (an
+                # adopted issue, an owner the tracker cannot hold) drillbook's side is
+                # the change, and is pushed rather than overwritten
+                synced_state=tracker.coarse(issue.state),
+                synced_owner=issue.owner,
+                synced_due=issue.due,
                 synced_at=clock.now(),
             )
             session.add(link)
@@ -202,6 +207,11 @@ def _reconcile(
                 continue
             report.pulled.append(f"{finding.id} {name} -> {remote} ({where})")
             agreed[name] = remote
+        elif name == "owner" and isinstance(local, str) and tracker.owner_as_seen(local) is None:
+            report.notes.append(
+                f"{finding.id} owner {local} is not sent: {tracker.display} needs its own user "
+                f"id (add {local} to trackers.{tracker.name}.users)"
+            )
         else:  # only drillbook moved: push it
             push[name] = local
             report.pushed.append(

@@ -124,6 +124,17 @@ class Tracker(ABC):
     def marker(self, finding_id: str) -> str:
         return f"{self.settings.marker_prefix}-{finding_id}"
 
+    #: True when the tracker takes only its own user ids (Jira Cloud account ids, Linear
+    #: user ids): an owner missing from ``users:`` then cannot be sent at all.
+    needs_mapped_users: ClassVar[bool] = False
+
+    def owner_as_seen(self, owner: str | None) -> str | None:
+        """The owner as this tracker can show it (None: it has no way to), so that an owner
+        the tracker cannot hold is neither pushed on every run nor taken for a change."""
+        if owner is None or (self.needs_mapped_users and owner not in self.settings.users):
+            return None
+        return owner
+
     def remote_user(self, owner: str | None) -> str | None:
         if owner is None:
             return None

@@ -87,6 +87,12 @@ class JiraTracker(Tracker):
     def cloud(self) -> bool:
         return self.jira.deployment == "cloud"
 
+    def owner_as_seen(self, owner: str | None) -> str | None:
+        # Cloud assigns by account id only; Data Center takes user names as they are
+        if self.cloud and owner is not None and owner not in self.settings.users:
+            return None
+        return owner
+
     @property
     def api(self) -> str:
         return "/rest/api/3" if self.cloud else "/rest/api/2"

@@ -88,6 +88,7 @@ class LinearTracker(Tracker):
     kind = "linear"
     display = "Linear"
     settings_model: ClassVar[type[TrackerSettings]] = LinearSettings
+    needs_mapped_users = True
 
     @property
     def linear(self) -> LinearSettings:
