@@ -64,6 +64,8 @@ class GitHubTracker(Tracker):
     kind = "github"
     display = "GitHub"
     settings_model: ClassVar[type[TrackerSettings]] = GitHubSettings
+    # an unknown login in `assignees` fails the whole request (422): send mapped ones only
+    needs_mapped_users = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -171,7 +173,7 @@ class GitHubTracker(Tracker):
                 *draft.labels,
             ],
         }
-        login = self.remote_user(draft.owner)
+        login = self.remote_user(self.owner_as_seen(draft.owner))
         if login:
             payload["assignees"] = [login]
         if draft.due is not None:
@@ -200,7 +202,7 @@ class GitHubTracker(Tracker):
             payload["state"] = "closed" if closing else "open"
             payload["state_reason"] = "completed" if closing else "reopened"
         if set_owner:
-            login = self.remote_user(owner)
+            login = self.remote_user(self.owner_as_seen(owner))
             payload["assignees"] = [login] if login else []
         if set_due:
             payload["milestone"] = self._milestone(http, due) if due else None

@@ -193,7 +193,7 @@ class LinearTracker(Tracker):
         }
         if draft.due is not None:
             payload["dueDate"] = draft.due.isoformat()
-        assignee = self.remote_user(draft.owner)
+        assignee = self.remote_user(self.owner_as_seen(draft.owner))
         if assignee:
             payload["assigneeId"] = assignee
         if draft.state != TODO:
@@ -219,7 +219,7 @@ class LinearTracker(Tracker):
         if state is not None and state != issue.state:
             payload["stateId"] = self._state_id(http, state)
         if set_owner:
-            payload["assigneeId"] = self.remote_user(owner)
+            payload["assigneeId"] = self.remote_user(self.owner_as_seen(owner))
         if set_due:
             payload["dueDate"] = due.isoformat() if due else None
         if payload:
