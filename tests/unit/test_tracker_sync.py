@@ -64,7 +64,12 @@ def _github() -> Case:
     fake = FakeGitHub(TOKEN)
     return Case(
         "github",
-        {"type": "github", "token_env": "GH_TOKEN", "repository": "acme/security"},
+        {
+            "type": "github",
+            "token_env": "GH_TOKEN",
+            "repository": "acme/security",
+            "users": {"alice": "alice-gh"},
+        },
         fake,
         lambda f: len(f.issues),
         lambda f, key: f.close(int(key.split("#")[1]), "octocat"),
@@ -143,6 +148,8 @@ def test_sync_is_idempotent_survives_a_crash_and_pulls_changes(
     assert case.fake.faults.rate_limited == 1
     assert sleeps
     assert sleeps[0] >= 1
+    if which == "github":  # owners mapped in users: are assigned by login
+        assert [i["assignees"] for i in case.fake.issues[:2]] == [[{"login": "alice-gh"}], []]
 
     with store.session() as session:  # re-run: nothing new
         again = sync_tracker(session, _tracker(case))
