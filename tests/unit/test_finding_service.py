@@ -91,7 +91,11 @@ def test_status_history_and_risk_acceptance(store: Store, fake_clock: FakeClock)
         with pytest.raises(StateError, match="expiry"):
             service.set_status(session, finding, "risk_accepted")
         service.set_status(
-            session, finding, "risk_accepted", expires=fake_clock.now().date() + timedelta(days=10)
+            session,
+            finding,
+            "risk_accepted",
+            note="compensating control",
+            expires=fake_clock.now().date() + timedelta(days=10),
         )
         assert not finding.is_active
         fake_clock.advance(timedelta(days=11))
@@ -178,6 +182,7 @@ def test_list_filters(store: Store, fake_clock: FakeClock) -> None:
             session,
             service.get_finding(session, "F-002"),
             "risk_accepted",
+            note="legal owns it",
             expires=fake_clock.now().date() + timedelta(days=5),
         )
         assert [f.id for f in service.list_findings(session, active=True)] == ["F-001"]

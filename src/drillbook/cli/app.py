@@ -87,6 +87,10 @@ COMMANDS: dict[str, LazyCommand] = {
         _cli("followup"),
         "List each fix with whether it moved; unmoved ones carry over to the next brief.",
     ),
+    "escalate": LazyCommand(
+        _cli("escalate"),
+        "Remind owners before findings' SLA dates and escalate after them (safe from cron).",
+    ),
     "serve": LazyCommand(
         _cli("serve"),
         "Serve the web app: overview, scenario library, live exercise view, findings.",
@@ -110,8 +114,8 @@ COMMANDS: dict[str, LazyCommand] = {
         group="exercise_app",
     ),
     "finding": LazyCommand(
-        _cli("finding", "finding_draft"),
-        "The findings backlog: add, draft, list, rank, update, close, export, import.",
+        _cli("finding", "finding_draft", "finding_sync"),
+        "The findings backlog: add, draft, list, rank, update, close, export, import, sync.",
         group="finding_app",
     ),
     "drill": LazyCommand(

@@ -176,10 +176,21 @@ def list_(
         bool, typer.Option("--overdue", help="Only findings past their SLA.")
     ] = False,
     full: FullOpt = False,
+    problems: Annotated[
+        bool,
+        typer.Option(
+            "--problems",
+            help="Report open findings with no owner, no target date, or a target past the "
+            "SLA (exit status 1 when there are any).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The backlog, filtered."""
+    from drillbook.domain.finding import lifecycle
+
     with state(ctx).store().session() as session:
+        lifecycle.reopen_expired_risks(session, clock.today())
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
         found = service.list_findings(
             session,
@@ -193,10 +204,31 @@ def list_(
             active=True if open_only else None,
             overdue=overdue,
         )
+        if problems:
+            _report_problems(found, as_json)
+            return
         if as_json:
             print_json([finding_summary(f) for f in found])
             return
         console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f, full) for f in found]))
+
+
+def _report_problems(found: list[Finding], as_json: bool) -> None:
+    from drillbook.domain.finding.hygiene import backlog_problems
+
+    listed = backlog_problems(found)
+    if as_json:
+        print_json([p.as_dict() for p in listed])
+    else:
+        for problem in listed:
+            console.print(f"{problem.finding_id}: {problem.message} [{problem.code}]", markup=False)
+        console.print(
+            f"{len(listed)} problem{'s' if len(listed) != 1 else ''} in "
+            f"{len({p.finding_id for p in listed})} finding(s)",
+            markup=False,
+        )
+    if listed:
+        raise typer.Exit(1)
 
 
 @finding_app.command("show")
@@ -205,23 +237,37 @@ def show(
     finding_id: Annotated[str, typer.Argument(help="F-001")],
     as_json: JsonOpt = False,
 ) -> None:
-    """One finding with its status history and evidence."""
+    """One finding with its full history (who, when, from, to, why) and evidence."""
+    from drillbook.domain.finding import lifecycle
+
     with state(ctx).store().session() as session:
+        lifecycle.reopen_expired_risks(session, clock.today())
         finding = service.get_finding(session, finding_id)
+        from drillbook.domain.finding.tracking import link_view, links_by_finding
+
         data = finding_summary(finding)
+        data["trackers"] = [
+            link_view(x) for x in links_by_finding(session, [finding.id]).get(finding.id, [])
+        ]
         if as_json:
             print_json(data)
             return
         for key, value in data.items():
-            if key != "history" and value not in (None, [], ""):
+            if key not in ("history", "trackers") and value not in (None, [], ""):
                 console.print(f"{key}: {value}", markup=False)
+        for link in data["trackers"]:
+            console.print(
+                f"tracker {link['tracker']}: {link['key']} {link['url'] or ''}".rstrip(),
+                markup=False,
+            )
         console.print(
             table(
                 "History",
-                ["When (UTC)", "Kind", "Change", "Text", "Ref"],
+                ["When (UTC)", "Who", "Kind", "Change", "Why", "Ref"],
                 [
                     (
                         h["at"].strftime("%Y-%m-%d %H:%M"),
+                        h["author"],
                         h["kind"],
                         f"{h['from'] or ''} -> {h['to']}" if h["to"] else "",
                         h["text"],

@@ -10,7 +10,7 @@ from drillbook.cli.app import app
 from drillbook.cli.context import state
 from drillbook.cli.exercise import author
 from drillbook.cli.output import console, print_json, table
-from drillbook.flows.followup import followup_items, record_followup
+from drillbook.flows.followup import followup_items, record_followup, verify_at_followup
 from drillbook.library.durations import parse_duration
 
 
@@ -30,6 +30,16 @@ def followup(
     record: Annotated[
         bool, typer.Option("--record", help="Mark the exercises as followed up on their timelines.")
     ] = False,
+    verify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--verify",
+            help="A tabletop finding whose fix was shown to work (repeatable; needs --note).",
+        ),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="How the fixes given to --verify were shown.")
+    ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who ran the follow-up.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -39,6 +49,7 @@ def followup(
         program = st.library().program
         days = parse_duration(program.cadence.followup_after).days if program else 30
     with st.store().session() as session:
+        verified = verify_at_followup(session, verify or [], note=note, author=author(by))
         items = followup_items(session, days=days, team=team)
         recorded = record_followup(session, items, author=author(by)) if record else []
         if as_json:
@@ -46,6 +57,7 @@ def followup(
                 {
                     "days": days,
                     "recorded": recorded,
+                    "verified": verified,
                     "items": [
                         {
                             "exercise": i.exercise.label,
@@ -87,5 +99,7 @@ def followup(
                 "brief for the team.",
                 markup=False,
             )
+        for finding_id in verified:
+            console.print(f"{finding_id}: verified", markup=False)
         for label in recorded:
             console.print(f"{label}: followed up", markup=False)

@@ -32,6 +32,7 @@ from drillbook.domain.exercise.service import (
 from drillbook.domain.exercise.timeline import format_offset
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.service import list_findings
+from drillbook.domain.finding.tracking import links_by_finding
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.enums import PHASE_ORDER
 from drillbook.library.durations import parse_duration
@@ -114,6 +115,8 @@ class ReportData:
     counsel: bool = False
     distribution: list[str] = field(default_factory=list)
     counsel_label: str = COUNSEL_LABEL
+    # finding id -> its tracker issue keys ("SEC-41"), when `finding sync` linked any
+    tracker_keys: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def report_due_note(self) -> str:
@@ -229,7 +232,8 @@ def build_report(
         phases=_phases(events, at),
         criteria=[_criterion_row(r) for r in criteria],
         unanswered=[_event(u.inject, u.offset) for u in unanswered_injects(events)],
-        fixes=list_findings(session, exercise_id=exercise.id),
+        fixes=(fixes := list_findings(session, exercise_id=exercise.id)),
+        tracker_keys=_tracker_keys(session, [f.id for f in fixes]),
         next_tabletop=next_tabletop_date(exercise, cadence),
         next_actions=[str(a) for a in exercise.next_actions],
         timeline=[_event(e, at[e.id]) for e in events],
@@ -238,6 +242,13 @@ def build_report(
         counsel=counsel,
         distribution=list(distribution or []),
     )
+
+
+def _tracker_keys(session: Session, finding_ids: list[str]) -> dict[str, list[str]]:
+    return {
+        finding_id: [link.key for link in links]
+        for finding_id, links in links_by_finding(session, finding_ids).items()
+    }
 
 
 def mark_reported(

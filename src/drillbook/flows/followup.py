@@ -140,3 +140,33 @@ def record_followup(
         )
         done.append(exercise.label)
     return done
+
+
+def verify_at_followup(
+    session: Session, finding_ids: list[str], *, note: str | None, author: str | None = None
+) -> list[str]:
+    """Verify tabletop findings whose fix was shown to work at the follow-up (a walk-through,
+    a re-run inject). Drill findings are verified by a passing drill, not by a meeting."""
+    from drillbook.domain.finding.enums import FindingSource, FindingStatus
+    from drillbook.domain.finding.service import get_finding, set_status
+    from drillbook.errors import StateError
+
+    if finding_ids and not (note and note.strip()):
+        raise StateError("--verify needs --note saying how the fix was shown to work")
+    verified = []
+    for finding_id in finding_ids:
+        finding = get_finding(session, finding_id)
+        if finding.source != FindingSource.EXERCISE:
+            raise StateError(
+                f"{finding.id} is a {finding.source} finding: a passing drill verifies it, "
+                "not a tabletop follow-up"
+            )
+        set_status(
+            session,
+            finding,
+            str(FindingStatus.VERIFIED),
+            note=f"verified at the tabletop follow-up: {note}",
+            author=author,
+        )
+        verified.append(finding.id)
+    return verified

@@ -103,6 +103,16 @@ def load_program(root: Path) -> Program:
     document = load_mapping(path, LIBRARY_FILE)
     program = validate(Program, document, path)
     problems = program.reference_problems(path, document)
+    if program.trackers:
+        # Each tracker adapter owns its section's schema (imported here, only when a
+        # library configures trackers: adapters load through entry points).
+        from drillbook.trackers.registry import section_problems
+
+        problems += section_problems(program.trackers, path, document)
+    if program.notify:
+        from drillbook.notify.settings import notify_problems
+
+        problems += notify_problems(program.notify, path, document)
     if problems:
         raise LibraryError(problems)
     return program

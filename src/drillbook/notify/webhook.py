@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from drillbook.errors import AdapterError
+from drillbook.errors import AdapterError, ConfigError
 from drillbook.notify.base import DrillNotice, Notifier
+from drillbook.notify.digest import Digest, DigestNotifier, secret_url
+from drillbook.notify.settings import NotifySettings
 
 TIMEOUT_SECONDS = 10.0
 
@@ -83,4 +85,50 @@ class WebhookNotifier(Notifier):
                 f"POST {self.where}",
                 f"HTTP {response.status_code}: {self._scrub(response.text[:200])}",
                 "that the webhook URL is current (Slack revokes old ones)",
+            )
+
+
+class WebhookDigestNotifier(DigestNotifier):
+    """Reminder and escalation digests to the same Slack-compatible webhook: one message
+    per person, addressed to them by name."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, *, client: httpx.Client | None = None) -> None:
+        self._webhook = WebhookNotifier(url, client=client)
+
+    @classmethod
+    def from_settings(cls, settings: NotifySettings) -> DigestNotifier:
+        if settings.webhook is None:
+            raise ConfigError("notify.webhook is not configured in drillbook.yaml")
+        return cls(secret_url(settings.webhook.url_env, "notify.webhook.url_env"))
+
+    def send_digest(self, digest: Digest) -> None:
+        # Slack's mrkdwn treats <...> as links and commands (<!channel> pages everyone):
+        # escape the three control characters, as Slack documents, in the hostile text
+        body = digest.text().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = f"*{digest.subject}*\n{body}"
+        hook = self._webhook
+        client = hook._client or httpx.Client(timeout=TIMEOUT_SECONDS)
+        try:
+            response = client.post(
+                hook.url,
+                json={
+                    "text": text,
+                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise AdapterError(
+                "webhook", f"POST {hook.where}", type(exc).__name__, "the webhook URL"
+            ) from None
+        finally:
+            if hook._client is None:
+                client.close()
+        if response.status_code >= 300:
+            raise AdapterError(
+                "webhook",
+                f"POST {hook.where}",
+                f"HTTP {response.status_code}: {hook._scrub(response.text[:200])}",
+                "that the webhook URL is current",
             )

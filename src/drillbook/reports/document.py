@@ -150,9 +150,14 @@ def _criteria(r: ReportData) -> list[Block]:
 def _fixes(r: ReportData) -> list[Block]:
     if not r.fixes:
         return [Paragraph(text("No findings were recorded for this exercise."))]
+
+    def tracked(finding_id: str) -> str:
+        keys = r.tracker_keys.get(finding_id)
+        return f"{finding_id} ({', '.join(keys)})" if keys else finding_id
+
     rows = tuple(
         (
-            text(f.id),
+            text(tracked(f.id)),
             text(f.severity),
             text(f.description),
             text(f.proposed_remediation or ""),

@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "drillbook.storage.models",
     "drillbook.domain.exercise.models",
     "drillbook.domain.finding.models",
+    "drillbook.domain.finding.tracking",
     "drillbook.domain.drill.models",
     "drillbook.domain.scorecard.models",
 )

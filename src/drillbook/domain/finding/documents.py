@@ -31,6 +31,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HistoryEntry(_Strict):
+    """One status change in a finding's history (export only: the store keeps the record,
+    so import reads it as "said" and does not compare or replay it)."""
+
+    at: dt.datetime
+    by: str | None = None
+    from_: FindingStatus | None = Field(default=None, alias="from")
+    to: FindingStatus
+    why: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
 class FindingEntry(_Strict):
     # the seed's keys
     id: FindingId
@@ -46,6 +59,7 @@ class FindingEntry(_Strict):
     capability: Capability | None = None
     fix_location: str | None = None
     team: str | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
 
 
 class FindingsDocument(_Strict):
@@ -90,6 +104,18 @@ def finding_entry(finding: Finding) -> dict[str, Any]:
             continue
         if value is not None:
             entry[key] = value
+    changes = finding.status_changes
+    if len(changes) > 1:  # more than "opened": who moved it, when, and why
+        entry["history"] = [
+            {
+                "at": e.at,
+                **({"by": e.author} if e.author else {}),
+                **({"from": e.from_status} if e.from_status else {}),
+                "to": e.to_status,
+                **({"why": e.text} if e.text else {}),
+            }
+            for e in changes
+        ]
     return entry
 
 
@@ -99,7 +125,7 @@ def entry_differences(finding: Finding, entry: FindingEntry) -> list[str]:
     differences = []
     given = entry.model_dump(exclude_unset=True)
     for key, value in given.items():
-        if key == "id":
+        if key in ("id", "history"):
             continue
         stored = getattr(finding, key)
         wanted = (

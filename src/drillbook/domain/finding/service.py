@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from drillbook import clock
 from drillbook.domain.exercise.models import Exercise
+from drillbook.domain.finding import lifecycle
 from drillbook.domain.finding.classify import capability_for, guess_change_type
 from drillbook.domain.finding.enums import (
     Capability,
@@ -235,18 +236,17 @@ def set_status(
     expires: date | None = None,
     author: str | None = None,
 ) -> FindingEvent:
-    """Change status, recording the change with its date. Risk acceptance needs an expiry
-    date: accepted risk comes back when it expires."""
+    """Change status, recording the change (who, when, from, to, why) with its date. The
+    allowed moves and the reasons they need are :mod:`.lifecycle`'s; ``note`` is the why."""
     target = FindingStatus(_choice(FindingStatus, status, "status") or status)
-    if target == FindingStatus.RISK_ACCEPTED:
-        if expires is None:
-            raise StateError("risk_accepted needs an expiry date (--expires YYYY-MM-DD)")
-        if expires <= clock.today():
-            raise StateError(f"risk acceptance expiry {expires} is not in the future")
-    elif expires is not None:
-        raise StateError("--expires only applies to risk_accepted")
-    if target == FindingStatus(finding.status) and target != FindingStatus.RISK_ACCEPTED:
-        raise StateError(f"{finding.id} is already {target}")
+    lifecycle.check_transition(
+        finding.status,
+        target,
+        reason=note,
+        expires=expires,
+        today=clock.today(),
+        finding_id=finding.id,
+    )
     now = clock.now()
     event = FindingEvent(
         at=now,

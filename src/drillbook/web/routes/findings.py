@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from drillbook.domain.finding.service import finding_summary, list_findings
+from drillbook.domain.finding.tracking import link_view, links_by_finding
 from drillbook.web.app import context, templates
 
 router = APIRouter()
@@ -18,8 +19,12 @@ _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 def findings_page(request: Request, show: str = "open") -> HTMLResponse:
     with context(request).store.session() as session:
         found = list_findings(session, active=True if show == "open" else None)
+        links = links_by_finding(session, [f.id for f in found])
         rows = sorted(
-            (finding_summary(f) for f in found),
+            (
+                {**finding_summary(f), "trackers": [link_view(x) for x in links.get(f.id, [])]}
+                for f in found
+            ),
             key=lambda r: (_SEVERITY_ORDER.get(r["severity"], 9), r["id"]),
         )
     overdue = sum(1 for r in rows if r["overdue"])
@@ -32,4 +37,8 @@ def findings_page(request: Request, show: str = "open") -> HTMLResponse:
 def findings_api(request: Request, show: str = "open") -> list[dict[str, Any]]:
     with context(request).store.session() as session:
         found = list_findings(session, active=True if show == "open" else None)
-        return [finding_summary(f) for f in found]
+        links = links_by_finding(session, [f.id for f in found])
+        return [
+            {**finding_summary(f), "trackers": [link_view(x) for x in links.get(f.id, [])]}
+            for f in found
+        ]
