@@ -4,7 +4,10 @@ Order of things, each step recorded before it happens:
 
 1. load the plan and prepare every technique (nothing runs yet);
 2. decide each technique against the safety profile: refused and not-runnable techniques
-   are stored with the reason and never touch the machine;
+   are stored with the reason and never touch the machine. A local shell technique runs in
+   the sandbox, which enforces the profile, so only its declarations can refuse it; where
+   nothing contains it (``sandbox: none``, remote targets) the command-text checks refuse.
+   A drill that needs the sandbox where the kernel refuses it does not start;
 3. store the run, send the start notice (no notice, no drill);
 4. for each allowed technique: check prerequisites, journal ``detonate`` (with the cleanup
    it will owe), detonate in its own process group under the sensor with a timeout,
@@ -39,7 +42,8 @@ from drillbook.domain.drill.enums import (
 from drillbook.domain.drill.models import DrillRun, TechniqueRun
 from drillbook.domain.drill.planfile import LoadedPlan, load_plan
 from drillbook.domain.drill.service import store_events
-from drillbook.errors import DrillbookError
+from drillbook.domain.drill.enums import TargetKind
+from drillbook.errors import ConfigError, DrillbookError
 from drillbook.executors import journal
 from drillbook.executors.atomics import AtomicsFolder
 from drillbook.executors.base import (
@@ -58,8 +62,9 @@ from drillbook.executors.process import (
     signals_deferred,
     user_name,
 )
-from drillbook.executors.safety import refusal
-from drillbook.executors.shell import evaluate_checks
+from drillbook.executors.safety import contained_refusal, refusal
+from drillbook.executors.sandbox import SandboxPolicy, require_sandbox
+from drillbook.executors.shell import ShellExecutor, evaluate_checks
 from drillbook.flows.drill_cleanup import (
     Progress,
     Settled,
@@ -118,18 +123,56 @@ def prepare_plan(
         executor = executors.setdefault(entry.kind, load_executor(entry.kind))
         prepared = executor.prepare(entry, position, resources)
         techniques.append((prepared, executor))
-        decisions.append(decide(prepared, loaded))
+        decisions.append(decide(prepared, loaded, contained=is_contained(executor, loaded)))
     return Prepared(loaded, techniques, decisions)
 
 
-def decide(prepared: PreparedTechnique, loaded: LoadedPlan) -> tuple[TechniqueStatus, str | None]:
+def is_contained(executor: Executor, loaded: LoadedPlan) -> bool:
+    """Whether this executor's techniques run in the sandbox under this plan."""
+    return (
+        isinstance(executor, ShellExecutor)
+        and loaded.safety.contained
+        and loaded.plan.target.kind is TargetKind.LOCAL
+    )
+
+
+def decide(
+    prepared: PreparedTechnique, loaded: LoadedPlan, *, contained: bool = False
+) -> tuple[TechniqueStatus, str | None]:
     if prepared.not_runnable:
         return TechniqueStatus.NOT_RUNNABLE, prepared.not_runnable
     if prepared.assessment is not None:
-        why = refusal(prepared.assessment, loaded.safety)
+        if contained:
+            why = contained_refusal(prepared.assessment, loaded.safety)
+        else:
+            why = refusal(prepared.assessment, loaded.safety)
+            why = f"{why} (nothing contains this technique, so its text decides)" if why else None
         if why:
             return TechniqueStatus.REFUSED, f"refused by the safety profile: {why}"
     return TechniqueStatus.PENDING, None
+
+
+def check_sandbox(prepared: Prepared) -> SandboxPolicy | None:
+    """The sandbox this drill's local techniques run in (None under ``sandbox: none`` or
+    when no technique needs one); raises when the kernel refuses it or a ``writable:``
+    path is missing, before anything is recorded or run."""
+    loaded = prepared.loaded
+    needed = any(
+        is_contained(executor, loaded) and decision is TechniqueStatus.PENDING
+        for (_, executor), (decision, _) in zip(
+            prepared.techniques, prepared.decisions, strict=True
+        )
+    )
+    if not needed:
+        return None
+    require_sandbox()
+    for path in loaded.safety.writable:
+        if not Path(path).exists():
+            raise ConfigError(
+                f"{loaded.path}: writable path {path} does not exist; create it or remove it "
+                "from the safety profile's writable list"
+            )
+    return SandboxPolicy.from_profile(loaded.safety)
 
 
 def _new_technique_run(
@@ -181,7 +224,13 @@ class _Runner:
         self.use_sensor = use_sensor
         self.get_prereqs = get_prereqs
         self.run_id = new_id()
+        self.sandbox = check_sandbox(prepared)
         self.workdir = Path(tempfile.mkdtemp(prefix=f"drillbook-{self.run_id[:8]}-"))
+        # the sensor's traces and the sandbox's reports: hidden from contained techniques
+        self.private = self.workdir / "private"
+        self.private.mkdir(mode=0o700)
+        self.cwd = self.workdir / "work"
+        self.cwd.mkdir()
         self.technique_ids: list[str] = []
         self.abort_reason: str | None = None
         self.started_mono = clock.monotonic()
@@ -255,14 +304,17 @@ class _Runner:
 
     def run(self) -> str:
         self.create()
-        if running_as_root() and not self.prepared.loaded.safety.elevation_allowed:
-            # The elevation rule reads each technique's declaration and command text; as
-            # root, every technique has root's rights whatever it declares.
+        loaded = self.prepared.loaded
+        if not loaded.safety.contained:
             self.progress(
-                "warning: running as root, so every technique has root's rights although "
-                "the safety profile does not allow elevation; run drills from an "
-                "unprivileged account"
+                "warning: sandbox: none, so techniques run uncontained with this account's "
+                "rights; only their command text was checked, and text checks can be evaded"
             )
+            if running_as_root() and not loaded.safety.elevation_allowed:
+                self.progress(
+                    "warning: running as root without a sandbox, so every technique has "
+                    "root's rights although the safety profile does not allow elevation"
+                )
         try:
             self.notifier.send(self.notice("start"))
         except BaseException as exc:  # an adapter error, a bug, or Ctrl-C while sending
@@ -342,7 +394,13 @@ class _Runner:
     ) -> None:
         row_id = self.technique_ids[index]
         ctx = ExecutionContext(
-            self.run_id, row_id, self.prepared.loaded.plan.target, self.workdir, self.use_sensor
+            self.run_id,
+            row_id,
+            self.prepared.loaded.plan.target,
+            self.cwd,
+            self.use_sensor,
+            self.sandbox if is_contained(executor, self.prepared.loaded) else None,
+            self.private,
         )
         unmet = executor.check_prerequisites(prepared, ctx, get_prereqs=self.get_prereqs)
         if unmet:
@@ -383,7 +441,14 @@ class _Runner:
                 telemetry_note="telemetry not captured: aborted",
             )
         result = detonation.result
-        checks = evaluate_checks(prepared.checks, result) if interrupted is None else []
+        existing = detonation.details.get("existing_paths")
+        checks = (
+            evaluate_checks(
+                prepared.checks, result, set(existing) if isinstance(existing, list) else None
+            )
+            if interrupted is None
+            else []
+        )
         ran = (
             interrupted is None
             and not result.timed_out
@@ -399,6 +464,8 @@ class _Runner:
         else:
             status = TechniqueStatus.FAILED
         reason = result.error
+        if detonation.details.get("leftover_note"):
+            reason = "; ".join(filter(None, [reason, str(detonation.details["leftover_note"])]))
         if result.timed_out:
             reason = f"killed with its process tree after {timeout:g} s"
             if capped:
@@ -442,6 +509,8 @@ class _Runner:
             f"{prepared.technique}: {status.value}"
             + (f" (exit {result.exit_code})" if result.exit_code is not None else "")
         )
+        if detonation.details.get("leftover_note"):
+            self.progress(f"{prepared.technique}: {detonation.details['leftover_note']}")
         self.cleanup(row_id, prepared, executor, payload)
         if interrupted is not None:
             raise interrupted

@@ -262,6 +262,32 @@ class SafetyProfile(_Strict):
     network_allowed: bool = False
     max_duration: DurationText | None = None
     technique_timeout: DurationText = DEFAULT_TECHNIQUE_TIMEOUT
+    sandbox: Literal["bubblewrap", "none"] = Field(
+        default="bubblewrap",
+        description="How local techniques are contained: `bubblewrap` (the kernel enforces "
+        "the profile) or `none` (uncontained; only the command-text checks stand, and the "
+        "report and scorecard say so).",
+    )
+    writable: list[str] = Field(
+        default_factory=list,
+        description="Absolute host paths a contained technique may change (everything else "
+        "outside its scratch is read-only).",
+    )
+
+    @field_validator("writable")
+    @classmethod
+    def _absolute(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not path.startswith("/"):
+                raise ValueError(f"writable path '{path}' must be absolute, like /srv/drill")
+            if path.rstrip("/") == "":
+                raise ValueError("writable: / would make the whole host writable; use "
+                                 "destructive_actions_allowed: true for that")
+        return value
+
+    @property
+    def contained(self) -> bool:
+        return self.sandbox != "none"
 
     @field_validator("max_data_volume_simulated")
     @classmethod

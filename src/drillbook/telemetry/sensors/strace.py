@@ -34,6 +34,7 @@ _LINE = re.compile(r"^(\d+)\s+(\d+(?:\.\d+)?)\s+(.*)$")
 _RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
 _CALL = re.compile(r"^(\w+)\((.*)$")
 _UNFINISHED = " <unfinished ...>"
+_TRANSLATED = re.compile(r"/\* (\d+) in strace's PID NS \*/")
 _SIMPLE_ESCAPES = {
     "n": 10,
     "t": 9,
@@ -75,10 +76,30 @@ def probe() -> tuple[bool, str]:
     return True, "strace works"
 
 
+@functools.cache
+def translates_pids() -> bool:
+    """Whether this strace can report a sandboxed child's pid as the host sees it
+    (``--pidns-translation``, strace 5.9 and later)."""
+    binary = strace_binary()
+    if binary is None:
+        return False
+    try:
+        done = subprocess.run(
+            [binary, "--pidns-translation", "-qq", "-o", "/dev/null", "--", "true"],
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
 def command(argv: list[str], output: Path, binary: str | None = None) -> list[str]:
     """``argv`` wrapped in strace, writing the trace to ``output``."""
     return [
         binary or strace_binary() or "strace",
+        *(["--pidns-translation"] if translates_pids() else []),
         "-f",
         "-qq",
         "-ttt",
@@ -118,6 +139,11 @@ class SyscallRecord:
 
     @property
     def return_value(self) -> int | None:
+        """The result as a number; a child's pid in strace's own PID namespace when the
+        tracee sits in another one (``3 /* 17836 in strace's PID NS */``)."""
+        translated = _TRANSLATED.search(self.result)
+        if translated:
+            return int(translated.group(1))
         head = self.result.strip().split(" ", 1)[0] if self.result.strip() else ""
         try:
             return int(head, 0)

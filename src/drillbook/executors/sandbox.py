@@ -1,0 +1,289 @@
+"""The kernel-enforced safety profile: every local technique runs inside bubblewrap.
+
+The profile used to be enforced by reading the command text, and text loses: ``c''url``,
+``/usr/bin/curl``, ``$(echo cu)rl``, base64 piped to ``sh`` and a ``python3 -c`` one-liner
+all read as harmless. Here the kernel enforces it instead, with namespaces set up by
+``bwrap`` (Debian's ``bubblewrap``, the sandbox Flatpak uses):
+
+* ``network_allowed: false``: a new network namespace holding only its own loopback, so
+  nothing reaches the host's interfaces, its loopback included; ``/run`` is masked too,
+  because a network namespace does not stop a connect() to a Unix socket file;
+* ``destructive_actions_allowed: false``: the host's filesystem is mounted read-only, and
+  the technique gets a private scratch (its own ``/tmp``, ``/var/tmp``, home and working
+  directory, each a tmpfs sized by ``max_data_volume_simulated``) that vanishes with it;
+  the profile's ``writable:`` paths are the only host paths it may change;
+* ``elevation_allowed: false``: every capability dropped, a user namespace, and
+  ``no_new_privs`` (bwrap always sets it), so neither root nor ``sudo`` nor a setuid
+  binary gets privileges inside;
+* always a PID namespace: when the technique's shell exits, the namespace's init exits
+  and the kernel kills every process it left (setsid, nohup and double forks included).
+
+The technique runs under a small supervisor shell (:data:`SUPERVISOR`) that runs it,
+then lists what it left running (the report calls such a technique out), evaluates the
+plan's ``file_exists`` checks from inside (the scratch is gone afterwards), and writes
+all that to a file descriptor the technique never inherits. The runner's private folder
+(the sensor's trace, that report) is hidden under an empty tmpfs.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drillbook.domain.drill.plan import SafetyProfile
+from drillbook.errors import DrillbookError
+
+SANDBOX_WORKDIR = "/tmp/drill"
+REPORT_FD = 3
+# The supervisor: ``sh -c SUPERVISOR drillbook-sandbox N CHECK_1 .. CHECK_N ARGV...``.
+# Only shell builtins run after the technique (no extra process in the telemetry).
+SUPERVISOR = r"""n=$1; shift; checks=""
+while [ "$n" -gt 0 ]; do checks="$checks
+$1"; shift; n=$((n - 1)); done
+"$@" 3>&-
+rc=$?
+for p in /proc/[0-9]*; do
+  pid=${p#/proc/}
+  if [ "$pid" != 1 ] && [ "$pid" != $$ ] && [ -r "$p/comm" ]; then
+    comm=""; read -r comm < "$p/comm" 2>/dev/null
+    echo "left $pid $comm" >&3
+  fi
+done
+IFS='
+'
+for path in $checks; do
+  [ -n "$path" ] || continue
+  if [ -e "$path" ]; then echo "exists $path" >&3; else echo "missing $path" >&3; fi
+done
+echo "exit $rc" >&3
+exit $rc
+"""
+SUPERVISOR_LABEL = "drillbook-sandbox"
+
+
+class SandboxUnavailable(DrillbookError):
+    """The kernel (or the machine) refuses the namespaces a contained drill needs."""
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """What the sandbox allows, derived from a safety profile (and stored in the journal,
+    so that ``drill cleanup --pending`` contains a cleanup exactly as the run would)."""
+
+    network: bool = False
+    writable_host: bool = False
+    elevation: bool = False
+    scratch_bytes: int | None = None
+    writable: tuple[str, ...] = ()
+
+    @classmethod
+    def from_profile(cls, profile: SafetyProfile) -> SandboxPolicy:
+        return cls(
+            network=profile.network_allowed,
+            writable_host=profile.destructive_actions_allowed,
+            elevation=profile.elevation_allowed,
+            scratch_bytes=profile.max_data_volume_bytes,
+            writable=tuple(profile.writable),
+        )
+
+    def payload(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["writable"] = list(self.writable)
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> SandboxPolicy:
+        return cls(
+            network=bool(data.get("network")),
+            writable_host=bool(data.get("writable_host")),
+            elevation=bool(data.get("elevation")),
+            scratch_bytes=data.get("scratch_bytes"),
+            writable=tuple(str(p) for p in data.get("writable") or ()),
+        )
+
+    def describe(self) -> str:
+        parts = [
+            "own network namespace (loopback only)" if not self.network else "host network",
+            "read-only host filesystem, private scratch"
+            if not self.writable_host
+            else "writable host filesystem",
+            "no capabilities" if not self.elevation else "capabilities kept",
+            "own PID namespace",
+        ]
+        return "bubblewrap: " + ", ".join(parts)
+
+
+def bwrap_binary() -> str | None:
+    return shutil.which("bwrap")
+
+
+ENABLE_HINT = (
+    "install bubblewrap (apt-get install bubblewrap) and allow user namespaces "
+    "(sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; in a "
+    "container, start it with namespaces allowed, e.g. without a seccomp profile that "
+    "blocks unshare), or set `sandbox: none` in the plan's safety profile to run the "
+    "techniques uncontained"
+)
+
+
+@functools.cache
+def probe() -> tuple[bool, str]:
+    """Whether bwrap can build the strictest sandbox here, and why not when it cannot."""
+    binary = bwrap_binary()
+    if binary is None:
+        return False, "bubblewrap (bwrap) is not installed"
+    argv = [binary, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent"]
+    argv += ["--cap-drop", "ALL", "true"]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"bwrap cannot start: {exc}"
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return False, f"the kernel refuses the sandbox's namespaces ({detail})"
+    return True, "bubblewrap works"
+
+
+def require_sandbox() -> None:
+    """Raise :class:`SandboxUnavailable` with what to enable when bwrap cannot run here."""
+    usable, why = probe()
+    if not usable:
+        raise SandboxUnavailable(f"drills run techniques in a sandbox, but {why}: {ENABLE_HINT}")
+
+
+def _home() -> str:
+    home = os.environ.get("HOME") or "/root"
+    return home if os.path.isabs(home) and home != "/" else "/root"
+
+
+def _under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def _scratch(dest: str, size: int | None) -> list[str]:
+    return ([] if size is None else ["--size", str(size)]) + ["--tmpfs", dest]
+
+
+@dataclass
+class SandboxCommand:
+    """A bwrap command line around one step, and what the supervisor will report."""
+
+    argv: list[str]
+    inner: list[str]
+    env: dict[str, str]
+    report_path: Path
+    checks: list[str] = field(default_factory=list)
+
+
+def wrap(
+    inner: list[str],
+    policy: SandboxPolicy,
+    *,
+    private: Path,
+    env: dict[str, str],
+    report_name: str,
+    checks: list[str] | None = None,
+    binary: str | None = None,
+) -> SandboxCommand:
+    """``inner`` (the technique's own argv) under the supervisor inside bwrap.
+
+    ``private`` is the runner's folder for this step (trace, report): it is hidden inside.
+    """
+    home = _home()
+    argv = [binary or bwrap_binary() or "bwrap", "--die-with-parent", "--new-session"]
+    argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if not policy.network:
+        argv.append("--unshare-net")
+    if policy.elevation:
+        argv += ["--cap-add", "ALL"] if os.geteuid() == 0 else []
+    else:
+        argv += ["--unshare-user", "--cap-drop", "ALL"]
+    argv += ["--bind" if policy.writable_host else "--ro-bind", "/", "/"]
+    argv += ["--dev", "/dev", "--proc", "/proc"]
+    masked: list[str] = []
+    if not policy.writable_host:
+        for dest in ("/tmp", "/var/tmp", home):
+            if not _under(dest, tuple(masked)):
+                argv += _scratch(dest, policy.scratch_bytes)
+                masked.append(dest)
+    else:
+        argv += _scratch("/tmp", policy.scratch_bytes)
+        masked.append("/tmp")
+    if not policy.network and os.path.isdir("/run"):
+        argv += ["--tmpfs", "/run"]  # Unix sockets (databases, docker, dbus) live there
+        masked.append("/run")
+    hidden = str(private.resolve())
+    if not _under(hidden, tuple(masked)):
+        argv += ["--tmpfs", hidden]
+    for path in policy.writable:
+        argv += ["--bind", path, path]
+    argv += ["--dir", SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
+    inside_env = {**env, "HOME": home, "TMPDIR": "/tmp", "PWD": SANDBOX_WORKDIR}
+    wanted = list(checks or [])
+    report = private / f"report-{report_name}.txt"
+    sh = shutil.which("sh", path=env.get("PATH")) or "/bin/sh"
+    argv += [
+        "--",
+        sh,
+        "-c",
+        SUPERVISOR,
+        SUPERVISOR_LABEL,
+        str(len(wanted)),
+        *wanted,
+        *inner,
+    ]
+    return SandboxCommand(argv, inner, inside_env, report, wanted)
+
+
+@dataclass
+class SandboxReport:
+    """What the supervisor saw: processes left behind, checked paths, the exit code."""
+
+    leftovers: list[str] = field(default_factory=list)
+    existing: set[str] = field(default_factory=set)
+    exit_code: int | None = None
+    received: bool = False
+
+
+# Runs outside the sandbox (and outside the sensor): opens the report file as fd 3 for the
+# supervisor, then becomes the sensor or bwrap itself.
+TRAMPOLINE = 'exec 3>>"$0" || exit 126; exec "$@"'
+
+
+def with_report_fd(argv: list[str], report: Path) -> list[str]:
+    """``argv`` started with the supervisor's report file open as fd 3."""
+    return ["/bin/sh", "-c", TRAMPOLINE, str(report), *argv]
+
+
+def read_report(path: Path) -> SandboxReport:
+    report = SandboxReport()
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return report
+    for line in text.splitlines():
+        word, _, rest = line.partition(" ")
+        if word == "left":
+            report.leftovers.append(rest)
+        elif word == "exists":
+            report.existing.add(rest)
+        elif word == "exit":
+            report.received = True
+            try:
+                report.exit_code = int(rest)
+            except ValueError:
+                report.exit_code = None
+    return report
+
+
+def leftover_note(leftovers: list[str]) -> str:
+    names = sorted({item.partition(" ")[2] or "?" for item in leftovers})
+    return (
+        f"left {len(leftovers)} process(es) running ({', '.join(names)}); the sandbox "
+        "killed them when the technique's shell exited"
+    )
