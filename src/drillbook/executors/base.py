@@ -100,6 +100,7 @@ class ExecutionContext:
     use_sensor: bool = True
     sandbox: SandboxPolicy | None = None
     private: Path | None = None
+    scratch: Path | None = None
 
     def private_dir(self) -> Path:
         return self.private or self.workdir

@@ -10,8 +10,10 @@ all read as harmless. Here the kernel enforces it instead, with namespaces set u
   because a network namespace does not stop a connect() to a Unix socket file;
 * ``destructive_actions_allowed: false``: the host's filesystem is mounted read-only, and
   the technique gets a private scratch (its own ``/tmp``, ``/var/tmp``, home and working
-  directory, each a tmpfs sized by ``max_data_volume_simulated``) that vanishes with it;
-  the profile's ``writable:`` paths are the only host paths it may change;
+  directory), shared by its prerequisites, detonation and cleanup and thrown away after
+  the cleanup; the profile's ``writable:`` paths are the only host paths it may change.
+  ``max_data_volume_simulated`` caps every file it writes (``RLIMIT_FSIZE``: the kernel
+  stops the writer) and the scratch's total is measured and held against it;
 * ``elevation_allowed: false``: every capability dropped, a user namespace, and
   ``no_new_privs`` (bwrap always sets it), so neither root nor ``sudo`` nor a setuid
   binary gets privileges inside;
@@ -40,9 +42,11 @@ from drillbook.errors import DrillbookError
 
 SANDBOX_WORKDIR = "/tmp/drill"
 REPORT_FD = 3
-# The supervisor: ``sh -c SUPERVISOR drillbook-sandbox N CHECK_1 .. CHECK_N ARGV...``.
+# The supervisor: ``sh -c SUPERVISOR drillbook-sandbox BLOCKS N CHECK_1 .. CHECK_N ARGV...``
+# (BLOCKS: the file size limit in 512-byte blocks, or ``-``).
 # Only shell builtins run after the technique (no extra process in the telemetry).
-SUPERVISOR = r"""n=$1; shift; checks=""
+SUPERVISOR = r"""if [ "$1" != - ]; then ulimit -f "$1" || exit 125; fi; shift
+n=$1; shift; checks=""
 while [ "$n" -gt 0 ]; do checks="$checks
 $1"; shift; n=$((n - 1)); done
 "$@" 3>&-
@@ -165,8 +169,29 @@ def _under(path: str, roots: tuple[str, ...]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def _scratch(dest: str, size: int | None) -> list[str]:
-    return ([] if size is None else ["--size", str(size)]) + ["--tmpfs", dest]
+SCRATCH_DIRS = {"tmp": "/tmp", "var-tmp": "/var/tmp", "home": None}
+
+
+def make_scratch(path: Path) -> Path:
+    """Create a technique's scratch (``tmp``, ``var-tmp``, ``home``, and the working
+    directory inside ``tmp``) at ``path``, private to this account."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in SCRATCH_DIRS:
+        (path / name).mkdir(exist_ok=True)
+    (path / "tmp" / Path(SANDBOX_WORKDIR).name).mkdir(exist_ok=True)
+    return path
+
+
+def scratch_size(path: Path) -> int:
+    """Bytes held by the files under ``path`` (what a technique left in its scratch)."""
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 @dataclass
@@ -185,6 +210,7 @@ def wrap(
     policy: SandboxPolicy,
     *,
     private: Path,
+    scratch: Path,
     env: dict[str, str],
     report_name: str,
     checks: list[str] | None = None,
@@ -192,7 +218,8 @@ def wrap(
 ) -> SandboxCommand:
     """``inner`` (the technique's own argv) under the supervisor inside bwrap.
 
-    ``private`` is the runner's folder for this step (trace, report): it is hidden inside.
+    ``private`` is the runner's folder (trace, report): it is hidden inside. ``scratch``
+    (made by :func:`make_scratch`) becomes the technique's ``/tmp``, ``/var/tmp`` and home.
     """
     home = _home()
     argv = [binary or bwrap_binary() or "bwrap", "--die-with-parent", "--new-session"]
@@ -206,14 +233,11 @@ def wrap(
     argv += ["--bind" if policy.writable_host else "--ro-bind", "/", "/"]
     argv += ["--dev", "/dev", "--proc", "/proc"]
     masked: list[str] = []
-    if not policy.writable_host:
-        for dest in ("/tmp", "/var/tmp", home):
-            if not _under(dest, tuple(masked)):
-                argv += _scratch(dest, policy.scratch_bytes)
-                masked.append(dest)
-    else:
-        argv += _scratch("/tmp", policy.scratch_bytes)
-        masked.append("/tmp")
+    for name, dest in SCRATCH_DIRS.items():
+        where = dest or home
+        if not _under(where, tuple(masked)):
+            argv += ["--bind", str(scratch / name), where]
+            masked.append(where)
     if not policy.network and os.path.isdir("/run"):
         argv += ["--tmpfs", "/run"]  # Unix sockets (databases, docker, dbus) live there
         masked.append("/run")
@@ -222,7 +246,7 @@ def wrap(
         argv += ["--tmpfs", hidden]
     for path in policy.writable:
         argv += ["--bind", path, path]
-    argv += ["--dir", SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR]
+    argv += ["--chdir", SANDBOX_WORKDIR]
     inside_env = {**env, "HOME": home, "TMPDIR": "/tmp", "PWD": SANDBOX_WORKDIR}
     wanted = list(checks or [])
     report = private / f"report-{report_name}.txt"
@@ -233,6 +257,7 @@ def wrap(
         "-c",
         SUPERVISOR,
         SUPERVISOR_LABEL,
+        "-" if policy.scratch_bytes is None else str(max(1, policy.scratch_bytes // 512)),
         str(len(wanted)),
         *wanted,
         *inner,

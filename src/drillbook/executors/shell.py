@@ -55,8 +55,7 @@ def shell_argv(shell: str, text: str, target: Target, env: dict[str, str]) -> li
     """The technique's own command line (through ssh for a remote target)."""
     if target.kind is TargetKind.SSH:
         remote = (
-            f"{CORRELATION_ENV}={shlex.quote(env[CORRELATION_ENV])} "
-            f"{shell} -c {shlex.quote(text)}"
+            f"{CORRELATION_ENV}={shlex.quote(env[CORRELATION_ENV])} {shell} -c {shlex.quote(text)}"
         )
         return ssh_argv(target, remote)
     return [shell, "-c", text]
@@ -82,6 +81,7 @@ def run_local(
     policy: SandboxPolicy | None,
     private: Path,
     cwd: Path,
+    scratch: Path | None = None,
     env: dict[str, str],
     timeout: float,
     name: str,
@@ -95,9 +95,20 @@ def run_local(
     report_path: Path | None = None
     if policy is not None:
         wrapped = sandbox.wrap(
-            inner, policy, private=private, env=env, report_name=name, checks=checks
+            inner,
+            policy,
+            private=private,
+            scratch=sandbox.make_scratch(scratch or private / f"scratch-{name}"),
+            env=env,
+            report_name=name,
+            checks=checks,
         )
-        argv, run_env, run_cwd, report_path = wrapped.argv, wrapped.env, private, wrapped.report_path
+        argv, run_env, run_cwd, report_path = (
+            wrapped.argv,
+            wrapped.env,
+            private,
+            wrapped.report_path,
+        )
     trace: Path | None = None
     note: str | None = None
     if sensor:
@@ -173,6 +184,7 @@ class ShellExecutor(Executor):
             policy=ctx.sandbox,
             private=ctx.private_dir(),
             cwd=ctx.workdir,
+            scratch=ctx.scratch,
             env=env,
             timeout=timeout,
             name=name,
@@ -242,6 +254,7 @@ class ShellExecutor(Executor):
             "target": target,
             "env": {CORRELATION_ENV: ctx.run_id},
             "sandbox": ctx.sandbox.payload() if ctx.sandbox is not None and local else None,
+            "scratch": str(ctx.scratch) if ctx.scratch is not None else None,
         }
 
     def run_cleanup(self, payload: dict[str, Any], timeout: float) -> ProcessResult:
@@ -260,6 +273,14 @@ def _detonation(outcome: StepOutcome, argv: list[str], ctx: ExecutionContext) ->
             details["leftover_note"] = sandbox.leftover_note(outcome.report.leftovers)
     if outcome.existing is not None:
         details["existing_paths"] = sorted(outcome.existing)
+    if ctx.sandbox is not None and ctx.scratch is not None:
+        used = sandbox.scratch_size(ctx.scratch)
+        details["scratch_bytes"] = used
+        limit = ctx.sandbox.scratch_bytes
+        if limit is not None and used > limit:
+            details["volume_exceeded"] = (
+                f"left {used} bytes in its scratch, over max_data_volume_simulated ({limit} bytes)"
+            )
     captured = any(not e.is_runner for e in outcome.events)
     return Detonation(outcome.result, command_line(argv), outcome.events, captured, note, details)
 
@@ -283,18 +304,23 @@ def run_shell_cleanup(payload: dict[str, Any], timeout: float) -> ProcessResult:
         return run_step(argv, env=env, cwd=cwd, timeout=timeout)
     sandbox.require_sandbox()
     private = Path(tempfile.mkdtemp(prefix="drillbook-cleanup-"))
+    kept = payload.get("scratch")
+    scratch = Path(kept) if isinstance(kept, str) and Path(kept).is_dir() else None
     try:
         return run_local(
             argv,
             policy=SandboxPolicy.from_payload(policy_data),
             private=private,
             cwd=cwd,
+            scratch=scratch,
             env=env,
             timeout=timeout,
             name="cleanup",
         ).result
     finally:
         shutil.rmtree(private, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def evaluate_checks(

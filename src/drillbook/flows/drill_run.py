@@ -401,7 +401,22 @@ class _Runner:
             self.use_sensor,
             self.sandbox if is_contained(executor, self.prepared.loaded) else None,
             self.private,
+            self.private / f"scratch-{row_id}",
         )
+        try:
+            self._technique_in(ctx, index, prepared, executor, left)
+        finally:
+            shutil.rmtree(self.private / f"scratch-{row_id}", ignore_errors=True)
+
+    def _technique_in(
+        self,
+        ctx: ExecutionContext,
+        index: int,
+        prepared: PreparedTechnique,
+        executor: Executor,
+        left: float | None,
+    ) -> None:
+        row_id = self.technique_ids[index]
         unmet = executor.check_prerequisites(prepared, ctx, get_prereqs=self.get_prereqs)
         if unmet:
             self.update(row_id, status=TechniqueStatus.NOT_RUNNABLE.value, reason=unmet)
@@ -464,8 +479,12 @@ class _Runner:
         else:
             status = TechniqueStatus.FAILED
         reason = result.error
-        if detonation.details.get("leftover_note"):
-            reason = "; ".join(filter(None, [reason, str(detonation.details["leftover_note"])]))
+        for key in ("leftover_note", "volume_exceeded"):
+            if detonation.details.get(key):
+                reason = "; ".join(filter(None, [reason, str(detonation.details[key])]))
+        if detonation.details.get("volume_exceeded"):
+            ran = False
+            status = TechniqueStatus.FAILED if status is TechniqueStatus.SUCCEEDED else status
         if result.timed_out:
             reason = f"killed with its process tree after {timeout:g} s"
             if capped:

@@ -281,8 +281,10 @@ class SafetyProfile(_Strict):
             if not path.startswith("/"):
                 raise ValueError(f"writable path '{path}' must be absolute, like /srv/drill")
             if path.rstrip("/") == "":
-                raise ValueError("writable: / would make the whole host writable; use "
-                                 "destructive_actions_allowed: true for that")
+                raise ValueError(
+                    "writable: / would make the whole host writable; use "
+                    "destructive_actions_allowed: true for that"
+                )
         return value
 
     @property
