@@ -115,7 +115,7 @@ def test_shared_atomics_run_clean_up_and_refuse(
     require_binary("strace")
     atomics = shared_data() / "atomic-red-team" / "atomics"
     with host_folder() as host:
-        plan, out1, out2 = _shared_plan(tmp_path, host)
+        plan, _out1, out2 = _shared_plan(tmp_path, host)
         run_id = run_drill(store, plan, atomics=atomics)
         assert (host / "bash_history").read_text() == "echo keep me\n"
         assert (host / "victim").stat().st_mode & 0o777 == 0o600

@@ -125,10 +125,10 @@ def run_local(
         report = sandbox.read_report(report_path) if report_path is not None else None
         if report_path is not None:
             report_path.unlink(missing_ok=True)
-            if report is not None and not report.received and result.error is None:
-                if not (result.timed_out or result.aborted):
-                    detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-                    result.error = f"the sandbox did not start the step: {detail}"
+            unstarted = report is not None and not report.received and result.error is None
+            if unstarted and not (result.timed_out or result.aborted):
+                detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+                result.error = f"the sandbox did not start the step: {detail}"
         events: list[ProcessCreation] = []
         sensor_note = note
         if trace is not None:

@@ -37,12 +37,12 @@ from drillbook.domain.drill.enums import (
     DrillStatus,
     JournalStatus,
     JournalStep,
+    TargetKind,
     TechniqueStatus,
 )
 from drillbook.domain.drill.models import DrillRun, TechniqueRun
 from drillbook.domain.drill.planfile import LoadedPlan, load_plan
 from drillbook.domain.drill.service import store_events
-from drillbook.domain.drill.enums import TargetKind
 from drillbook.errors import ConfigError, DrillbookError
 from drillbook.executors import journal
 from drillbook.executors.atomics import AtomicsFolder
