@@ -6,8 +6,10 @@ all read as harmless. Here the kernel enforces it instead, with namespaces set u
 ``bwrap`` (Debian's ``bubblewrap``, the sandbox Flatpak uses):
 
 * ``network_allowed: false``: a new network namespace holding only its own loopback, so
-  nothing reaches the host's interfaces, its loopback included; ``/run`` is masked too,
-  because a network namespace does not stop a connect() to a Unix socket file;
+  nothing reaches the host's interfaces, its loopback included. A network namespace does
+  not stop a connect() to a Unix socket *file* (a database's, docker's) on a read-only
+  mount, so a seccomp filter (:func:`seccomp_program`) refuses ``socket(AF_UNIX, ...)``
+  and ``io_uring_setup``, and ``/run`` is masked as well;
 * ``destructive_actions_allowed: false``: the host's filesystem is mounted read-only, and
   the technique gets a private scratch (its own ``/tmp``, ``/var/tmp``, home and working
   directory), shared by its prerequisites, detonation and cleanup and thrown away after
@@ -29,9 +31,12 @@ all that to a file descriptor the technique never inherits. The runner's private
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import platform
 import shutil
+import struct
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +47,7 @@ from drillbook.errors import DrillbookError
 
 SANDBOX_WORKDIR = "/tmp/drill"
 REPORT_FD = 3
+SECCOMP_FD = 4
 # The supervisor: ``sh -c SUPERVISOR drillbook-sandbox BLOCKS N CHECK_1 .. CHECK_N ARGV...``
 # (BLOCKS: the file size limit in 512-byte blocks, or ``-``).
 # Only shell builtins run after the technique (no extra process in the telemetry).
@@ -49,7 +55,7 @@ SUPERVISOR = r"""if [ "$1" != - ]; then ulimit -f "$1" || exit 125; fi; shift
 n=$1; shift; checks=""
 while [ "$n" -gt 0 ]; do checks="$checks
 $1"; shift; n=$((n - 1)); done
-"$@" 3>&-
+"$@" 3>&- 4<&-
 rc=$?
 for p in /proc/[0-9]*; do
   pid=${p#/proc/}
@@ -68,6 +74,56 @@ echo "exit $rc" >&3
 exit $rc
 """
 SUPERVISOR_LABEL = "drillbook-sandbox"
+
+
+# seccomp: classic BPF over struct seccomp_data {int nr; u32 arch; u64 ip; u64 args[6]}
+_ARCHES = {  # machine -> (AUDIT_ARCH_*, __NR_socket)
+    "x86_64": (0xC000003E, 41),
+    "aarch64": (0xC00000B7, 198),
+}
+_NR_IO_URING_SETUP = 425
+_X32_BIT = 0x40000000
+_RET_ALLOW = 0x7FFF0000
+_RET_ERRNO = 0x00050000
+_RET_KILL_PROCESS = 0x80000000
+
+
+def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
+    return struct.pack("=HBBI", code, jt, jf, k)
+
+
+def seccomp_program(machine: str | None = None) -> bytes | None:
+    """A filter that refuses Unix sockets (the way around a network namespace through a
+    socket file) and io_uring (which makes sockets without the socket() call); other
+    architectures' syscalls (32-bit compat) kill the caller. None on an architecture
+    this filter does not know."""
+    arch = _ARCHES.get(machine or platform.machine())
+    if arch is None:
+        return None
+    audit_arch, nr_socket = arch
+    ld, jeq, ret, and_ = 0x20, 0x15, 0x06, 0x54
+    return b"".join(
+        [
+            _insn(ld, 0, 0, 4),  # arch
+            _insn(jeq, 1, 0, audit_arch),
+            _insn(ret, 0, 0, _RET_KILL_PROCESS),
+            _insn(ld, 0, 0, 0),  # syscall number
+            _insn(and_, 0, 0, 0xFFFFFFFF & ~_X32_BIT),
+            _insn(jeq, 0, 1, _NR_IO_URING_SETUP),
+            _insn(ret, 0, 0, _RET_ERRNO | errno.EPERM),
+            _insn(jeq, 0, 3, nr_socket),
+            _insn(ld, 0, 0, 16),  # args[0], low half: the address family
+            _insn(jeq, 0, 1, socket_af_unix()),
+            _insn(ret, 0, 0, _RET_ERRNO | errno.EACCES),
+            _insn(ret, 0, 0, _RET_ALLOW),
+        ]
+    )
+
+
+def socket_af_unix() -> int:
+    import socket
+
+    return int(socket.AF_UNIX)
 
 
 class SandboxUnavailable(DrillbookError):
@@ -203,6 +259,7 @@ class SandboxCommand:
     env: dict[str, str]
     report_path: Path
     checks: list[str] = field(default_factory=list)
+    seccomp_path: Path | None = None
 
 
 def wrap(
@@ -247,6 +304,13 @@ def wrap(
     for path in policy.writable:
         argv += ["--bind", path, path]
     argv += ["--chdir", SANDBOX_WORKDIR]
+    seccomp_path: Path | None = None
+    program = None if policy.network else seccomp_program()
+    if program is not None:
+        seccomp_path = private / "seccomp.bpf"
+        if not seccomp_path.exists():
+            seccomp_path.write_bytes(program)
+        argv += ["--seccomp", str(SECCOMP_FD)]
     inside_env = {**env, "HOME": home, "TMPDIR": "/tmp", "PWD": SANDBOX_WORKDIR}
     wanted = list(checks or [])
     report = private / f"report-{report_name}.txt"
@@ -262,7 +326,7 @@ def wrap(
         *wanted,
         *inner,
     ]
-    return SandboxCommand(argv, inner, inside_env, report, wanted)
+    return SandboxCommand(argv, inner, inside_env, report, wanted, seccomp_path)
 
 
 @dataclass
@@ -276,13 +340,18 @@ class SandboxReport:
 
 
 # Runs outside the sandbox (and outside the sensor): opens the report file as fd 3 for the
-# supervisor, then becomes the sensor or bwrap itself.
+# supervisor (and the seccomp filter as fd 4 for bwrap), then becomes the sensor or bwrap.
 TRAMPOLINE = 'exec 3>>"$0" || exit 126; exec "$@"'
+TRAMPOLINE_SECCOMP = 'exec 3>>"$0" 4<"$1" || exit 126; shift; exec "$@"'
 
 
-def with_report_fd(argv: list[str], report: Path) -> list[str]:
-    """``argv`` started with the supervisor's report file open as fd 3."""
-    return ["/bin/sh", "-c", TRAMPOLINE, str(report), *argv]
+def with_report_fd(argv: list[str], command: SandboxCommand) -> list[str]:
+    """``argv`` started with the supervisor's report file open as fd 3 (and the seccomp
+    filter as fd 4)."""
+    if command.seccomp_path is None:
+        return ["/bin/sh", "-c", TRAMPOLINE, str(command.report_path), *argv]
+    paths = [str(command.report_path), str(command.seccomp_path)]
+    return ["/bin/sh", "-c", TRAMPOLINE_SECCOMP, *paths, *argv]
 
 
 def read_report(path: Path) -> SandboxReport:

@@ -93,6 +93,7 @@ def run_local(
     the sensor (when asked and strace works). The sensor wraps the sandbox from outside."""
     argv, run_env, run_cwd = inner, env, cwd
     report_path: Path | None = None
+    wrapped: sandbox.SandboxCommand | None = None
     if policy is not None:
         wrapped = sandbox.wrap(
             inner,
@@ -118,8 +119,8 @@ def run_local(
             argv = strace.command(argv, trace)
         else:
             note = f"telemetry not captured: {why}"
-    if report_path is not None:
-        argv = sandbox.with_report_fd(argv, report_path)
+    if wrapped is not None:
+        argv = sandbox.with_report_fd(argv, wrapped)
 
     def finish(result: ProcessResult) -> StepOutcome:
         report = sandbox.read_report(report_path) if report_path is not None else None
