@@ -45,6 +45,9 @@ def _plan(tmp_path: Path, body: str, name: str = "plan.yaml") -> Path:
     return path
 
 
+RULE = "rules/linux/process_creation/proc_creation_lnx_system_info_discovery.yml"
+
+
 def _shared_plan(tmp_path: Path, host: Path | None = None) -> tuple[Path, Path, Path]:
     """T1082-3 writes its scratch file where the atomic says (/tmp, no writable path
     needed), T1087.001-1 into a ``writable:`` folder; the history file and the chmod
@@ -75,7 +78,7 @@ techniques:
     test: 3
     checks: [{{file_exists: {out1}}}, {{stdout_contains: "Linux"}}]
     expected_detection:
-      - sigma_rule: rules/linux/process_creation/proc_creation_lnx_system_info_discovery.yml
+      - sigma_rule: {shared_data() / "sigma" / RULE}
         expected_severity: low
   - atomic: T1087.001
     test: Enumerate all accounts (Local)

@@ -41,11 +41,14 @@ def _notifier(webhook: str | None) -> Notifier:
 
 
 def _run_summary(run: Any) -> dict[str, Any]:
+    from drillbook.domain.drill.plan import describe_containment
+
     return {
         "id": run.id,
         "plan": run.plan_name,
         "status": run.status,
         "target": run.target,
+        "containment": describe_containment(run.safety),
         "started_at": run.started_at,
         "ended_at": run.ended_at,
         "abort_reason": run.abort_reason,
@@ -75,8 +78,11 @@ def _run_summary(run: Any) -> dict[str, Any]:
 
 
 def _technique_table(run: Any) -> Any:
+    from drillbook.domain.drill.plan import describe_containment
+
     return table(
-        f"Drill {run.plan_name} ({run.id}) - {run.status}",
+        f"Drill {run.plan_name} ({run.id}) - {run.status}; "
+        f"containment: {describe_containment(run.safety)}",
         ["#", "Technique", "Name", "Status", "Exit", "Cleanup", "Telemetry", "Reason"],
         [
             (
@@ -158,29 +164,21 @@ def validate(
 ) -> None:
     """Check plans and show what each technique would do under its safety profile
     (runs nothing)."""
-    from drillbook.flows.drill_run import prepare_plan
+    from drillbook.flows.drill_validate import validate_plan
 
     library = state(ctx).library_root(required=False)
     problems = []
     report: list[dict[str, Any]] = []
     for name in plans:
         try:
-            prepared = prepare_plan(find_plan(name, library), atomics=atomics, library=library)
+            checks, found = validate_plan(
+                find_plan(name, library), atomics=atomics, library=library
+            )
         except LibraryError as exc:
             problems.extend(exc.problems)
             continue
-        for (tech, _), (decision, reason) in zip(
-            prepared.techniques, prepared.decisions, strict=True
-        ):
-            report.append(
-                {
-                    "plan": str(prepared.loaded.path),
-                    "technique": tech.technique,
-                    "name": tech.name,
-                    "decision": "will run" if reason is None else decision.value,
-                    "reason": reason,
-                }
-            )
+        problems.extend(found)
+        report.extend(check.as_dict() for check in checks)
     if problems:
         raise LibraryError(problems)
     if as_json:
@@ -189,8 +187,25 @@ def validate(
     console.print(
         table(
             "Drill plan check",
-            ["Plan", "Technique", "Name", "Decision", "Reason"],
-            [(r["plan"], r["technique"], r["name"], r["decision"], r["reason"]) for r in report],
+            [
+                "Plan",
+                "Technique",
+                "Name",
+                "Decision",
+                "Contained",
+                "Reason / what the text suggests",
+            ],
+            [
+                (
+                    r["plan"],
+                    r["technique"],
+                    r["name"],
+                    r["decision"],
+                    "sandbox" if r["contained"] else "no",
+                    r["reason"] or r["explanation"] or "",
+                )
+                for r in report
+            ],
         )
     )
 
@@ -210,7 +225,7 @@ def list_techniques(
 ) -> None:
     """The Atomic Red Team tests: which can run on this machine, and why the rest cannot."""
     from drillbook.executors.atomics import AtomicsFolder
-    from drillbook.executors.safety import assess, refusal
+    from drillbook.executors.safety import assess, contained_refusal, explanation
     from drillbook.flows.drill_run import resolve_atomics
 
     library = state(ctx).library_root(required=False)
@@ -222,12 +237,13 @@ def list_techniques(
             why = ref.runnable_reason()
             spec = ref.test.executor
             safety = None
+            suggests = None
             if why is None:
                 command = ref.render(spec.command, {}, folder.root) or ""
                 cleanup = ref.render(spec.cleanup_command, {}, folder.root)
-                safety = refusal(
-                    assess(command, cleanup, elevation_required=spec.elevation_required), default
-                )
+                found = assess(command, cleanup, elevation_required=spec.elevation_required)
+                safety = contained_refusal(found, default)  # the default runs in the sandbox
+                suggests = explanation(found)
             if runnable and why is not None:
                 continue
             rows.append(
@@ -240,6 +256,7 @@ def list_techniques(
                     "runnable": why is None,
                     "reason": why,
                     "default_profile": safety or ("" if why else "allowed"),
+                    "explanation": suggests,
                 }
             )
     if as_json:

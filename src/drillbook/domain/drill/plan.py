@@ -348,3 +348,14 @@ class TechniqueList(RootModel[list[TechniqueEntry]]):
 
 
 Technique = AtomicTechnique | StratusTechnique | InlineTechnique
+
+
+def describe_containment(safety: dict[str, Any] | None) -> str:
+    """How a run's local techniques were contained, in plain words (from the stored
+    safety profile; runs recorded before the sandbox existed show as uncontained)."""
+    if not safety or safety.get("sandbox", "none") == "none":
+        return (
+            "none: techniques ran uncontained with the runner's rights; only their "
+            "command text was checked"
+        )
+    return "bubblewrap sandbox: the kernel enforced the safety profile"

@@ -143,6 +143,7 @@ def build_scorecard(
     technique_runs: Sequence[Any],
     rows: Sequence[DetectionResultRow],
     acks: dict[str, datetime] | None = None,
+    containment: str | None = None,
 ) -> Scorecard:
     """The scorecard of one drill run from its technique runs and stored results."""
     acks = acks or {}
@@ -155,6 +156,7 @@ def build_scorecard(
     failures: list[Failure] = []
     not_run: list[NotChecked] = []
     no_telemetry: list[str] = []
+    leaving: list[str] = []
     for tr in technique_runs:
         if str(tr.status) in NOT_RUN_STATUSES:
             not_run.append(
@@ -166,6 +168,8 @@ def build_scorecard(
             )
             continue
         attempted += 1
+        if (getattr(tr, "details", None) or {}).get("leftover_processes"):
+            leaving.append(tr.technique)
         if not getattr(tr, "telemetry_captured", True):
             no_telemetry.append(tr.technique)
         results = by_technique_run.get(tr.id, [])
@@ -197,4 +201,6 @@ def build_scorecard(
         plan=plan_name,
         techniques_not_run=not_run,
         techniques_without_telemetry=no_telemetry,
+        containment=containment,
+        techniques_leaving_processes=leaving,
     )
