@@ -51,7 +51,7 @@ def _atomic_problems(
         return []  # said once by the caller's not-runnable reason, not per technique
     where = (*prefix, "atomic")
     try:
-        tests = atomics.tests(entry.atomic)
+        atomics.tests(entry.atomic)
     except NotFoundError:
         message = f"atomic {entry.atomic} is not in the atomics folder {atomics.root}"
         return [problem_at(path, root, where, message, "unknown-atomic")]
