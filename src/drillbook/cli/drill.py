@@ -329,6 +329,38 @@ def cleanup(
         raise typer.Exit(1)
 
 
+@drill_app.command("abort")
+def abort(
+    ctx: typer.Context,
+    run_id: Annotated[
+        str | None, typer.Argument(help="The running drill (default: the only one running).")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who pulls it (default: user@host).")
+    ] = None,
+    why: Annotated[str | None, typer.Option("--why", help="What was seen, for the record.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Abort a running drill from any terminal: its technique is killed, its cleanup
+    runs, the run ends aborted naming who pulled it."""
+    import socket
+
+    from drillbook.executors.process import user_name
+    from drillbook.flows.drill_abort import request_abort
+
+    store = state(ctx).store()
+    who = by or f"{user_name()}@{socket.gethostname()}"
+    request = request_abort(store, run_id, by=who, why=why)
+    if as_json:
+        print_json({"run_id": request.run_id, "plan": request.plan_name, "by": request.by})
+        return
+    console.print(
+        f"abort requested for drill {request.run_id} ({request.plan_name}) by {request.by}; "
+        "the runner stops within a second and runs the cleanup",
+        markup=False,
+    )
+
+
 @drill_app.command("list")
 def list_runs(
     ctx: typer.Context,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -101,6 +102,7 @@ class ExecutionContext:
     sandbox: SandboxPolicy | None = None
     private: Path | None = None
     scratch: Path | None = None
+    abort_requested: Callable[[], str | None] | None = None
 
     def private_dir(self) -> Path:
         return self.private or self.workdir

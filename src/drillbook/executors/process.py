@@ -42,6 +42,18 @@ class OperatorAbort(BaseException):
         self.signal_name = signal_name
 
 
+class AbortRequested(OperatorAbort):
+    """Someone pulled ``drillbook drill abort`` (from any terminal, or the web app)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# How often a running step asks whether someone requested an abort.
+ABORT_POLL_SECONDS = 0.25
+
+
 @dataclass
 class ProcessResult:
     """What one step did."""
@@ -173,11 +185,14 @@ def run_step(
     cwd: Path,
     timeout: float,
     on_start: Callable[[int], None] | None = None,
+    abort_requested: Callable[[], str | None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` in its own process group; kill the tree at ``timeout`` seconds.
 
     An :class:`OperatorAbort` or KeyboardInterrupt arriving while waiting kills the tree
-    and is re-raised after the result is recorded on the exception (``.result``).
+    and is re-raised after the result is recorded on the exception (``.result``); so is
+    an :class:`AbortRequested` when ``abort_requested`` (asked every
+    :data:`ABORT_POLL_SECONDS`) returns a reason.
     """
     started = clock.now()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -211,11 +226,17 @@ def run_step(
             if on_start is not None:
                 on_start(proc.pid)
             deadline = clock.monotonic() + timeout
+            next_ask = clock.monotonic() + ABORT_POLL_SECONDS
             while proc.poll() is None:
                 if clock.monotonic() >= deadline:
                     timed_out = True
                     kill_tree(proc.pid)
                     break
+                if abort_requested is not None and clock.monotonic() >= next_ask:
+                    next_ask = clock.monotonic() + ABORT_POLL_SECONDS
+                    reason = abort_requested()
+                    if reason:
+                        raise AbortRequested(reason)
                 time.sleep(POLL_SECONDS)
         except BaseException as exc:  # Ctrl-C, SIGTERM (OperatorAbort), anything: kill first
             interrupted = exc

@@ -88,6 +88,7 @@ def run_local(
     sensor: bool = False,
     checks: list[str] | None = None,
     on_start: Any = None,
+    abort_requested: Any = None,
 ) -> StepOutcome:
     """Run ``inner`` on this host: in the sandbox (unless ``policy`` is None) and under
     the sensor (when asked and strace works). The sensor wraps the sandbox from outside."""
@@ -148,7 +149,14 @@ def run_local(
         return StepOutcome(result, events, sensor_note, report)
 
     try:
-        result = run_step(argv, env=run_env, cwd=run_cwd, timeout=timeout, on_start=on_start)
+        result = run_step(
+            argv,
+            env=run_env,
+            cwd=run_cwd,
+            timeout=timeout,
+            on_start=on_start,
+            abort_requested=abort_requested,
+        )
     except BaseException as exc:
         partial = getattr(exc, "result", None)
         if partial is not None:
@@ -175,7 +183,14 @@ class ShellExecutor(Executor):
         env = ctx.environment()
         argv = shell_argv(shell, text, ctx.target, env)
         if ctx.target.kind is not TargetKind.LOCAL:
-            result = run_step(argv, env=env, cwd=ctx.workdir, timeout=timeout, on_start=on_start)
+            result = run_step(
+                argv,
+                env=env,
+                cwd=ctx.workdir,
+                timeout=timeout,
+                on_start=on_start,
+                abort_requested=ctx.abort_requested,
+            )
             return StepOutcome(
                 result,
                 sensor_note="telemetry not captured: the process sensor runs on this host only",
@@ -192,6 +207,7 @@ class ShellExecutor(Executor):
             sensor=sensor,
             checks=checks,
             on_start=on_start,
+            abort_requested=ctx.abort_requested,
         )
 
     def check_prerequisites(

@@ -56,6 +56,7 @@ from drillbook.executors.base import (
     marker,
 )
 from drillbook.executors.process import (
+    AbortRequested,
     OperatorAbort,
     ProcessResult,
     abort_on_signals,
@@ -65,6 +66,7 @@ from drillbook.executors.process import (
 from drillbook.executors.safety import contained_refusal, refusal
 from drillbook.executors.sandbox import SandboxPolicy, require_sandbox
 from drillbook.executors.shell import ShellExecutor, evaluate_checks
+from drillbook.flows.drill_abort import pending_abort, settle_abort_requests
 from drillbook.flows.drill_cleanup import (
     Progress,
     Settled,
@@ -335,6 +337,9 @@ class _Runner:
                     if decision is not TechniqueStatus.PENDING:
                         self.progress(f"{prepared.technique}: {decision.value}")
                         continue
+                    requested = pending_abort(self.store, self.run_id)
+                    if requested:
+                        raise AbortRequested(requested)
                     left = self.remaining()
                     if left is not None and left <= 0:
                         self.abort_reason = "drill duration exceeded the safety profile's limit"
@@ -347,6 +352,8 @@ class _Runner:
                         status = DrillStatus.ABORTED
                         break
         except (OperatorAbort, KeyboardInterrupt) as exc:
+            if isinstance(exc, AbortRequested):
+                self.abort_reason = self.abort_reason or exc.reason
             self.abort_reason = self.abort_reason or f"operator abort ({_signal_name(exc)})"
             status = DrillStatus.ABORTED
             self._settle_interrupted()
@@ -360,6 +367,7 @@ class _Runner:
         finally:
             with signals_deferred():  # a second Ctrl-C must not leave the run "running"
                 self.finish_run(status)
+                settle_abort_requests(self.store, self.run_id)
             shutil.rmtree(self.workdir, ignore_errors=True)
         try:
             self.notifier.send(self.notice("end"))
@@ -402,6 +410,7 @@ class _Runner:
             self.sandbox if is_contained(executor, self.prepared.loaded) else None,
             self.private,
             self.private / f"scratch-{row_id}",
+            lambda: pending_abort(self.store, self.run_id),
         )
         try:
             self._technique_in(ctx, index, prepared, executor, left)
