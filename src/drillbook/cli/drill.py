@@ -469,5 +469,7 @@ def export(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        from drillbook.cli.scorecard import write_output
+
+        write_output(output, text)
         err_console.print(f"wrote {output}", markup=False)

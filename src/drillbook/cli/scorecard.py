@@ -17,6 +17,45 @@ from drillbook.errors import ConfigError, NotFoundError
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 
 
+def write_output(path: Path, text: str, *, option: str = "-o") -> None:
+    """Write ``text`` to the file the user named; a folder or an unwritable place is a
+    clear error naming the option, not a traceback."""
+    if path.is_dir():
+        raise ConfigError(
+            f"{option} {path} is a folder; give a file name, e.g. {path / 'out'}"
+            + (".yaml" if path.suffix == "" else "")
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+
+
+def free_scorecard_path(folder: Path, name: str, run_id: str) -> Path:
+    """``folder/name``, unless it holds another run's scorecard: then ``-2``, ``-3``, ...
+    (scorecards of the same plan on the same day never overwrite each other; re-scoring
+    the same run replaces its own file)."""
+    stem, suffix = name.rsplit(".", 1)
+    number = 1
+    while True:
+        candidate = folder / (name if number == 1 else f"{stem}-{number}.{suffix}")
+        if not candidate.exists() or _scorecard_run(candidate) == run_id:
+            return candidate
+        number += 1
+
+
+def _scorecard_run(path: Path) -> str | None:
+    from drillbook.errors import LibraryError
+    from drillbook.library.yaml_io import load_file
+
+    try:
+        data = load_file(path)
+    except (LibraryError, OSError):
+        return None
+    return str(data.get("drill_run")) if isinstance(data, dict) and data.get("drill_run") else None
+
+
 @drill_app.command("score")
 def score(
     ctx: typer.Context,
@@ -73,9 +112,9 @@ def score(
     if output is None:
         if root is None:
             raise ConfigError("no library: pass -o FILE for the scorecard")
-        output = root / "drill-results" / file_name(card.date, card.plan or run_id)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(card.dump(), encoding="utf-8")
+        name = file_name(card.date, card.plan or run_id)
+        output = free_scorecard_path(root / "drill-results", name, card.drill_run or run_id)
+    write_output(output, card.dump())
     if as_json:
         print_json(
             {
@@ -135,8 +174,7 @@ def coverage(
     with state(ctx).store().session() as session:
         rows = list(session.scalars(select(DetectionResultRow)))
         layer = build_layer(rows, name=name)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(layer, indent=2) + "\n", encoding="utf-8")
+    write_output(output, json.dumps(layer, indent=2) + "\n")
     console.print(f"{len(layer['techniques'])} techniques written to {output}", markup=False)
 
 
@@ -149,8 +187,9 @@ def ack(
     by: Annotated[str | None, typer.Option("--by", help="Who acknowledged.")] = None,
 ) -> None:
     """Record when a human acknowledged the alert of a drill's technique."""
+    from drillbook import clock
     from drillbook.domain.drill import service as drills
-    from drillbook.domain.scorecard.service import record_ack
+    from drillbook.domain.scorecard.service import check_ack_time, record_ack
     from drillbook.telemetry.readers.fields import parse_time
 
     moment = parse_time(at) if at else None
@@ -160,6 +199,12 @@ def ack(
         run = drills.get_run(session, run_id)
         if technique not in {t.technique for t in run.technique_runs}:
             raise ConfigError(f"drill {run_id} has no technique {technique}")
+        started = [
+            t.started_at
+            for t in run.technique_runs
+            if t.technique == technique and t.started_at is not None
+        ]
+        check_ack_time(technique, moment or clock.now(), min(started) if started else None)
         saved = record_ack(session, run.id, technique, at=moment, by=by)
         when = saved.acknowledged_at
     console.print(

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from drillbook import clock
+from drillbook.clock import ensure_utc
 from drillbook.domain.scorecard.document import Failure, NotChecked, Percentiles, Scorecard
 from drillbook.domain.scorecard.models import DetectionAck, DetectionResultRow
 
@@ -89,6 +90,20 @@ def record_ack(
     session.add(ack)
     session.flush()
     return ack
+
+
+def check_ack_time(technique: str, at: datetime, detonated_at: datetime | None) -> None:
+    """An acknowledgement must come after the detonation it acknowledges (else the time
+    to acknowledgement would be negative)."""
+    from drillbook.errors import ConflictError
+
+    if detonated_at is None:
+        raise ConflictError(f"{technique} was not detonated in this drill: nothing to acknowledge")
+    if ensure_utc(at) < ensure_utc(detonated_at):
+        raise ConflictError(
+            f"acknowledgement time {ensure_utc(at).isoformat()} is before {technique} was "
+            f"detonated ({ensure_utc(detonated_at).isoformat()}); give a later --at"
+        )
 
 
 def acks_for(session: Session, run_id: str) -> dict[str, datetime]:
