@@ -53,7 +53,11 @@ def test_abort_from_another_terminal_kills_cleans_up_and_names_who(
         f"    cleanup: echo cleaned > {cleaned}\n"
         "  - {name: after, test: 'true'}\n"
     )
-    env = {**os.environ, "DRILLBOOK_DATABASE_URL": db, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DRILLBOOK_DATABASE_URL": db,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "drillbook", "drill", "run", str(plan)],
         cwd=tmp_path,

@@ -315,7 +315,11 @@ def test_without_the_sensor_the_drill_still_runs(
 
 
 def _spawn_cli(args: list[str], db: str, cwd: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DRILLBOOK_DATABASE_URL": db, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DRILLBOOK_DATABASE_URL": db,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "drillbook", *args],
         cwd=cwd,
