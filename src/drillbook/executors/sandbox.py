@@ -250,6 +250,15 @@ def scratch_size(path: Path) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class RemoteHost:
+    """What building a sandbox command for another host needs to know about it."""
+
+    home: str
+    uid: int
+    machine: str
+
+
 @dataclass
 class SandboxCommand:
     """A bwrap command line around one step, and what the supervisor will report."""
@@ -272,19 +281,23 @@ def wrap(
     report_name: str,
     checks: list[str] | None = None,
     binary: str | None = None,
+    remote: RemoteHost | None = None,
 ) -> SandboxCommand:
     """``inner`` (the technique's own argv) under the supervisor inside bwrap.
 
     ``private`` is the runner's folder (trace, report): it is hidden inside. ``scratch``
     (made by :func:`make_scratch`) becomes the technique's ``/tmp``, ``/var/tmp`` and home.
     """
-    home = _home()
+    home = remote.home if remote else _home()
+    if remote:
+        binary = binary or "bwrap"
     argv = [binary or bwrap_binary() or "bwrap", "--die-with-parent", "--new-session"]
     argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not policy.network:
         argv.append("--unshare-net")
     if policy.elevation:
-        argv += ["--cap-add", "ALL"] if os.geteuid() == 0 else []
+        root = remote.uid == 0 if remote else os.geteuid() == 0
+        argv += ["--cap-add", "ALL"] if root else []
     else:
         argv += ["--unshare-user", "--cap-drop", "ALL"]
     argv += ["--bind" if policy.writable_host else "--ro-bind", "/", "/"]
@@ -295,26 +308,27 @@ def wrap(
         if not _under(where, tuple(masked)):
             argv += ["--bind", str(scratch / name), where]
             masked.append(where)
-    if not policy.network and os.path.isdir("/run"):
+    if not policy.network and (remote is not None or os.path.isdir("/run")):
         argv += ["--tmpfs", "/run"]  # Unix sockets (databases, docker, dbus) live there
         masked.append("/run")
-    hidden = str(private.resolve())
+    hidden = str(private) if remote else str(private.resolve())
     if not _under(hidden, tuple(masked)):
         argv += ["--tmpfs", hidden]
     for path in policy.writable:
         argv += ["--bind", path, path]
     argv += ["--chdir", SANDBOX_WORKDIR]
     seccomp_path: Path | None = None
-    program = None if policy.network else seccomp_program()
+    machine = remote.machine if remote else None
+    program = None if policy.network else seccomp_program(machine)
     if program is not None:
         seccomp_path = private / "seccomp.bpf"
-        if not seccomp_path.exists():
+        if remote is None and not seccomp_path.exists():
             seccomp_path.write_bytes(program)
         argv += ["--seccomp", str(SECCOMP_FD)]
     inside_env = {**env, "HOME": home, "TMPDIR": "/tmp", "PWD": SANDBOX_WORKDIR}
     wanted = list(checks or [])
     report = private / f"report-{report_name}.txt"
-    sh = shutil.which("sh", path=env.get("PATH")) or "/bin/sh"
+    sh = "/bin/sh" if remote else shutil.which("sh", path=env.get("PATH")) or "/bin/sh"
     argv += [
         "--",
         sh,
@@ -355,11 +369,16 @@ def with_report_fd(argv: list[str], command: SandboxCommand) -> list[str]:
 
 
 def read_report(path: Path) -> SandboxReport:
-    report = SandboxReport()
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return report
+        return SandboxReport()
+    return parse_report(text)
+
+
+def parse_report(text: str) -> SandboxReport:
+    """The supervisor's report (``left``, ``exists``/``missing`` and ``exit`` lines)."""
+    report = SandboxReport()
     for line in text.splitlines():
         word, _, rest = line.partition(" ")
         if word == "left":

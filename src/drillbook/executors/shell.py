@@ -30,7 +30,7 @@ from drillbook.executors.base import (
     PreparedTechnique,
     technique_environ,
 )
-from drillbook.executors.process import ProcessResult, run_step, user_name
+from drillbook.executors.process import TECHNIQUE_ENV, ProcessResult, run_step, user_name
 from drillbook.executors.sandbox import SandboxPolicy, SandboxReport
 from drillbook.telemetry.process_events import (
     ProcessCreation,
@@ -182,6 +182,23 @@ class ShellExecutor(Executor):
     ) -> StepOutcome:
         env = ctx.environment()
         argv = shell_argv(shell, text, ctx.target, env)
+        if ctx.target.kind is TargetKind.SSH and ctx.sandbox is not None:
+            from drillbook.executors.remote import run_remote
+
+            return run_remote(
+                [shell, "-c", text],
+                target=ctx.target,
+                policy=ctx.sandbox,
+                env={k: env[k] for k in (CORRELATION_ENV, TECHNIQUE_ENV) if k in env},
+                local_env=env,
+                cwd=ctx.workdir,
+                timeout=timeout,
+                name=name,
+                sensor=sensor,
+                checks=checks,
+                on_start=on_start,
+                abort_requested=ctx.abort_requested,
+            )
         if ctx.target.kind is not TargetKind.LOCAL:
             result = run_step(
                 argv,
@@ -238,8 +255,10 @@ class ShellExecutor(Executor):
         shell = prepared.shell or "sh"
         env = ctx.environment()
         argv = shell_argv(shell, prepared.command, ctx.target, env)
+        if ctx.target.kind is TargetKind.SSH and ctx.sandbox is not None:
+            argv = [shell, "-c", prepared.command]  # what ran on the remote host
         paths = [c.file_exists for c in prepared.checks if c.file_exists is not None]
-        sensor = ctx.use_sensor and ctx.target.kind is TargetKind.LOCAL
+        sensor = ctx.use_sensor and (ctx.target.kind is TargetKind.LOCAL or ctx.sandbox is not None)
         try:
             outcome = self._step(
                 ctx,
@@ -262,7 +281,7 @@ class ShellExecutor(Executor):
         self, prepared: PreparedTechnique, ctx: ExecutionContext
     ) -> dict[str, Any] | None:
         target = ctx.target.model_dump(mode="json")
-        local = ctx.target.kind is TargetKind.LOCAL
+        local = ctx.target.kind in (TargetKind.LOCAL, TargetKind.SSH)
         return {
             "kind": "shell",
             "shell": prepared.shell or "sh",
@@ -282,7 +301,7 @@ def _detonation(outcome: StepOutcome, argv: list[str], ctx: ExecutionContext) ->
     details: dict[str, Any] = {}
     note = None if ctx.use_sensor else "telemetry not captured: sensor switched off"
     note = outcome.sensor_note or note
-    if ctx.target.kind is TargetKind.LOCAL:
+    if ctx.target.kind is not TargetKind.CLOUD:
         details["sandbox"] = ctx.sandbox.describe() if ctx.sandbox else "none (uncontained)"
     if outcome.report is not None:
         details["leftover_processes"] = outcome.report.leftovers
@@ -317,6 +336,21 @@ def run_shell_cleanup(payload: dict[str, Any], timeout: float) -> ProcessResult:
         cwd = Path.cwd()
     argv = shell_argv(payload.get("shell", "sh"), command, target, env)
     policy_data = payload.get("sandbox")
+    if target.kind is TargetKind.SSH and isinstance(policy_data, dict):
+        from drillbook.executors.remote import run_remote
+
+        shell = payload.get("shell", "sh")
+        remote_env = {k: v for k, v in payload.get("env", {}).items()}
+        return run_remote(
+            [shell, "-c", command],
+            target=target,
+            policy=SandboxPolicy.from_payload(policy_data),
+            env=remote_env,
+            local_env=env,
+            cwd=cwd,
+            timeout=timeout,
+            name="cleanup",
+        ).result
     if target.kind is not TargetKind.LOCAL or not isinstance(policy_data, dict):
         return run_step(argv, env=env, cwd=cwd, timeout=timeout)
     sandbox.require_sandbox()

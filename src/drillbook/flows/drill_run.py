@@ -134,7 +134,7 @@ def is_contained(executor: Executor, loaded: LoadedPlan) -> bool:
     return (
         isinstance(executor, ShellExecutor)
         and loaded.safety.contained
-        and loaded.plan.target.kind is TargetKind.LOCAL
+        and loaded.plan.target.kind in (TargetKind.LOCAL, TargetKind.SSH)
     )
 
 
@@ -167,6 +167,11 @@ def check_sandbox(prepared: Prepared) -> SandboxPolicy | None:
     )
     if not needed:
         return None
+    if loaded.plan.target.kind is TargetKind.SSH:
+        from drillbook.executors import remote
+
+        remote.probe(loaded.plan.target)  # the remote host's bwrap, not this one's
+        return SandboxPolicy.from_profile(loaded.safety)
     require_sandbox()
     for path in loaded.safety.writable:
         if not Path(path).exists():

@@ -231,6 +231,21 @@ class Target(_Strict):
     port: int | None = Field(default=None, ge=1, le=65535)
     profile: str | None = None
     provider: Literal["aws", "gcp", "azure", "kubernetes"] | None = None
+    identity_file: str | None = Field(
+        default=None, description="SSH private key for an ssh target (ssh -i)."
+    )
+    ssh_options: list[str] = Field(
+        default_factory=list,
+        description="Extra `ssh -o` options for an ssh target, each `Name=value`.",
+    )
+
+    @field_validator("ssh_options")
+    @classmethod
+    def _ssh_option(cls, value: list[str]) -> list[str]:
+        for option in value:
+            if not re.match(r"^[A-Za-z]+=\S.*$", option):
+                raise ValueError(f"ssh option '{option}' must look like Name=value")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> Target:

@@ -95,11 +95,15 @@ def translates_pids() -> bool:
     return done.returncode == 0
 
 
-def command(argv: list[str], output: Path, binary: str | None = None) -> list[str]:
-    """``argv`` wrapped in strace, writing the trace to ``output``."""
+def command(
+    argv: list[str], output: Path, binary: str | None = None, *, translate: bool | None = None
+) -> list[str]:
+    """``argv`` wrapped in strace, writing the trace to ``output`` (``translate``: whether
+    this strace has ``--pidns-translation``; default: ask the local one)."""
+    translate = translates_pids() if translate is None else translate
     return [
         binary or strace_binary() or "strace",
-        *(["--pidns-translation"] if translates_pids() else []),
+        *(["--pidns-translation"] if translate else []),
         "-f",
         "-qq",
         "-ttt",
