@@ -26,7 +26,7 @@ from drillbook.storage.engine import Store
 from tests.helpers import require, shared_data
 from tests.sandbox_helpers import host_folder
 
-pytestmark = [pytest.mark.strace]
+pytestmark = [pytest.mark.strace, pytest.mark.slow]
 
 
 def _free_port() -> int:

@@ -62,6 +62,7 @@ def _python_for(env: dict[str, str]) -> str | None:
     return None
 
 
+@pytest.mark.slow
 def test_the_sandbox_holds_for_an_unprivileged_runner(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("already unprivileged: the whole drill suite runs as this account")

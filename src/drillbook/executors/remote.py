@@ -15,8 +15,10 @@ its kernel refuses the namespaces the drill refuses to start, as locally.
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +46,21 @@ _PROBE = (
 )
 
 
+def _control_dir() -> Path:
+    """A private folder for ssh's shared connections (one handshake for a step's several
+    ssh calls)."""
+    folder = Path(tempfile.gettempdir()) / f"drillbook-ssh-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
+        raise RemoteUnavailable(f"{folder} is not private to this account; remove it")
+    return folder
+
+
 def ssh_prefix(target: Target) -> list[str]:
     """``ssh`` with the target's port, key and options, up to and including ``--``."""
     argv = ["ssh", "-o", "BatchMode=yes"]
+    argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={_control_dir()}/%C"]
+    argv += ["-o", "ControlPersist=10"]
     if target.port:
         argv += ["-p", str(target.port)]
     if target.identity_file:
