@@ -6,7 +6,7 @@ text says: text loses to ``c''url``, base64 piped to ``sh`` or a ``python3 -c`` 
 for a contained technique only declarations refuse (:func:`contained_refusal`: the atomic
 says ``elevation_required``, the plan says ``network: true``); the text findings are shown
 by ``drill validate`` ("this would need network"). Where nothing contains a technique (a
-plan with ``sandbox: none``, an SSH target, a cloud technique) the text checks are all that
+plan with ``sandbox: none``, a cloud technique) the text checks are all that
 stands, and :func:`refusal` applies them, plainly labelled as such.
 
 Every technique is assessed from its command text (and the plan's explicit flags) for

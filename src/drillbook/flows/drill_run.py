@@ -5,8 +5,9 @@ Order of things, each step recorded before it happens:
 1. load the plan and prepare every technique (nothing runs yet);
 2. decide each technique against the safety profile: refused and not-runnable techniques
    are stored with the reason and never touch the machine. A local shell technique runs in
-   the sandbox, which enforces the profile, so only its declarations can refuse it; where
-   nothing contains it (``sandbox: none``, remote targets) the command-text checks refuse.
+   the sandbox (on this host or, for an SSH target, on that host), which enforces the
+   profile, so only its declarations can refuse it; where nothing contains it
+   (``sandbox: none``, cloud techniques) the command-text checks refuse.
    A drill that needs the sandbox where the kernel refuses it does not start;
 3. store the run, send the start notice (no notice, no drill);
 4. for each allowed technique: check prerequisites, journal ``detonate`` (with the cleanup
