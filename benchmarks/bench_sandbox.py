@@ -33,8 +33,8 @@ def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     usable, why = sandbox.probe()
     if not usable:
-        print(f"the sandbox cannot run here: {why}")
-        return 1
+        print(f"sandbox benchmark skipped: {why}")
+        return 0
     policy = sandbox.SandboxPolicy.from_profile(SafetyProfile())
     with tempfile.TemporaryDirectory() as folder:
         private = Path(folder)

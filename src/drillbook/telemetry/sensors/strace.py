@@ -1,8 +1,10 @@
 """The zero-privilege process sensor: run a step under ``strace -f``.
 
-A detonation is launched as ``strace -f -qq -ttt -s 65536 -v -e trace=execve,clone,clone3,
-fork,vfork,chdir -e signal=none -o FILE -- sh -c '<command>' drillbook-drill-<id>``: no
-root, no kernel module, and only the step's own processes are traced. This module builds
+A detonation is launched as ``strace --pidns-translation -f -qq -ttt -s 65536 -v -e
+trace=execve,clone,clone3,fork,vfork,chdir -e signal=none -o FILE -- bwrap ... sh -c
+'<command>'``: strace wraps the sandbox from outside (the technique cannot reach the
+trace), reports the sandbox's pids as the host sees them, needs no root and no kernel
+module, and traces only the step's own processes. This module builds
 that command line, probes whether strace can trace here (containers often forbid
 ptrace), and parses the output file into :class:`SyscallRecord`\\ s; turning those into
 process-creation events is :mod:`drillbook.telemetry.process_events`' job.
