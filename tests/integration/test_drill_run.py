@@ -461,7 +461,7 @@ def test_a_process_that_left_the_group_and_the_tree_is_killed_too(
     plan = _plan(
         tmp_path,
         "name: escape\ntechniques:\n"
-        f"  - {{name: escapes, test: '(setsid {needle} &); sleep 0.3', timeout: 1s}}\n",
+        f"  - {{name: escapes, test: '(setsid {needle} &); sleep 0.3', timeout: 10s}}\n",
     )
     run_id = run_drill(sqlite_store, plan, use_sensor=use_sensor)
     with sqlite_store.session() as session:
@@ -469,5 +469,6 @@ def test_a_process_that_left_the_group_and_the_tree_is_killed_too(
         # the PID namespace ends with the technique's shell: no stall, even under strace
         assert tech.status == "succeeded"
         assert "left 1 process(es) running (sleep)" in (tech.reason or "")
+        assert (tech.ended_at - tech.started_at).total_seconds() < 5  # not its 10 s timeout
     time.sleep(0.2)
     assert _running(needle) == []
