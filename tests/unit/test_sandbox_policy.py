@@ -7,6 +7,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drillbook.domain.drill import service
 from drillbook.domain.drill.plan import SafetyProfile
@@ -132,3 +134,42 @@ def test_missing_writable_path_is_a_clear_error(tmp_path: Path, sqlite_store: St
     with pytest.raises(ConfigError, match=r"writable path .*nope does not exist"):
         run_drill(sqlite_store, _plan(tmp_path, f"{{writable: [{missing}]}}"), use_sensor=False)
     assert not os.path.exists(missing)
+
+
+_line_text = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
+    ),
+    max_size=40,
+)
+
+
+@given(st.text(max_size=400))
+def test_report_parser_never_fails(text: str) -> None:
+    report = sandbox.parse_report(text)
+    assert report.received == any(line.startswith("exit ") for line in text.splitlines())
+
+
+@given(
+    st.lists(st.tuples(st.integers(2, 99999), _line_text), max_size=5),
+    st.lists(_line_text.filter(lambda p: p.strip() == p and p), max_size=5),
+    st.integers(0, 255),
+)
+def test_report_round_trips(leftovers: list[tuple[int, str]], paths: list[str], code: int) -> None:
+    lines = [f"left {pid} {comm}" for pid, comm in leftovers]
+    lines += [f"exists {p}" for p in paths]
+    lines.append(f"exit {code}")
+    report = sandbox.parse_report("\n".join(lines) + "\n")
+    assert report.leftovers == [f"{pid} {comm}" for pid, comm in leftovers]
+    assert report.existing == set(paths)
+    assert report.exit_code == code
+    assert report.received
+
+
+@given(st.text(max_size=30))
+def test_attack_id_of_only_returns_attack_ids(text: str) -> None:
+    from drillbook.domain.scorecard.navigator import ATTACK_ID, attack_id_of
+
+    found = attack_id_of(text)
+    assert found is None or ATTACK_ID.match(found)
