@@ -38,13 +38,12 @@ from drillbook.domain.drill.enums import (
     DrillStatus,
     JournalStatus,
     JournalStep,
-    TargetKind,
     TechniqueStatus,
 )
 from drillbook.domain.drill.models import DrillRun, TechniqueRun
 from drillbook.domain.drill.planfile import LoadedPlan, load_plan
 from drillbook.domain.drill.service import store_events
-from drillbook.errors import ConfigError, DrillbookError
+from drillbook.errors import DrillbookError
 from drillbook.executors import journal
 from drillbook.executors.atomics import AtomicsFolder
 from drillbook.executors.base import (
@@ -64,9 +63,7 @@ from drillbook.executors.process import (
     signals_deferred,
     user_name,
 )
-from drillbook.executors.safety import contained_refusal, refusal
-from drillbook.executors.sandbox import SandboxPolicy, require_sandbox
-from drillbook.executors.shell import ShellExecutor, evaluate_checks
+from drillbook.executors.shell import evaluate_checks
 from drillbook.flows.drill_abort import pending_abort, settle_abort_requests
 from drillbook.flows.drill_cleanup import (
     Progress,
@@ -75,6 +72,7 @@ from drillbook.flows.drill_cleanup import (
     run_owed_cleanup,
     settle_pending,
 )
+from drillbook.flows.drill_decide import check_sandbox, decide, is_contained
 from drillbook.notify.base import DrillNotice, NoNotifier, Notifier
 from drillbook.storage.base import new_id
 from drillbook.storage.engine import Store
@@ -128,59 +126,6 @@ def prepare_plan(
         techniques.append((prepared, executor))
         decisions.append(decide(prepared, loaded, contained=is_contained(executor, loaded)))
     return Prepared(loaded, techniques, decisions)
-
-
-def is_contained(executor: Executor, loaded: LoadedPlan) -> bool:
-    """Whether this executor's techniques run in the sandbox under this plan."""
-    return (
-        isinstance(executor, ShellExecutor)
-        and loaded.safety.contained
-        and loaded.plan.target.kind in (TargetKind.LOCAL, TargetKind.SSH)
-    )
-
-
-def decide(
-    prepared: PreparedTechnique, loaded: LoadedPlan, *, contained: bool = False
-) -> tuple[TechniqueStatus, str | None]:
-    if prepared.not_runnable:
-        return TechniqueStatus.NOT_RUNNABLE, prepared.not_runnable
-    if prepared.assessment is not None:
-        if contained:
-            why = contained_refusal(prepared.assessment, loaded.safety)
-        else:
-            why = refusal(prepared.assessment, loaded.safety)
-            why = f"{why} (nothing contains this technique, so its text decides)" if why else None
-        if why:
-            return TechniqueStatus.REFUSED, f"refused by the safety profile: {why}"
-    return TechniqueStatus.PENDING, None
-
-
-def check_sandbox(prepared: Prepared) -> SandboxPolicy | None:
-    """The sandbox this drill's local techniques run in (None under ``sandbox: none`` or
-    when no technique needs one); raises when the kernel refuses it or a ``writable:``
-    path is missing, before anything is recorded or run."""
-    loaded = prepared.loaded
-    needed = any(
-        is_contained(executor, loaded) and decision is TechniqueStatus.PENDING
-        for (_, executor), (decision, _) in zip(
-            prepared.techniques, prepared.decisions, strict=True
-        )
-    )
-    if not needed:
-        return None
-    if loaded.plan.target.kind is TargetKind.SSH:
-        from drillbook.executors import remote
-
-        remote.probe(loaded.plan.target)  # the remote host's bwrap, not this one's
-        return SandboxPolicy.from_profile(loaded.safety)
-    require_sandbox()
-    for path in loaded.safety.writable:
-        if not Path(path).exists():
-            raise ConfigError(
-                f"{loaded.path}: writable path {path} does not exist; create it or remove it "
-                "from the safety profile's writable list"
-            )
-    return SandboxPolicy.from_profile(loaded.safety)
 
 
 def _new_technique_run(

@@ -18,7 +18,8 @@ from drillbook.domain.drill.plan import AtomicTechnique
 from drillbook.errors import LibraryError, NotFoundError, Problem
 from drillbook.executors.atomics import AtomicsFolder
 from drillbook.executors.safety import explanation
-from drillbook.flows.drill_run import Prepared, is_contained, prepare_plan
+from drillbook.flows.drill_decide import is_contained
+from drillbook.flows.drill_run import Prepared, prepare_plan
 from drillbook.library.yaml_io import load_file, problem_at
 
 
