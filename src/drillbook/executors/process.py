@@ -70,6 +70,7 @@ class ProcessResult:
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     error: str | None = None  # the step could not start at all
+    stopped: str | None = None  # why the runner stopped it early (e.g. too much data sent)
 
     @property
     def duration_seconds(self) -> float:
@@ -186,13 +187,15 @@ def run_step(
     timeout: float,
     on_start: Callable[[int], None] | None = None,
     abort_requested: Callable[[], str | None] | None = None,
+    stop_when: Callable[[], str | None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` in its own process group; kill the tree at ``timeout`` seconds.
 
     An :class:`OperatorAbort` or KeyboardInterrupt arriving while waiting kills the tree
     and is re-raised after the result is recorded on the exception (``.result``); so is
     an :class:`AbortRequested` when ``abort_requested`` (asked every
-    :data:`ABORT_POLL_SECONDS`) returns a reason.
+    :data:`ABORT_POLL_SECONDS`) returns a reason. ``stop_when`` (asked as often) ends only
+    this step: its tree is killed and the reason kept as ``stopped``.
     """
     started = clock.now()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -221,6 +224,7 @@ def run_step(
                 error=f"cannot start {argv[0]}: {exc.strerror or exc}",
             )
         timed_out = False
+        stopped: str | None = None
         interrupted: BaseException | None = None
         try:
             if on_start is not None:
@@ -232,11 +236,15 @@ def run_step(
                     timed_out = True
                     kill_tree(proc.pid)
                     break
-                if abort_requested is not None and clock.monotonic() >= next_ask:
+                if clock.monotonic() >= next_ask:
                     next_ask = clock.monotonic() + ABORT_POLL_SECONDS
-                    reason = abort_requested()
+                    reason = abort_requested() if abort_requested is not None else None
                     if reason:
                         raise AbortRequested(reason)
+                    stopped = stop_when() if stop_when is not None else None
+                    if stopped:
+                        kill_tree(proc.pid)
+                        break
                 time.sleep(POLL_SECONDS)
         except BaseException as exc:  # Ctrl-C, SIGTERM (OperatorAbort), anything: kill first
             interrupted = exc
@@ -253,7 +261,7 @@ def run_step(
     result = ProcessResult(
         argv,
         proc.pid,
-        None if (timed_out or interrupted) else proc.returncode,
+        None if (timed_out or interrupted or stopped) else proc.returncode,
         timed_out,
         interrupted is not None,
         started,
@@ -262,6 +270,7 @@ def run_step(
         stderr,
         out_cut,
         err_cut,
+        stopped=stopped,
     )
     if interrupted is not None:
         interrupted.result = result  # type: ignore[attr-defined]

@@ -39,6 +39,7 @@ from drillbook.telemetry.process_events import (
     command_line,
 )
 from drillbook.telemetry.sensors import strace
+from drillbook.telemetry.sensors.netmeter import NetworkMeter
 
 PREREQ_TIMEOUT = 60.0
 
@@ -69,6 +70,7 @@ class StepOutcome:
     events: list[ProcessCreation] = field(default_factory=list)
     sensor_note: str | None = None
     report: SandboxReport | None = None
+    network_bytes: int | None = None  # measured when network is allowed with a volume cap
 
     @property
     def existing(self) -> set[str] | None:
@@ -113,11 +115,15 @@ def run_local(
         )
     trace: Path | None = None
     note: str | None = None
+    meter: NetworkMeter | None = None
+    measure = policy is not None and policy.network and policy.scratch_bytes is not None
     if sensor:
         usable, why = strace.probe()
         if usable:
             trace = private / f"trace-{name}.txt"
-            argv = strace.command(argv, trace)
+            argv = strace.command(argv, trace, network=measure)
+            if measure and policy is not None:
+                meter = NetworkMeter(trace, policy.scratch_bytes)
         else:
             note = f"telemetry not captured: {why}"
     if wrapped is not None:
@@ -133,6 +139,15 @@ def run_local(
                 result.error = f"the sandbox did not start the step: {detail}"
         events: list[ProcessCreation] = []
         sensor_note = note
+        sent = None
+        if meter is not None:
+            sent = meter.read()
+            limit = meter.limit
+            if limit is not None and sent > limit and not result.stopped:
+                result.stopped = (
+                    f"sent {sent} bytes over the network, more than "
+                    f"max_data_volume_simulated ({limit} bytes)"
+                )
         if trace is not None:
             records = strace.parse_file(trace)
             trace.unlink(missing_ok=True)
@@ -146,7 +161,7 @@ def run_local(
             )
             if not any(not e.is_runner for e in events):
                 sensor_note = "telemetry not captured: strace recorded no execve"
-        return StepOutcome(result, events, sensor_note, report)
+        return StepOutcome(result, events, sensor_note, report, sent)
 
     try:
         result = run_step(
@@ -156,6 +171,7 @@ def run_local(
             timeout=timeout,
             on_start=on_start,
             abort_requested=abort_requested,
+            stop_when=meter.over_limit if meter is not None else None,
         )
     except BaseException as exc:
         partial = getattr(exc, "result", None)
@@ -309,6 +325,10 @@ def _detonation(outcome: StepOutcome, argv: list[str], ctx: ExecutionContext) ->
             details["leftover_note"] = sandbox.leftover_note(outcome.report.leftovers)
     if outcome.existing is not None:
         details["existing_paths"] = sorted(outcome.existing)
+    if outcome.network_bytes is not None:
+        details["network_bytes_sent"] = outcome.network_bytes
+    if outcome.result.stopped:
+        details["volume_exceeded"] = outcome.result.stopped
     if ctx.sandbox is not None and ctx.scratch is not None:
         used = sandbox.scratch_size(ctx.scratch)
         details["scratch_bytes"] = used

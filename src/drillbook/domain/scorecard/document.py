@@ -2,7 +2,8 @@
 
 The seed's keys come first and in the seed's order; drillbook's own additions
 (``drill_run``, ``techniques_not_run``, ``techniques_without_telemetry``,
-``containment``, ``techniques_leaving_processes``, a failure's ``finding``) are optional
+``containment``, ``techniques_leaving_processes``, ``network_bytes_sent``, a failure's
+``finding``) are optional
 keys written after them and left out when empty, so the seed's example loads and dumps
 back unchanged.
 """
@@ -69,6 +70,10 @@ class Scorecard(BaseModel):
         default=None, description="How the techniques were contained (sandbox or none)."
     )
     techniques_leaving_processes: list[str] = Field(default_factory=list)
+    network_bytes_sent: dict[str, int] = Field(
+        default_factory=dict,
+        description="Bytes each technique sent, where network was allowed with a volume cap.",
+    )
 
     def to_document(self) -> dict[str, Any]:
         """Plain data in the seed's key order, empty extensions left out."""
@@ -83,6 +88,7 @@ class Scorecard(BaseModel):
                     "techniques_not_run",
                     "techniques_without_telemetry",
                     "techniques_leaving_processes",
+                    "network_bytes_sent",
                 }
                 and not value
             ):

@@ -172,6 +172,7 @@ def build_scorecard(
     not_run: list[NotChecked] = []
     no_telemetry: list[str] = []
     leaving: list[str] = []
+    sent: dict[str, int] = {}
     for tr in technique_runs:
         if str(tr.status) in NOT_RUN_STATUSES:
             not_run.append(
@@ -183,8 +184,11 @@ def build_scorecard(
             )
             continue
         attempted += 1
-        if (getattr(tr, "details", None) or {}).get("leftover_processes"):
+        details = getattr(tr, "details", None) or {}
+        if details.get("leftover_processes"):
             leaving.append(tr.technique)
+        if isinstance(details.get("network_bytes_sent"), int):
+            sent[tr.technique] = sent.get(tr.technique, 0) + details["network_bytes_sent"]
         if not getattr(tr, "telemetry_captured", True):
             no_telemetry.append(tr.technique)
         results = by_technique_run.get(tr.id, [])
@@ -218,4 +222,5 @@ def build_scorecard(
         techniques_without_telemetry=no_telemetry,
         containment=containment,
         techniques_leaving_processes=leaving,
+        network_bytes_sent=sent,
     )

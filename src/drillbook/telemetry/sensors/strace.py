@@ -98,14 +98,24 @@ def translates_pids() -> bool:
 
 
 def command(
-    argv: list[str], output: Path, binary: str | None = None, *, translate: bool | None = None
+    argv: list[str],
+    output: Path,
+    binary: str | None = None,
+    *,
+    translate: bool | None = None,
+    network: bool = False,
 ) -> list[str]:
     """``argv`` wrapped in strace, writing the trace to ``output`` (``translate``: whether
-    this strace has ``--pidns-translation``; default: ask the local one)."""
+    this strace has ``--pidns-translation``, default: ask the local one; ``network``: also
+    trace sends and writes with decoded descriptors, for the network meter)."""
+    from drillbook.telemetry.sensors.netmeter import SEND_SYSCALLS
+
     translate = translates_pids() if translate is None else translate
+    syscalls = TRACED_SYSCALLS + (SEND_SYSCALLS if network else ())
     return [
         binary or strace_binary() or "strace",
         *(["--pidns-translation"] if translate else []),
+        *(["-yy"] if network else []),
         "-f",
         "-qq",
         "-ttt",
@@ -113,7 +123,7 @@ def command(
         str(STRING_LIMIT),
         "-v",
         "-e",
-        "trace=" + ",".join(TRACED_SYSCALLS),
+        "trace=" + ",".join(syscalls),
         "-e",
         "signal=none",
         "-o",
