@@ -1,7 +1,10 @@
 """Drills for real on this machine: shared atomics, refusals, timeouts, crashes, aborts.
 
-Nothing here runs the shared T1059.004, T1070.003 or T1222.002 tests: they must be
-refused before anything starts, and the tests check that they were.
+The shared T1070.003 and T1222.002 tests (history deletion, chmod) run inside the sandbox
+aimed at files of this test's folder, which is not writable to them: they fail and the
+files are unchanged. T1059.004 test 1 (pings a public address) is never run: the plan
+declares ``network: true`` for it, so the default profile refuses it before anything
+starts.
 """
 
 from __future__ import annotations
@@ -24,16 +27,41 @@ from drillbook.flows.drill_run import run_drill
 from drillbook.storage.engine import Store
 from drillbook.telemetry.sensors import strace
 from tests.helpers import ROOT, require_binary, shared_data
+from tests.sandbox_helpers import host_folder
 
 
 def _plan(tmp_path: Path, body: str, name: str = "plan.yaml") -> Path:
+    """Write a plan; its techniques may change ``tmp_path`` (a ``writable:`` path), which
+    is where the tests' cleanups leave their evidence."""
+    if "writable:" not in body:
+        if "safety: {" in body:
+            body = body.replace("safety: {", f"safety: {{writable: [{tmp_path}], ", 1)
+        elif "\nsafety:" not in body:
+            body = body.replace(
+                "\ntechniques:", f"\nsafety: {{writable: [{tmp_path}]}}\ntechniques:", 1
+            )
     path = tmp_path / name
     path.write_text(body)
     return path
 
 
-def _shared_plan(tmp_path: Path) -> tuple[Path, Path, Path]:
-    out1, out2 = tmp_path / "T1082.txt", tmp_path / "T1087.001.txt"
+RULE = "rules/linux/process_creation/proc_creation_lnx_system_info_discovery.yml"
+
+
+def _shared_plan(tmp_path: Path, host: Path | None = None) -> tuple[Path, Path, Path]:
+    """T1082-3 writes its scratch file where the atomic says (/tmp, no writable path
+    needed), T1087.001-1 into a ``writable:`` folder; the history file and the chmod
+    target lie outside anything writable."""
+    out1 = Path("/tmp/T1082.txt")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    out2 = shared / "T1087.001.txt"
+    host = host or tmp_path
+    history = host / "bash_history"
+    history.write_text("echo keep me\n")
+    victim = host / "victim"
+    victim.write_text("x")
+    victim.chmod(0o600)
     plan = _plan(
         tmp_path,
         f"""\
@@ -44,24 +72,27 @@ safety:
   blast_radius: this test's temporary folder
   abort_conditions: ["drill duration exceeds 5 minutes"]
   technique_timeout: 30s
+  writable: [{shared}]
 techniques:
   - atomic: T1082
     test: 3
-    inputs: {{output_file: {out1}}}
     checks: [{{file_exists: {out1}}}, {{stdout_contains: "Linux"}}]
     expected_detection:
-      - sigma_rule: rules/linux/process_creation/proc_creation_lnx_system_info_discovery.yml
+      - sigma_rule: {shared_data() / "sigma" / RULE}
         expected_severity: low
   - atomic: T1087.001
     test: Enumerate all accounts (Local)
     inputs: {{output_file: {out2}}}
-    checks: [{{stdout_contains: "root:"}}]
+    checks: [{{stdout_contains: "root:"}}, {{file_exists: {out2}}}]
   - atomic: T1059.004
     test: 1
+    network: true
   - atomic: T1070.003
     test: 1
+    inputs: {{history_path: {history}}}
   - atomic: T1222.002
     test: 1
+    inputs: {{file_or_folder: {victim}}}
 """,
     )
     return plan, out1, out2
@@ -86,8 +117,11 @@ def test_shared_atomics_run_clean_up_and_refuse(
 ) -> None:
     require_binary("strace")
     atomics = shared_data() / "atomic-red-team" / "atomics"
-    plan, out1, out2 = _shared_plan(tmp_path)
-    run_id = run_drill(store, plan, atomics=atomics)
+    with host_folder() as host:
+        plan, _out1, out2 = _shared_plan(tmp_path, host)
+        run_id = run_drill(store, plan, atomics=atomics)
+        assert (host / "bash_history").read_text() == "echo keep me\n"
+        assert (host / "victim").stat().st_mode & 0o777 == 0o600
     with store.session() as session:
         run = service.get_run(session, run_id)
         assert run.status == "completed"
@@ -106,29 +140,30 @@ def test_shared_atomics_run_clean_up_and_refuse(
             assert tech.ended_at
         assert by_id["T1082-3"].expected_detections[0]["expected_severity"] == "low"
         assert "root:" in by_id["T1087.001-1"].stdout
-        for key, rule in (
-            ("T1059.004-1", "network"),
-            ("T1070.003-1", "deletes"),
-            ("T1222.002-1", "deletes"),
-        ):
+        refused = by_id["T1059.004-1"]
+        assert refused.status == "refused"
+        assert "network: true" in (refused.reason or "")
+        assert refused.started_at is None
+        assert refused.pid is None
+        for key in ("T1070.003-1", "T1222.002-1"):
             tech = by_id[key]
-            assert tech.status == "refused"
-            assert rule in (tech.reason or "")
-            assert tech.started_at is None
-            assert tech.pid is None
+            assert tech.status == "failed", tech.stdout
+            assert "Read-only file system" in tech.stderr
+            assert "bubblewrap" in tech.details["sandbox"]
         events = service.process_events(session, run_id)
         everything = service.process_events(session, run_id, include_runner=True)
-    assert not out1.exists()
-    assert not out2.exists()
+    assert not out2.exists()  # cleaned up through the writable path
     images = {e["Image"] for e in events}
     assert "/usr/bin/uname" in images or "/bin/uname" in images
     assert any(e["CommandLine"] == "cat /etc/passwd" for e in events)
     assert all(not e["is_runner"] for e in events)
+    assert not any("drillbook-drill-" in e["CommandLine"] for e in everything)
     wrappers = [e for e in everything if e["is_runner"]]
-    assert len(wrappers) == 2
-    assert all(f"drillbook-drill-{run_id}" in e["CommandLine"] for e in wrappers)
+    assert {Path(e["Image"]).name for e in wrappers} <= {"bwrap", "sh", "dash"}
+    shells = [e for e in events if e["CommandLine"].startswith("sh -c uname -a >> /tmp/T1082")]
+    assert len(shells) == 1  # the atomic's own command is the technique's process
     uname = next(e for e in events if e["Image"].endswith("/uname"))
-    assert f"drillbook-drill-{run_id}" in uname["ParentCommandLine"]
+    assert uname["ParentCommandLine"] == shells[0]["CommandLine"]
     assert uname["UtcTime"].tzinfo is not None
     assert uname["technique"] == "T1082-3"
     assert run.started_at <= uname["UtcTime"] <= (run.ended_at or uname["UtcTime"])
@@ -149,8 +184,8 @@ def test_cli_run_show_events_export(
         "succeeded",
         "succeeded",
         "refused",
-        "refused",
-        "refused",
+        "failed",
+        "failed",
     ]
     assert not out1.exists()
 
@@ -186,7 +221,12 @@ def test_cli_run_show_events_export(
     assert attire["execution-data"]["execution-id"] == run_id
     assert attire["execution-data"]["execution-category"]["abbreviation"] == "ART"
     procedures = attire["procedures"]
-    assert [p["mitre-technique-id"] for p in procedures] == ["T1082", "T1087.001"]
+    assert [p["mitre-technique-id"] for p in procedures] == [
+        "T1082",
+        "T1087.001",
+        "T1070.003",
+        "T1222.002",
+    ]
     assert procedures[0]["procedure-id"] == {
         "type": "guid",
         "id": "cccb070c-df86-4216-a5bc-9fb60c74e27c",
@@ -197,13 +237,13 @@ def test_cli_run_show_events_export(
     assert step["output"][0]["level"] == "STDOUT"
     assert procedures[0]["steps"][1]["command"].startswith("rm ")
     refused = [t for t in attire["drillbook"]["techniques"] if t["status"] == "refused"]
-    assert len(refused) == 3
+    assert len(refused) == 1
 
     validated = runner.invoke(
         app, ["drill", "validate", str(plan), "--atomics", str(atomics), "--json"]
     )
     decisions = [r["decision"] for r in json.loads(validated.stdout)]
-    assert decisions == ["will run", "will run", "refused", "refused", "refused"]
+    assert decisions == ["will run", "will run", "refused", "will run", "will run"]
 
 
 def test_hanging_technique_is_killed_with_its_tree_and_cleaned_up(
@@ -275,7 +315,11 @@ def test_without_the_sensor_the_drill_still_runs(
 
 
 def _spawn_cli(args: list[str], db: str, cwd: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DRILLBOOK_DATABASE_URL": db, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DRILLBOOK_DATABASE_URL": db,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "drillbook", *args],
         cwd=cwd,
@@ -417,12 +461,14 @@ def test_a_process_that_left_the_group_and_the_tree_is_killed_too(
     plan = _plan(
         tmp_path,
         "name: escape\ntechniques:\n"
-        f"  - {{name: escapes, test: '(setsid {needle} &); sleep 0.3', timeout: 1s}}\n",
+        f"  - {{name: escapes, test: '(setsid {needle} &); sleep 0.3', timeout: 10s}}\n",
     )
     run_id = run_drill(sqlite_store, plan, use_sensor=use_sensor)
     with sqlite_store.session() as session:
         [tech] = service.get_run(session, run_id).technique_runs
-        # strace -f waits for every tracee, so under the sensor the step runs to its timeout
-        assert tech.status == ("timeout" if use_sensor else "succeeded")
+        # the PID namespace ends with the technique's shell: no stall, even under strace
+        assert tech.status == "succeeded"
+        assert "left 1 process(es) running (sleep)" in (tech.reason or "")
+        assert (tech.ended_at - tech.started_at).total_seconds() < 5  # not its 10 s timeout
     time.sleep(0.2)
     assert _running(needle) == []

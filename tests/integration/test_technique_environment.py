@@ -46,19 +46,24 @@ def test_an_env_dumping_technique_stores_no_secret(
 
 
 @pytest.mark.parametrize("as_root", [True, False])
-def test_running_as_root_is_called_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_root: bool
+@pytest.mark.parametrize("sandbox", ["bubblewrap", "none"])
+def test_running_uncontained_is_called_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_root: bool, sandbox: str
 ) -> None:
-    """The elevation rule reads what a technique declares; as root everything is elevated,
-    so the operator is told."""
+    """In the sandbox root is no longer root, so there is nothing to warn about; without
+    it the operator is told that only text was checked, and about root."""
     import drillbook.flows.drill_run as drill_run
 
     monkeypatch.setattr(drill_run, "running_as_root", lambda: as_root)
     plan = tmp_path / "env-dump.yaml"
-    plan.write_text(PLAN.replace("env\n", "true\n"), encoding="utf-8")
+    text = PLAN.replace("env\n", "true\n").replace(
+        "target: {kind: local}\n", f"target: {{kind: local}}\nsafety: {{sandbox: {sandbox}}}\n"
+    )
+    plan.write_text(text, encoding="utf-8")
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     said: list[str] = []
     run_drill(store, plan, use_sensor=False, progress=said.append)
     store.close()
+    assert any("sandbox: none" in line for line in said) is (sandbox == "none")
     warned = any("running as root" in line for line in said)
-    assert warned is as_root
+    assert warned is (as_root and sandbox == "none")

@@ -86,7 +86,10 @@ def test_list_techniques_shows_why(
     assert rows["T1082-3"]["default_profile"] == "allowed"
     assert rows["T1082-1"]["runnable"] is False
     assert "windows" in rows["T1082-1"]["reason"]
-    assert "network" in rows["T1059.004-1"]["default_profile"]
+    # the default profile runs in the sandbox: the text only explains ...
+    assert rows["T1059.004-1"]["default_profile"] == "allowed"
+    assert "would need network (ping)" in rows["T1059.004-1"]["explanation"]
+    # ... and a declared elevation_required still refuses
     assert "elevation" in rows["T1082-4"]["default_profile"]
     table = runner.invoke(
         app, ["drill", "list-techniques", "--atomics", str(atomics), "-t", "T1087.001"]

@@ -70,9 +70,13 @@ def test_executors_are_found_by_entry_point_name() -> None:
         load_executor("caldera")
 
 
-def _plan(tmp_path: Path, test: int | str) -> Path:
+def _plan(tmp_path: Path, test: int | str, safety: str = "") -> Path:
+    """A plan whose techniques may write to ``tmp_path`` (a ``writable:`` path)."""
     plan = tmp_path / "plan.yaml"
-    plan.write_text(f"name: p\ntechniques:\n  - atomic: T1000\n    test: {test}\n")
+    safety = safety or f"{{writable: [{tmp_path}]}}"
+    plan.write_text(
+        f"name: p\nsafety: {safety}\ntechniques:\n  - atomic: T1000\n    test: {test}\n"
+    )
     return plan
 
 
@@ -113,11 +117,15 @@ def test_get_prereqs_fetches_then_runs_and_cleans(
 def test_get_prereq_commands_count_for_safety_only_when_asked(
     atomics: Path, tmp_path: Path
 ) -> None:
-    plan = _plan(tmp_path, 2)
+    """Without a sandbox the text decides, and get_prereq commands count only when they
+    will run; in the sandbox the text refuses nothing (the kernel enforces the profile)."""
+    plan = _plan(tmp_path, 2, safety="{sandbox: none}")
     quiet = prepare_plan(plan, atomics=atomics, library=None)
     assert quiet.decisions[0][1] is None
     asked = prepare_plan(plan, atomics=atomics, library=None, get_prereqs=True)
     assert "curl" in (asked.decisions[0][1] or "")
+    contained = prepare_plan(_plan(tmp_path, 2), atomics=atomics, library=None, get_prereqs=True)
+    assert contained.decisions[0][1] is None
 
 
 def test_manual_executor_is_listed_not_run(atomics: Path, tmp_path: Path) -> None:
@@ -128,14 +136,10 @@ def test_manual_executor_is_listed_not_run(atomics: Path, tmp_path: Path) -> Non
 
 def test_ssh_target_command_line() -> None:
     target = Target(kind="ssh", host="staging-1", user="drill", port=2222)
-    argv = shell_argv(
-        "sh", "uname -a; echo 'x'", "drillbook-drill-abc", target, {"DRILLBOOK_DRILL_ID": "abc"}
-    )
+    argv = shell_argv("sh", "uname -a; echo 'x'", target, {"DRILLBOOK_DRILL_ID": "abc"})
     assert argv[:6] == ["ssh", "-o", "BatchMode=yes", "-p", "2222", "drill@staging-1"]
     assert argv[6] == "--"
-    assert argv[7] == (
-        "DRILLBOOK_DRILL_ID=abc sh -c 'uname -a; echo '\"'\"'x'\"'\"'' drillbook-drill-abc"
-    )
+    assert argv[7] == ("DRILLBOOK_DRILL_ID=abc sh -c 'uname -a; echo '\"'\"'x'\"'\"''")
 
 
 def test_output_is_bounded(tmp_path: Path, sqlite_store: Store) -> None:

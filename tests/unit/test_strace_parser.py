@@ -72,9 +72,7 @@ def test_truncated_string_mark_is_consumed() -> None:
 
 
 TRACE = [
-    execve_line(
-        200, 1.0, "/usr/bin/sh", ["sh", "-c", "cd /tmp; uname -a | cat", "drillbook-drill-1"]
-    ),
+    execve_line(200, 1.0, "/usr/bin/sh", ["sh", "-c", "cd /tmp; uname -a | cat"]),
     '200 1.100000 chdir("/tmp") = 0',
     "200 1.200000 vfork( <unfinished ...>",
     execve_line(201, 1.210000, "/usr/bin/uname", ["uname", "-a"]).replace(
@@ -96,7 +94,8 @@ def test_events_from_a_trace() -> None:
     events = build_events(parse_lines(TRACE), runner=RUNNER, user="alice", cwd=Path("/work"))
     assert [e.Image for e in events] == ["/usr/bin/sh", "/usr/bin/uname", "/tmp/cat"]
     wrapper, uname, cat = events
-    assert wrapper.is_runner
+    assert not wrapper.is_runner  # the technique's own shell is the technique's process
+    assert wrapper.CommandLine.endswith("uname -a | cat")  # no marker appended
     assert not uname.is_runner
     assert not cat.is_runner
     assert wrapper.ParentProcessId == 100
@@ -104,7 +103,7 @@ def test_events_from_a_trace() -> None:
     assert wrapper.CurrentDirectory == "/work"
     assert uname.ParentProcessId == 200
     assert uname.ParentImage == "/usr/bin/sh"
-    assert "drillbook-drill-1" in (uname.ParentCommandLine or "")
+    assert (uname.ParentCommandLine or "").endswith("uname -a | cat")
     assert uname.CommandLine == "uname -a"
     assert uname.CurrentDirectory == "/tmp"
     assert uname.UtcTime == datetime.fromtimestamp(1.21, tz=UTC)
@@ -125,11 +124,46 @@ def test_events_from_a_trace() -> None:
     }
 
 
-def test_exec_in_place_keeps_the_wrapper_as_runner_only_once() -> None:
+def test_exec_in_place_stays_the_techniques() -> None:
     trace = [
-        execve_line(300, 1.0, "/bin/bash", ["bash", "-c", "id", "drillbook-drill-1"]),
+        execve_line(300, 1.0, "/bin/bash", ["bash", "-c", "exec id"]),
         execve_line(300, 1.1, "/usr/bin/id", ["id"]),
     ]
-    events = build_events(parse_lines(trace), runner=RUNNER, user="u", cwd=Path("/"))
-    assert [e.is_runner for e in events] == [True, False]
+    events = build_events(
+        parse_lines(trace),
+        runner=RUNNER,
+        user="u",
+        cwd=Path("/"),
+        technique_argv=["bash", "-c", "exec id"],
+    )
+    assert [e.is_runner for e in events] == [False, False]
     assert events[1].ParentImage == "/usr/bin/strace"
+
+
+def test_attribution_follows_the_process_tree_not_the_text() -> None:
+    """The sandbox and its supervisor are the runner's; the first process that executed
+    the technique's own argv, and everything below it, are the technique's, even a
+    process whose command line repeats the technique's (it is below the root anyway)."""
+    wanted = ["sh", "-c", "echo IyEvYmluL2Jhc2gK | base64 -d"]
+    trace = [
+        execve_line(10, 1.0, "/usr/bin/bwrap", ["bwrap", "--", "sh", "-c", "SUP", *wanted]),
+        "10 1.01 clone(child_stack=NULL, flags=SIGCHLD) = 1 /* 11 in strace's PID NS */",
+        execve_line(11, 1.1, "/usr/bin/sh", ["sh", "-c", "SUP", "drillbook-sandbox", *wanted]),
+        "11 1.2 clone(child_stack=NULL, flags=SIGCHLD) = 2 /* 12 in strace's PID NS */",
+        execve_line(12, 1.3, "/usr/bin/sh", wanted),
+        "12 1.4 clone(child_stack=NULL, flags=SIGCHLD) = 3 /* 13 in strace's PID NS */",
+        execve_line(13, 1.5, "/usr/bin/base64", ["base64", "-d"]),
+    ]
+    events = build_events(
+        parse_lines(trace), runner=RUNNER, user="u", cwd=Path("/"), technique_argv=wanted
+    )
+    assert [(e.ProcessId, e.is_runner) for e in events] == [
+        (10, True),
+        (11, True),
+        (12, False),
+        (13, False),
+    ]
+    shell = events[2]
+    assert shell.CommandLine == "sh -c echo IyEvYmluL2Jhc2gK | base64 -d"
+    assert shell.ParentProcessId == 11
+    assert events[3].ParentProcessId == 12

@@ -42,11 +42,14 @@ def _notifier(webhook: str | None) -> Notifier:
 
 
 def _run_summary(run: Any) -> dict[str, Any]:
+    from drillbook.domain.drill.plan import describe_containment
+
     return {
         "id": run.id,
         "plan": run.plan_name,
         "status": run.status,
         "target": run.target,
+        "containment": describe_containment(run.safety),
         "started_at": run.started_at,
         "ended_at": run.ended_at,
         "abort_reason": run.abort_reason,
@@ -76,8 +79,11 @@ def _run_summary(run: Any) -> dict[str, Any]:
 
 
 def _technique_table(run: Any) -> Any:
+    from drillbook.domain.drill.plan import describe_containment
+
     return table(
-        f"Drill {run.plan_name} ({run.id}) - {run.status}",
+        f"Drill {run.plan_name} ({run.id}) - {run.status}; "
+        f"containment: {describe_containment(run.safety)}",
         ["#", "Technique", "Name", "Status", "Exit", "Cleanup", "Telemetry", "Reason"],
         [
             (
@@ -159,29 +165,21 @@ def validate(
 ) -> None:
     """Check plans and show what each technique would do under its safety profile
     (runs nothing)."""
-    from drillbook.flows.drill_run import prepare_plan
+    from drillbook.flows.drill_validate import validate_plan
 
     library = state(ctx).library_root(required=False)
     problems = []
     report: list[dict[str, Any]] = []
     for name in plans:
         try:
-            prepared = prepare_plan(find_plan(name, library), atomics=atomics, library=library)
+            checks, found = validate_plan(
+                find_plan(name, library), atomics=atomics, library=library
+            )
         except LibraryError as exc:
             problems.extend(exc.problems)
             continue
-        for (tech, _), (decision, reason) in zip(
-            prepared.techniques, prepared.decisions, strict=True
-        ):
-            report.append(
-                {
-                    "plan": str(prepared.loaded.path),
-                    "technique": tech.technique,
-                    "name": tech.name,
-                    "decision": "will run" if reason is None else decision.value,
-                    "reason": reason,
-                }
-            )
+        problems.extend(found)
+        report.extend(check.as_dict() for check in checks)
     if problems:
         raise LibraryError(problems)
     if as_json:
@@ -190,8 +188,25 @@ def validate(
     console.print(
         table(
             "Drill plan check",
-            ["Plan", "Technique", "Name", "Decision", "Reason"],
-            [(r["plan"], r["technique"], r["name"], r["decision"], r["reason"]) for r in report],
+            [
+                "Plan",
+                "Technique",
+                "Name",
+                "Decision",
+                "Contained",
+                "Reason / what the text suggests",
+            ],
+            [
+                (
+                    r["plan"],
+                    r["technique"],
+                    r["name"],
+                    r["decision"],
+                    "sandbox" if r["contained"] else "no",
+                    r["reason"] or r["explanation"] or "",
+                )
+                for r in report
+            ],
         )
     )
 
@@ -211,7 +226,7 @@ def list_techniques(
 ) -> None:
     """The Atomic Red Team tests: which can run on this machine, and why the rest cannot."""
     from drillbook.executors.atomics import AtomicsFolder
-    from drillbook.executors.safety import assess, refusal
+    from drillbook.executors.safety import assess, contained_refusal, explanation
     from drillbook.flows.drill_run import resolve_atomics
 
     library = state(ctx).library_root(required=False)
@@ -223,12 +238,13 @@ def list_techniques(
             why = ref.runnable_reason()
             spec = ref.test.executor
             safety = None
+            suggests = None
             if why is None:
                 command = ref.render(spec.command, {}, folder.root) or ""
                 cleanup = ref.render(spec.cleanup_command, {}, folder.root)
-                safety = refusal(
-                    assess(command, cleanup, elevation_required=spec.elevation_required), default
-                )
+                found = assess(command, cleanup, elevation_required=spec.elevation_required)
+                safety = contained_refusal(found, default)  # the default runs in the sandbox
+                suggests = explanation(found)
             if runnable and why is not None:
                 continue
             rows.append(
@@ -241,6 +257,7 @@ def list_techniques(
                     "runnable": why is None,
                     "reason": why,
                     "default_profile": safety or ("" if why else "allowed"),
+                    "explanation": suggests,
                 }
             )
     if as_json:
@@ -311,6 +328,38 @@ def cleanup(
     )
     if any(s.outcome == "failed" for s in settled):
         raise typer.Exit(1)
+
+
+@drill_app.command("abort")
+def abort(
+    ctx: typer.Context,
+    run_id: Annotated[
+        str | None, typer.Argument(help="The running drill (default: the only one running).")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who pulls it (default: user@host).")
+    ] = None,
+    why: Annotated[str | None, typer.Option("--why", help="What was seen, for the record.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Abort a running drill from any terminal: its technique is killed, its cleanup
+    runs, the run ends aborted naming who pulled it."""
+    import socket
+
+    from drillbook.executors.process import user_name
+    from drillbook.flows.drill_abort import request_abort
+
+    store = state(ctx).store()
+    who = by or f"{user_name()}@{socket.gethostname()}"
+    request = request_abort(store, run_id, by=who, why=why)
+    if as_json:
+        print_json({"run_id": request.run_id, "plan": request.plan_name, "by": request.by})
+        return
+    console.print(
+        f"abort requested for drill {request.run_id} ({request.plan_name}) by {request.by}; "
+        "the runner stops within a second and runs the cleanup",
+        markup=False,
+    )
 
 
 @drill_app.command("list")

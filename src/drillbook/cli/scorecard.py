@@ -18,6 +18,30 @@ from drillbook.errors import ConfigError, NotFoundError, UsageError
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 
 
+def free_scorecard_path(folder: Path, name: str, run_id: str) -> Path:
+    """``folder/name``, unless it holds another run's scorecard: then ``-2``, ``-3``, ...
+    (scorecards of the same plan on the same day never overwrite each other; re-scoring
+    the same run replaces its own file)."""
+    stem, suffix = name.rsplit(".", 1)
+    number = 1
+    while True:
+        candidate = folder / (name if number == 1 else f"{stem}-{number}.{suffix}")
+        if not candidate.exists() or _scorecard_run(candidate) == run_id:
+            return candidate
+        number += 1
+
+
+def _scorecard_run(path: Path) -> str | None:
+    from drillbook.errors import LibraryError
+    from drillbook.library.yaml_io import load_file
+
+    try:
+        data = load_file(path)
+    except (LibraryError, OSError):
+        return None
+    return str(data.get("drill_run")) if isinstance(data, dict) and data.get("drill_run") else None
+
+
 @drill_app.command("score")
 def score(
     ctx: typer.Context,
@@ -75,7 +99,8 @@ def score(
     if output is None:
         if root is None:
             raise ConfigError("no library: pass -o FILE for the scorecard")
-        output = root / "drill-results" / file_name(card.date, card.plan or run_id)
+        name = file_name(card.date, card.plan or run_id)
+        output = free_scorecard_path(root / "drill-results", name, card.drill_run or run_id)
     write_output(output, card.dump())
     if as_json:
         print_json(
@@ -152,8 +177,9 @@ def ack(
     by: Annotated[str | None, typer.Option("--by", help="Who acknowledged.")] = None,
 ) -> None:
     """Record when a human acknowledged the alert of a drill's technique."""
+    from drillbook import clock
     from drillbook.domain.drill import service as drills
-    from drillbook.domain.scorecard.service import record_ack
+    from drillbook.domain.scorecard.service import check_ack_time, record_ack
     from drillbook.telemetry.readers.fields import parse_time
 
     moment = parse_time(at) if at else None
@@ -163,6 +189,12 @@ def ack(
         run = drills.get_run(session, run_id)
         if technique not in {t.technique for t in run.technique_runs}:
             raise ConfigError(f"drill {run_id} has no technique {technique}")
+        started = [
+            t.started_at
+            for t in run.technique_runs
+            if t.technique == technique and t.started_at is not None
+        ]
+        check_ack_time(technique, moment or clock.now(), min(started) if started else None)
         saved = record_ack(session, run.id, technique, at=moment, by=by)
         when = saved.acknowledged_at
     console.print(

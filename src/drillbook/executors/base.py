@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -25,13 +26,16 @@ from drillbook.errors import ConfigError
 from drillbook.executors.atomics import AtomicsFolder
 from drillbook.executors.process import TECHNIQUE_ENV, ProcessResult
 from drillbook.executors.safety import Assessment
+from drillbook.executors.sandbox import SandboxPolicy
 from drillbook.telemetry.process_events import ProcessCreation
 
 CORRELATION_ENV = "DRILLBOOK_DRILL_ID"
 
 
 def marker(run_id: str) -> str:
-    """The correlation marker every detonation shows in its command line."""
+    """The drill's correlation marker: named in notices and set as ``DRILLBOOK_DRILL_ID`` in
+    every technique's environment (never added to a command line: that would break every
+    ``CommandLine|endswith`` rule)."""
     return f"drillbook-drill-{run_id}"
 
 
@@ -83,13 +87,25 @@ def technique_environ() -> dict[str, str]:
 
 @dataclass
 class ExecutionContext:
-    """The drill around one step: ids, correlation, where to work, the sensor switch."""
+    """The drill around one step: ids, correlation, where to work, the sensor switch, and
+    the sandbox (None when the profile says ``sandbox: none`` or the target is remote).
+
+    ``workdir`` is the working directory of uncontained steps; ``private`` holds what the
+    technique must not touch (the sensor's trace, the sandbox report) and is hidden from
+    contained techniques."""
 
     run_id: str
     technique_run_id: str
     target: Target
     workdir: Path
     use_sensor: bool = True
+    sandbox: SandboxPolicy | None = None
+    private: Path | None = None
+    scratch: Path | None = None
+    abort_requested: Callable[[], str | None] | None = None
+
+    def private_dir(self) -> Path:
+        return self.private or self.workdir
 
     @property
     def marker(self) -> str:

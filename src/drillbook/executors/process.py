@@ -42,6 +42,18 @@ class OperatorAbort(BaseException):
         self.signal_name = signal_name
 
 
+class AbortRequested(OperatorAbort):
+    """Someone pulled ``drillbook drill abort`` (from any terminal, or the web app)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# How often a running step asks whether someone requested an abort.
+ABORT_POLL_SECONDS = 0.25
+
+
 @dataclass
 class ProcessResult:
     """What one step did."""
@@ -58,6 +70,7 @@ class ProcessResult:
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     error: str | None = None  # the step could not start at all
+    stopped: str | None = None  # why the runner stopped it early (e.g. too much data sent)
 
     @property
     def duration_seconds(self) -> float:
@@ -173,11 +186,16 @@ def run_step(
     cwd: Path,
     timeout: float,
     on_start: Callable[[int], None] | None = None,
+    abort_requested: Callable[[], str | None] | None = None,
+    stop_when: Callable[[], str | None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` in its own process group; kill the tree at ``timeout`` seconds.
 
     An :class:`OperatorAbort` or KeyboardInterrupt arriving while waiting kills the tree
-    and is re-raised after the result is recorded on the exception (``.result``).
+    and is re-raised after the result is recorded on the exception (``.result``); so is
+    an :class:`AbortRequested` when ``abort_requested`` (asked every
+    :data:`ABORT_POLL_SECONDS`) returns a reason. ``stop_when`` (asked as often) ends only
+    this step: its tree is killed and the reason kept as ``stopped``.
     """
     started = clock.now()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -206,16 +224,27 @@ def run_step(
                 error=f"cannot start {argv[0]}: {exc.strerror or exc}",
             )
         timed_out = False
+        stopped: str | None = None
         interrupted: BaseException | None = None
         try:
             if on_start is not None:
                 on_start(proc.pid)
             deadline = clock.monotonic() + timeout
+            next_ask = clock.monotonic() + ABORT_POLL_SECONDS
             while proc.poll() is None:
                 if clock.monotonic() >= deadline:
                     timed_out = True
                     kill_tree(proc.pid)
                     break
+                if clock.monotonic() >= next_ask:
+                    next_ask = clock.monotonic() + ABORT_POLL_SECONDS
+                    reason = abort_requested() if abort_requested is not None else None
+                    if reason:
+                        raise AbortRequested(reason)
+                    stopped = stop_when() if stop_when is not None else None
+                    if stopped:
+                        kill_tree(proc.pid)
+                        break
                 time.sleep(POLL_SECONDS)
         except BaseException as exc:  # Ctrl-C, SIGTERM (OperatorAbort), anything: kill first
             interrupted = exc
@@ -232,7 +261,7 @@ def run_step(
     result = ProcessResult(
         argv,
         proc.pid,
-        None if (timed_out or interrupted) else proc.returncode,
+        None if (timed_out or interrupted or stopped) else proc.returncode,
         timed_out,
         interrupted is not None,
         started,
@@ -241,6 +270,7 @@ def run_step(
         stderr,
         out_cut,
         err_cut,
+        stopped=stopped,
     )
     if interrupted is not None:
         interrupted.result = result  # type: ignore[attr-defined]

@@ -1,4 +1,13 @@
-"""The safety profile, enforced before anything runs.
+"""What a technique's text and declarations say about the safety profile's risks.
+
+These checks **explain**; they do not enforce. A local technique runs in the sandbox
+(:mod:`drillbook.executors.sandbox`), where the kernel enforces the profile whatever the
+text says: text loses to ``c''url``, base64 piped to ``sh`` or a ``python3 -c`` line. So
+for a contained technique only declarations refuse (:func:`contained_refusal`: the atomic
+says ``elevation_required``, the plan says ``network: true``); the text findings are shown
+by ``drill validate`` ("this would need network"). Where nothing contains a technique (a
+plan with ``sandbox: none``, a cloud technique) the text checks are all that
+stands, and :func:`refusal` applies them, plainly labelled as such.
 
 Every technique is assessed from its command text (and the plan's explicit flags) for
 three risks the seed's production profile cares about:
@@ -25,7 +34,8 @@ from dataclasses import dataclass, field
 
 from drillbook.domain.drill.plan import SafetyProfile
 
-_W = r"(?<![\w./$-])"  # start of a command word
+# start of a command word, optionally written as a path (/usr/bin/curl, ./nc, bin/rm)
+_W = r"(?<![\w./$-])(?:[\w.-]*/)*"
 _E = r"(?![\w-])"  # end of a command word
 
 
@@ -70,7 +80,11 @@ NETWORK = _words(
     "npm",
     "docker",
 )
-NETWORK_PATHS = re.compile(r"/dev/(tcp|udp)/|\b(?:https?|ftp|ldap|smb)://", re.IGNORECASE)
+NETWORK_PATHS = re.compile(
+    r"/dev/(tcp|udp)/|\b(?:https?|ftp|ldap|smb)://|"
+    r"\bimport\s+(?:socket|urllib|requests|http\.client)\b|\bIO::Socket\b|\bfsockopen\b",
+    re.IGNORECASE,
+)
 DESTRUCTIVE = _words(
     "rm",
     "rmdir",
@@ -186,6 +200,35 @@ def assess(
         has_cleanup=bool(cleanup and cleanup.strip()),
         destructive_by_design=bool(destructive_by_design),
     )
+
+
+def contained_refusal(assessment: Assessment, profile: SafetyProfile) -> str | None:
+    """Why ``profile`` refuses a technique that will run in the sandbox: only what it
+    declares (the text is contained by the kernel, whatever it says)."""
+    reasons = []
+    if "elevation_required" in assessment.elevation and not profile.elevation_allowed:
+        reasons.append(
+            "declares elevation_required; the safety profile does not set elevation_allowed: "
+            "true (in the sandbox it would run without any privilege)"
+        )
+    if "network: true" in assessment.network and not profile.network_allowed:
+        reasons.append(
+            "the plan declares network: true; the safety profile does not set "
+            "network_allowed: true (in the sandbox it would have no network)"
+        )
+    return "; ".join(reasons) or None
+
+
+def explanation(assessment: Assessment) -> str | None:
+    """What the text suggests the technique needs, for ``drill validate`` (not enforced)."""
+    parts = []
+    if assessment.network:
+        parts.append(f"would need network ({', '.join(assessment.network)})")
+    if assessment.elevation:
+        parts.append(f"would need elevation ({', '.join(assessment.elevation)})")
+    if assessment.destructive:
+        parts.append(f"would change data ({', '.join(assessment.destructive)})")
+    return "; ".join(parts) or None
 
 
 def refusal(assessment: Assessment, profile: SafetyProfile) -> str | None:

@@ -12,9 +12,10 @@ This is where the drill, detection, scorecard and finding domains meet:
    verified;
 4. the scorecard is computed from the stored results.
 
-The runner's own ``sh -c`` wrapper processes are excluded (``include_runner=False``):
-their command lines contain paths under ``/tmp`` that match rules, and attributing them
-to the technique would make a broken detection look like a working one.
+The runner's own processes (the sandbox and its supervisor) are excluded
+(``include_runner=False``): attributing them to the technique would make a broken
+detection look like a working one. The technique's own shell (``sh -c '<command>'``) is
+the technique's process, and is checked.
 """
 
 from __future__ import annotations
@@ -304,9 +305,11 @@ def _empty_scorecard(run: Any) -> Scorecard:
 def scorecard_for(session: Session, run_id: str) -> Scorecard:
     """The scorecard of a run from its stored results and acknowledgements."""
     from drillbook.domain.drill import service as drills
+    from drillbook.domain.drill.plan import describe_containment
 
     run = drills.get_run(session, run_id)
     return scorecards.build_scorecard(
+        containment=describe_containment(run.safety),
         run_id=run.id,
         plan_name=run.plan_name,
         run_date=run.started_at.date(),

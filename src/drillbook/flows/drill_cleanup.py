@@ -79,6 +79,13 @@ def run_owed_cleanup(
         outcome,
         result.exit_code,
         (result.stdout + result.stderr)[:65536] or detail,
+        {
+            "cleanup_started_at": result.started_at.isoformat(),
+            "cleanup_ended_at": result.ended_at.isoformat(),
+            "cleanup_command_as_run": " ".join(result.argv[-3:]) if result.argv else None,
+            "cleanup_stdout": result.stdout,
+            "cleanup_stderr": result.stderr,
+        },
     )
     return outcome
 
@@ -89,6 +96,7 @@ def _set_cleanup(
     outcome: CleanupOutcome,
     exit_code: int | None,
     output: str | None,
+    details: dict[str, Any] | None = None,
 ) -> None:
     with store.session() as session:
         row = session.get(TechniqueRun, technique_run_id)
@@ -96,6 +104,8 @@ def _set_cleanup(
             row.cleanup_outcome = outcome.value
             row.cleanup_exit_code = exit_code
             row.cleanup_output = output
+            if details:
+                row.details = {**(row.details or {}), **details}
 
 
 @dataclass

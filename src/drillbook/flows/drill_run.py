@@ -4,7 +4,11 @@ Order of things, each step recorded before it happens:
 
 1. load the plan and prepare every technique (nothing runs yet);
 2. decide each technique against the safety profile: refused and not-runnable techniques
-   are stored with the reason and never touch the machine;
+   are stored with the reason and never touch the machine. A local shell technique runs in
+   the sandbox (on this host or, for an SSH target, on that host), which enforces the
+   profile, so only its declarations can refuse it; where nothing contains it
+   (``sandbox: none``, cloud techniques) the command-text checks refuse.
+   A drill that needs the sandbox where the kernel refuses it does not start;
 3. store the run, send the start notice (no notice, no drill);
 4. for each allowed technique: check prerequisites, journal ``detonate`` (with the cleanup
    it will owe), detonate in its own process group under the sensor with a timeout,
@@ -52,14 +56,15 @@ from drillbook.executors.base import (
     marker,
 )
 from drillbook.executors.process import (
+    AbortRequested,
     OperatorAbort,
     ProcessResult,
     abort_on_signals,
     signals_deferred,
     user_name,
 )
-from drillbook.executors.safety import refusal
 from drillbook.executors.shell import evaluate_checks
+from drillbook.flows.drill_abort import pending_abort, settle_abort_requests
 from drillbook.flows.drill_cleanup import (
     Progress,
     Settled,
@@ -67,6 +72,7 @@ from drillbook.flows.drill_cleanup import (
     run_owed_cleanup,
     settle_pending,
 )
+from drillbook.flows.drill_decide import check_sandbox, decide, is_contained
 from drillbook.notify.base import DrillNotice, NoNotifier, Notifier
 from drillbook.storage.base import new_id
 from drillbook.storage.engine import Store
@@ -118,18 +124,8 @@ def prepare_plan(
         executor = executors.setdefault(entry.kind, load_executor(entry.kind))
         prepared = executor.prepare(entry, position, resources)
         techniques.append((prepared, executor))
-        decisions.append(decide(prepared, loaded))
+        decisions.append(decide(prepared, loaded, contained=is_contained(executor, loaded)))
     return Prepared(loaded, techniques, decisions)
-
-
-def decide(prepared: PreparedTechnique, loaded: LoadedPlan) -> tuple[TechniqueStatus, str | None]:
-    if prepared.not_runnable:
-        return TechniqueStatus.NOT_RUNNABLE, prepared.not_runnable
-    if prepared.assessment is not None:
-        why = refusal(prepared.assessment, loaded.safety)
-        if why:
-            return TechniqueStatus.REFUSED, f"refused by the safety profile: {why}"
-    return TechniqueStatus.PENDING, None
 
 
 def _new_technique_run(
@@ -181,7 +177,13 @@ class _Runner:
         self.use_sensor = use_sensor
         self.get_prereqs = get_prereqs
         self.run_id = new_id()
+        self.sandbox = check_sandbox(prepared)
         self.workdir = Path(tempfile.mkdtemp(prefix=f"drillbook-{self.run_id[:8]}-"))
+        # the sensor's traces and the sandbox's reports: hidden from contained techniques
+        self.private = self.workdir / "private"
+        self.private.mkdir(mode=0o700)
+        self.cwd = self.workdir / "work"
+        self.cwd.mkdir()
         self.technique_ids: list[str] = []
         self.abort_reason: str | None = None
         self.started_mono = clock.monotonic()
@@ -255,14 +257,17 @@ class _Runner:
 
     def run(self) -> str:
         self.create()
-        if running_as_root() and not self.prepared.loaded.safety.elevation_allowed:
-            # The elevation rule reads each technique's declaration and command text; as
-            # root, every technique has root's rights whatever it declares.
+        loaded = self.prepared.loaded
+        if not loaded.safety.contained:
             self.progress(
-                "warning: running as root, so every technique has root's rights although "
-                "the safety profile does not allow elevation; run drills from an "
-                "unprivileged account"
+                "warning: sandbox: none, so techniques run uncontained with this account's "
+                "rights; only their command text was checked, and text checks can be evaded"
             )
+            if running_as_root() and not loaded.safety.elevation_allowed:
+                self.progress(
+                    "warning: running as root without a sandbox, so every technique has "
+                    "root's rights although the safety profile does not allow elevation"
+                )
         try:
             self.notifier.send(self.notice("start"))
         except BaseException as exc:  # an adapter error, a bug, or Ctrl-C while sending
@@ -283,6 +288,9 @@ class _Runner:
                     if decision is not TechniqueStatus.PENDING:
                         self.progress(f"{prepared.technique}: {decision.value}")
                         continue
+                    requested = pending_abort(self.store, self.run_id)
+                    if requested:
+                        raise AbortRequested(requested)
                     left = self.remaining()
                     if left is not None and left <= 0:
                         self.abort_reason = "drill duration exceeded the safety profile's limit"
@@ -295,6 +303,8 @@ class _Runner:
                         status = DrillStatus.ABORTED
                         break
         except (OperatorAbort, KeyboardInterrupt) as exc:
+            if isinstance(exc, AbortRequested):
+                self.abort_reason = self.abort_reason or exc.reason
             self.abort_reason = self.abort_reason or f"operator abort ({_signal_name(exc)})"
             status = DrillStatus.ABORTED
             self._settle_interrupted()
@@ -308,6 +318,7 @@ class _Runner:
         finally:
             with signals_deferred():  # a second Ctrl-C must not leave the run "running"
                 self.finish_run(status)
+                settle_abort_requests(self.store, self.run_id)
             shutil.rmtree(self.workdir, ignore_errors=True)
         try:
             self.notifier.send(self.notice("end"))
@@ -342,8 +353,30 @@ class _Runner:
     ) -> None:
         row_id = self.technique_ids[index]
         ctx = ExecutionContext(
-            self.run_id, row_id, self.prepared.loaded.plan.target, self.workdir, self.use_sensor
+            self.run_id,
+            row_id,
+            self.prepared.loaded.plan.target,
+            self.cwd,
+            self.use_sensor,
+            self.sandbox if is_contained(executor, self.prepared.loaded) else None,
+            self.private,
+            self.private / f"scratch-{row_id}",
+            lambda: pending_abort(self.store, self.run_id),
         )
+        try:
+            self._technique_in(ctx, index, prepared, executor, left)
+        finally:
+            shutil.rmtree(self.private / f"scratch-{row_id}", ignore_errors=True)
+
+    def _technique_in(
+        self,
+        ctx: ExecutionContext,
+        index: int,
+        prepared: PreparedTechnique,
+        executor: Executor,
+        left: float | None,
+    ) -> None:
+        row_id = self.technique_ids[index]
         unmet = executor.check_prerequisites(prepared, ctx, get_prereqs=self.get_prereqs)
         if unmet:
             self.update(row_id, status=TechniqueStatus.NOT_RUNNABLE.value, reason=unmet)
@@ -383,7 +416,14 @@ class _Runner:
                 telemetry_note="telemetry not captured: aborted",
             )
         result = detonation.result
-        checks = evaluate_checks(prepared.checks, result) if interrupted is None else []
+        existing = detonation.details.get("existing_paths")
+        checks = (
+            evaluate_checks(
+                prepared.checks, result, set(existing) if isinstance(existing, list) else None
+            )
+            if interrupted is None
+            else []
+        )
         ran = (
             interrupted is None
             and not result.timed_out
@@ -399,6 +439,12 @@ class _Runner:
         else:
             status = TechniqueStatus.FAILED
         reason = result.error
+        for key in ("leftover_note", "volume_exceeded"):
+            if detonation.details.get(key):
+                reason = "; ".join(filter(None, [reason, str(detonation.details[key])]))
+        if detonation.details.get("volume_exceeded"):
+            ran = False
+            status = TechniqueStatus.FAILED if status is TechniqueStatus.SUCCEEDED else status
         if result.timed_out:
             reason = f"killed with its process tree after {timeout:g} s"
             if capped:
@@ -442,6 +488,8 @@ class _Runner:
             f"{prepared.technique}: {status.value}"
             + (f" (exit {result.exit_code})" if result.exit_code is not None else "")
         )
+        if detonation.details.get("leftover_note"):
+            self.progress(f"{prepared.technique}: {detonation.details['leftover_note']}")
         self.cleanup(row_id, prepared, executor, payload)
         if interrupted is not None:
             raise interrupted

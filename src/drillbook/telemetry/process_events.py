@@ -8,9 +8,12 @@ folded into their process); a parent's image is the last program it executed bef
 child's ``execve`` (or, for a forked child that has not executed anything yet, its own
 parent's). ``CurrentDirectory`` follows ``chdir`` calls and is inherited across forks.
 
-The runner's own processes are attributed, not hidden: the strace process itself is the
-root's parent, and the root's first ``execve`` (the ``sh -c '<command>' drillbook-drill-<id>``
-wrapper) carries ``is_runner=True``, so detection checks leave it out by default.
+Attribution is by process tree, not by command text: the technique's own process is the
+first one that executed exactly the technique's argv (``sh -c '<command>'``, as the atomic
+or the plan wrote it); it and every process below it are the technique's. Everything
+else in the trace (the sandbox, its supervisor) carries ``is_runner=True``, so detection
+checks leave it out by default. Without a ``technique_argv`` the first program executed
+is the technique's own process.
 """
 
 from __future__ import annotations
@@ -78,8 +81,22 @@ class _Exec:
     command_line: str
 
 
+def _same_argv(seen: list[str], wanted: list[str]) -> bool:
+    """``seen`` is ``wanted`` (the sensor may have cut a very long last argument)."""
+    if seen == wanted:
+        return True
+    if len(seen) != len(wanted) or not seen:
+        return False
+    return seen[:-1] == wanted[:-1] and len(seen[-1]) >= 4096 and wanted[-1].startswith(seen[-1])
+
+
 def build_events(
-    records: list[SyscallRecord], *, runner: RunnerProcess, user: str, cwd: Path
+    records: list[SyscallRecord],
+    *,
+    runner: RunnerProcess,
+    user: str,
+    cwd: Path,
+    technique_argv: list[str] | None = None,
 ) -> list[ProcessCreation]:
     """Events for every successful execve in ``records`` (already in time order)."""
     if not records:
@@ -93,6 +110,7 @@ def build_events(
         return leader.get(pid, pid)
 
     root: int | None = None
+    technique: tuple[int, int] | None = None  # (pid, index of its first own execve)
     for rec in records:
         pid = lead(rec.pid)
         if rec.name in _FORKS:
@@ -111,6 +129,10 @@ def build_events(
                 continue
             if root is None:
                 root = pid
+            if technique is None and (
+                technique_argv is None or _same_argv([str(a) for a in argv], technique_argv)
+            ):
+                technique = (pid, rec.index)
             execs.setdefault(pid, []).append(
                 _Exec(rec.time, rec.index, filename, command_line([str(a) for a in argv]))
             )
@@ -149,9 +171,26 @@ def build_events(
             return runner.image, runner.command_line
         return None
 
+    children: dict[int, list[int]] = {}
+    for child, (ppid_, _, _) in parent.items():
+        children.setdefault(ppid_, []).append(child)
+    owned: set[int] = set()
+    if technique is not None:
+        stack = [technique[0]]
+        while stack:
+            current = stack.pop()
+            if current not in owned:
+                owned.add(current)
+                stack.extend(children.get(current, []))
+
+    def is_runner(pid: int, run: _Exec) -> bool:
+        if technique is None or pid not in owned:
+            return True
+        return pid == technique[0] and run.index < technique[1]
+
     events: list[ProcessCreation] = []
     for pid, runs in execs.items():
-        for position, run in enumerate(runs):
+        for run in runs:
             moment = (run.time, run.index)
             directory = cwd_at(pid, moment)
             image = (
@@ -178,7 +217,7 @@ def build_events(
                     ParentCommandLine=parent_info[1] if parent_info else None,
                     User=user,
                     CurrentDirectory=directory,
-                    is_runner=(pid == root and position == 0),
+                    is_runner=is_runner(pid, run),
                 )
             )
     events.sort(key=lambda e: (e.UtcTime, e.ProcessId))

@@ -7,7 +7,9 @@ version 1.1) is one document: ``attire-version``; ``execution-data`` (``executio
 and ``procedures``, each with ``procedure-name``, ``procedure-description``,
 ``procedure-id`` {``type``, ``id``}, ``mitre-technique-id``, ``order`` and ``steps``, each
 step with ``command``, ``executor``, ``order``, ``output`` [{``content``, ``level``,
-``type``}], ``time-start`` and ``time-stop``.
+``type``}], ``time-start`` and ``time-stop``. The detonation step's command is the command
+line as it ran (``sh -c '<command>'``); the cleanup step has its own start and stop times
+and its own stdout and stderr.
 
 Only techniques that were detonated become procedures (VECTR reads a procedure as "this
 was executed"); refused and not-runnable ones are listed under the extension key
@@ -18,6 +20,7 @@ was executed"); refused and not-runnable ones are listed under the extension key
 from __future__ import annotations
 
 import socket
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -45,13 +48,37 @@ def _mitre_id(row: TechniqueRun) -> str | None:
     return candidate if isinstance(candidate, str) and ATTACK_ID.match(candidate) else None
 
 
-def _procedure(row: TechniqueRun, order: int) -> dict[str, Any]:
+def _when(value: object, fallback: datetime | None) -> str | None:
+    if isinstance(value, str):
+        try:
+            return _zulu(datetime.fromisoformat(value))
+        except ValueError:
+            return _zulu(fallback)
+    return _zulu(fallback)
+
+
+def _console(stdout: str | None, stderr: str | None) -> list[dict[str, str]]:
     output = []
-    if row.stdout:
-        output.append({"content": row.stdout, "level": "STDOUT", "type": "console"})
-    if row.stderr:
-        output.append({"content": row.stderr, "level": "STDERR", "type": "console"})
+    if stdout:
+        output.append({"content": stdout, "level": "STDOUT", "type": "console"})
+    if stderr:
+        output.append({"content": stderr, "level": "STDERR", "type": "console"})
+    return output
+
+
+def procedure_id(row: TechniqueRun, plan_name: str) -> dict[str, str]:
+    """An atomic's GUID; for anything else a UUID derived from the plan, the technique's
+    position and name and its command, so each inline technique has its own id, and the
+    same technique keeps it across runs (VECTR tracks procedures by id)."""
     guid = row.details.get("guid")
+    if guid:
+        return {"type": "guid", "id": str(guid)}
+    seed = f"drillbook:{plan_name}:{row.position}:{row.name}:{row.command or ''}"
+    return {"type": "guid", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, seed))}
+
+
+def _procedure(row: TechniqueRun, order: int, plan_name: str = "") -> dict[str, Any]:
+    output = _console(row.stdout, row.stderr)
     steps = [
         {
             "command": row.command or "",
@@ -63,24 +90,25 @@ def _procedure(row: TechniqueRun, order: int) -> dict[str, Any]:
         }
     ]
     if row.cleanup_command and row.cleanup_outcome in ("done", "failed"):
+        details = row.details
+        if "cleanup_stdout" in details or "cleanup_stderr" in details:
+            cleanup_output = _console(details.get("cleanup_stdout"), details.get("cleanup_stderr"))
+        else:
+            cleanup_output = _console(row.cleanup_output, None)
         steps.append(
             {
                 "command": row.cleanup_command,
                 "executor": str(row.details.get("executor_name") or row.executor).upper(),
                 "order": 2,
-                "output": [
-                    {"content": row.cleanup_output or "", "level": "STDOUT", "type": "console"}
-                ],
-                "time-start": _zulu(row.ended_at),
-                "time-stop": _zulu(row.ended_at),
+                "output": cleanup_output,
+                "time-start": _when(details.get("cleanup_started_at"), row.ended_at),
+                "time-stop": _when(details.get("cleanup_ended_at"), row.ended_at),
             }
         )
     return {
         "procedure-name": row.name,
         "procedure-description": str(row.details.get("description") or ""),
-        "procedure-id": {"type": "guid", "id": guid}
-        if guid
-        else {"type": "drillbook", "id": row.technique},
+        "procedure-id": procedure_id(row, plan_name),
         "mitre-technique-id": _mitre_id(row),
         "order": order,
         "steps": steps,
@@ -130,7 +158,9 @@ def to_attire(run: DrillRun) -> dict[str, Any]:
             },
             "time-generated": _zulu(run.ended_at or run.started_at),
         },
-        "procedures": [_procedure(row, i) for i, row in enumerate(detonated, start=1)],
+        "procedures": [
+            _procedure(row, i, run.plan_name) for i, row in enumerate(detonated, start=1)
+        ],
         "drillbook": {
             "plan": run.plan_name,
             "status": run.status,

@@ -40,6 +40,7 @@ class DrillStatus(StrEnum):
 class JournalStep(StrEnum):
     DETONATE = "detonate"
     CLEANUP = "cleanup"
+    ABORT = "abort"  # `drill abort` from any terminal: the runner acts on it
 
 
 class JournalStatus(StrEnum):

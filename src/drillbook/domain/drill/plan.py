@@ -231,6 +231,21 @@ class Target(_Strict):
     port: int | None = Field(default=None, ge=1, le=65535)
     profile: str | None = None
     provider: Literal["aws", "gcp", "azure", "kubernetes"] | None = None
+    identity_file: str | None = Field(
+        default=None, description="SSH private key for an ssh target (ssh -i)."
+    )
+    ssh_options: list[str] = Field(
+        default_factory=list,
+        description="Extra `ssh -o` options for an ssh target, each `Name=value`.",
+    )
+
+    @field_validator("ssh_options")
+    @classmethod
+    def _ssh_option(cls, value: list[str]) -> list[str]:
+        for option in value:
+            if not re.match(r"^[A-Za-z]+=\S.*$", option):
+                raise ValueError(f"ssh option '{option}' must look like Name=value")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> Target:
@@ -262,6 +277,34 @@ class SafetyProfile(_Strict):
     network_allowed: bool = False
     max_duration: DurationText | None = None
     technique_timeout: DurationText = DEFAULT_TECHNIQUE_TIMEOUT
+    sandbox: Literal["bubblewrap", "none"] = Field(
+        default="bubblewrap",
+        description="How local techniques are contained: `bubblewrap` (the kernel enforces "
+        "the profile) or `none` (uncontained; only the command-text checks stand, and the "
+        "report and scorecard say so).",
+    )
+    writable: list[str] = Field(
+        default_factory=list,
+        description="Absolute host paths a contained technique may change (everything else "
+        "outside its scratch is read-only).",
+    )
+
+    @field_validator("writable")
+    @classmethod
+    def _absolute(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not path.startswith("/"):
+                raise ValueError(f"writable path '{path}' must be absolute, like /srv/drill")
+            if path.rstrip("/") == "":
+                raise ValueError(
+                    "writable: / would make the whole host writable; use "
+                    "destructive_actions_allowed: true for that"
+                )
+        return value
+
+    @property
+    def contained(self) -> bool:
+        return self.sandbox != "none"
 
     @field_validator("max_data_volume_simulated")
     @classmethod
@@ -320,3 +363,14 @@ class TechniqueList(RootModel[list[TechniqueEntry]]):
 
 
 Technique = AtomicTechnique | StratusTechnique | InlineTechnique
+
+
+def describe_containment(safety: dict[str, Any] | None) -> str:
+    """How a run's local techniques were contained, in plain words (from the stored
+    safety profile; runs recorded before the sandbox existed show as uncontained)."""
+    if not safety or safety.get("sandbox", "none") == "none":
+        return (
+            "none: techniques ran uncontained with the runner's rights; only their "
+            "command text was checked"
+        )
+    return "bubblewrap sandbox: the kernel enforced the safety profile"

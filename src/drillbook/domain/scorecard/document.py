@@ -1,9 +1,11 @@
 """The seed's drill-results scorecard (``drill-results/<date>-<name>.yaml``), verbatim.
 
 The seed's keys come first and in the seed's order; drillbook's own additions
-(``drill_run``, ``techniques_not_run``, ``techniques_without_telemetry``, a failure's
-``finding``) are optional keys written after them and left out when empty, so the
-seed's example loads and dumps back unchanged.
+(``drill_run``, ``techniques_not_run``, ``techniques_without_telemetry``,
+``containment``, ``techniques_leaving_processes``, ``network_bytes_sent``, a failure's
+``finding``) are optional
+keys written after them and left out when empty, so the seed's example loads and dumps
+back unchanged.
 """
 
 from __future__ import annotations
@@ -64,15 +66,32 @@ class Scorecard(BaseModel):
     plan: str | None = None
     techniques_not_run: list[NotChecked] = Field(default_factory=list)
     techniques_without_telemetry: list[str] = Field(default_factory=list)
+    containment: str | None = Field(
+        default=None, description="How the techniques were contained (sandbox or none)."
+    )
+    techniques_leaving_processes: list[str] = Field(default_factory=list)
+    network_bytes_sent: dict[str, int] = Field(
+        default_factory=dict,
+        description="Bytes each technique sent, where network was allowed with a volume cap.",
+    )
 
     def to_document(self) -> dict[str, Any]:
         """Plain data in the seed's key order, empty extensions left out."""
         data = self.model_dump(mode="python", exclude_none=False)
         out: dict[str, Any] = {}
         for key, value in data.items():
-            if key in {"drill_run", "plan"} and value is None:
+            if key in {"drill_run", "plan", "containment"} and value is None:
                 continue
-            if key in {"techniques_not_run", "techniques_without_telemetry"} and not value:
+            if (
+                key
+                in {
+                    "techniques_not_run",
+                    "techniques_without_telemetry",
+                    "techniques_leaving_processes",
+                    "network_bytes_sent",
+                }
+                and not value
+            ):
                 continue
             if key == "failures":
                 value = [_failure_document(f) for f in value]

@@ -2,9 +2,10 @@
 
 Per ATT&CK technique: ``score`` is the pass rate (0-100) of its detections over all
 checked drills; ``comment`` names the last drill, when it ran, its outcome, the time to
-alert and the finding, if any. Techniques that are not ATT&CK ids (Stratus names such as
-``aws.persistence.iam-create-user-login-profile``) are counted in the layer's
-description, not placed on the matrix.
+alert and the finding, if any. Atomic Red Team results (``T1082-3``: technique and test
+number) count for their technique, all its tests together. Techniques that are not ATT&CK
+ids (Stratus names such as ``aws.persistence.iam-create-user-login-profile``) are counted
+in the layer's description, not placed on the matrix.
 """
 
 from __future__ import annotations
@@ -16,6 +17,18 @@ from typing import Any
 from drillbook.domain.scorecard.models import DetectionResultRow
 
 ATTACK_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
+_ATOMIC_TEST = re.compile(r"^(T\d{4}(?:\.\d{3})?)-\d+$")
+
+
+def attack_id_of(technique: str) -> str | None:
+    """The ATT&CK technique id of a result: ``T1082`` for ``T1082`` and ``T1082-3``."""
+    upper = technique.strip().upper()
+    if ATTACK_ID.match(upper):
+        return upper
+    atomic = _ATOMIC_TEST.match(upper)
+    return atomic.group(1) if atomic else None
+
+
 VERSIONS = {"attack": "16", "navigator": "5.1", "layer": "4.5"}
 
 
@@ -39,8 +52,8 @@ def build_layer(
     by_technique: dict[str, list[DetectionResultRow]] = {}
     skipped: set[str] = set()
     for row in rows:
-        technique = row.technique.upper()
-        if ATTACK_ID.match(technique):
+        technique = attack_id_of(row.technique)
+        if technique is not None:
             by_technique.setdefault(technique, []).append(row)
         else:
             skipped.add(row.technique)
@@ -53,7 +66,9 @@ def build_layer(
         tta = (
             f"{last.time_to_alert_seconds:.0f}s" if last.time_to_alert_seconds is not None else "-"
         )
+        tests = sorted({r.technique for r in history})
         comment = (
+            f"{', '.join(tests)}; "
             f"drill {last.drill_run_id}, last run {last.checked_at.date().isoformat()}: "
             f"{_outcome(last)}; time to alert {tta}"
             + (f"; finding {last.finding_id}" if last.finding_id else "")

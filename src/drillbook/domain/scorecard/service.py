@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from drillbook import clock
+from drillbook.clock import ensure_utc
 from drillbook.domain.scorecard.document import Failure, NotChecked, Percentiles, Scorecard
 from drillbook.domain.scorecard.models import DetectionAck, DetectionResultRow
 
@@ -91,6 +92,20 @@ def record_ack(
     return ack
 
 
+def check_ack_time(technique: str, at: datetime, detonated_at: datetime | None) -> None:
+    """An acknowledgement must come after the detonation it acknowledges (else the time
+    to acknowledgement would be negative)."""
+    from drillbook.errors import ConflictError
+
+    if detonated_at is None:
+        raise ConflictError(f"{technique} was not detonated in this drill: nothing to acknowledge")
+    if ensure_utc(at) < ensure_utc(detonated_at):
+        raise ConflictError(
+            f"acknowledgement time {ensure_utc(at).isoformat()} is before {technique} was "
+            f"detonated ({ensure_utc(detonated_at).isoformat()}); give a later --at"
+        )
+
+
 def acks_for(session: Session, run_id: str) -> dict[str, datetime]:
     """The earliest recorded acknowledgement per technique."""
     found: dict[str, datetime] = {}
@@ -143,6 +158,7 @@ def build_scorecard(
     technique_runs: Sequence[Any],
     rows: Sequence[DetectionResultRow],
     acks: dict[str, datetime] | None = None,
+    containment: str | None = None,
 ) -> Scorecard:
     """The scorecard of one drill run from its technique runs and stored results."""
     acks = acks or {}
@@ -155,6 +171,8 @@ def build_scorecard(
     failures: list[Failure] = []
     not_run: list[NotChecked] = []
     no_telemetry: list[str] = []
+    leaving: list[str] = []
+    sent: dict[str, int] = {}
     for tr in technique_runs:
         if str(tr.status) in NOT_RUN_STATUSES:
             not_run.append(
@@ -166,6 +184,11 @@ def build_scorecard(
             )
             continue
         attempted += 1
+        details = getattr(tr, "details", None) or {}
+        if details.get("leftover_processes"):
+            leaving.append(tr.technique)
+        if isinstance(details.get("network_bytes_sent"), int):
+            sent[tr.technique] = sent.get(tr.technique, 0) + details["network_bytes_sent"]
         if not getattr(tr, "telemetry_captured", True):
             no_telemetry.append(tr.technique)
         results = by_technique_run.get(tr.id, [])
@@ -197,4 +220,7 @@ def build_scorecard(
         plan=plan_name,
         techniques_not_run=not_run,
         techniques_without_telemetry=no_telemetry,
+        containment=containment,
+        techniques_leaving_processes=leaving,
+        network_bytes_sent=sent,
     )

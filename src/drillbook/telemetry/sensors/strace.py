@@ -1,8 +1,10 @@
 """The zero-privilege process sensor: run a step under ``strace -f``.
 
-A detonation is launched as ``strace -f -qq -ttt -s 65536 -v -e trace=execve,clone,clone3,
-fork,vfork,chdir -e signal=none -o FILE -- sh -c '<command>' drillbook-drill-<id>``: no
-root, no kernel module, and only the step's own processes are traced. This module builds
+A detonation is launched as ``strace --pidns-translation -f -qq -ttt -s 65536 -v -e
+trace=execve,clone,clone3,fork,vfork,chdir -e signal=none -o FILE -- bwrap ... sh -c
+'<command>'``: strace wraps the sandbox from outside (the technique cannot reach the
+trace), reports the sandbox's pids as the host sees them, needs no root and no kernel
+module, and traces only the step's own processes. This module builds
 that command line, probes whether strace can trace here (containers often forbid
 ptrace), and parses the output file into :class:`SyscallRecord`\\ s; turning those into
 process-creation events is :mod:`drillbook.telemetry.process_events`' job.
@@ -34,6 +36,7 @@ _LINE = re.compile(r"^(\d+)\s+(\d+(?:\.\d+)?)\s+(.*)$")
 _RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
 _CALL = re.compile(r"^(\w+)\((.*)$")
 _UNFINISHED = " <unfinished ...>"
+_TRANSLATED = re.compile(r"/\* (\d+) in strace's PID NS \*/")
 _SIMPLE_ESCAPES = {
     "n": 10,
     "t": 9,
@@ -75,10 +78,44 @@ def probe() -> tuple[bool, str]:
     return True, "strace works"
 
 
-def command(argv: list[str], output: Path, binary: str | None = None) -> list[str]:
-    """``argv`` wrapped in strace, writing the trace to ``output``."""
+@functools.cache
+def translates_pids() -> bool:
+    """Whether this strace can report a sandboxed child's pid as the host sees it
+    (``--pidns-translation``, strace 5.9 and later)."""
+    binary = strace_binary()
+    if binary is None:
+        return False
+    try:
+        done = subprocess.run(
+            [binary, "--pidns-translation", "-qq", "-o", "/dev/null", "--", "true"],
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def command(
+    argv: list[str],
+    output: Path,
+    binary: str | None = None,
+    *,
+    translate: bool | None = None,
+    network: bool = False,
+) -> list[str]:
+    """``argv`` wrapped in strace, writing the trace to ``output`` (``translate``: whether
+    this strace has ``--pidns-translation``, default: ask the local one; ``network``: also
+    trace sends and writes with decoded descriptors, for the network meter)."""
+    from drillbook.telemetry.sensors.netmeter import SEND_SYSCALLS
+
+    translate = translates_pids() if translate is None else translate
+    syscalls = TRACED_SYSCALLS + (SEND_SYSCALLS if network else ())
     return [
         binary or strace_binary() or "strace",
+        *(["--pidns-translation"] if translate else []),
+        *(["-yy"] if network else []),
         "-f",
         "-qq",
         "-ttt",
@@ -86,7 +123,7 @@ def command(argv: list[str], output: Path, binary: str | None = None) -> list[st
         str(STRING_LIMIT),
         "-v",
         "-e",
-        "trace=" + ",".join(TRACED_SYSCALLS),
+        "trace=" + ",".join(syscalls),
         "-e",
         "signal=none",
         "-o",
@@ -118,6 +155,11 @@ class SyscallRecord:
 
     @property
     def return_value(self) -> int | None:
+        """The result as a number; a child's pid in strace's own PID namespace when the
+        tracee sits in another one (``3 /* 17836 in strace's PID NS */``)."""
+        translated = _TRANSLATED.search(self.result)
+        if translated:
+            return int(translated.group(1))
         head = self.result.strip().split(" ", 1)[0] if self.result.strip() else ""
         try:
             return int(head, 0)
