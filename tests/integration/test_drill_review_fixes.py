@@ -121,5 +121,5 @@ def test_output_to_a_folder_is_a_clear_error(
     argv = [drilled if a == "RUN" else str(folder) if a == "DIR" else a for a in args]
     done = runner.invoke(app, argv)
     assert done.exit_code != 0
-    assert f"-o {folder} is a folder; give a file name" in done.output
+    assert f"cannot write {folder}: it is a folder; give a file name" in done.output
     assert "Traceback" not in done.output

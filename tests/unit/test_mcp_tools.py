@@ -194,17 +194,20 @@ def test_resources_and_prompts(library: Path) -> None:
     assert "finding_draft" in seen["fixlist"]
 
 
+# The sandbox contains what a technique does, so only what it declares can refuse it: a
+# technique that says it needs the network, under a profile that allows none.
 WIPE = """\
 name: wipe
 target: {kind: local}
 safety:
-  destructive_actions_allowed: false
+  network_allowed: false
   blast_radius: nothing
   abort_conditions: ["drill duration exceeds 1 minutes"]
 techniques:
-  - name: T1485 - Data destruction
+  - name: T1048 - Exfiltration over an alternative protocol
+    network: true
     test: |
-      rm -rf /var/lib/drillbook-test-must-not-exist
+      curl -fsS http://127.0.0.1:9/ -d @/etc/hostname
 """
 
 
@@ -225,7 +228,7 @@ def test_drills_run_under_the_safety_profile_with_allow_drills(library: Path) ->
 
     seen = _with_client(library, body, allow_drills=True)
     assert seen["checked"]["result"][0]["decision"] == "refused"
-    assert "destructive_actions_allowed: false" in seen["checked"]["result"][0]["reason"]
+    assert "network" in seen["checked"]["result"][0]["reason"]
     assert seen["ran"]["status"] == "completed"
     assert [t["status"] for t in seen["ran"]["techniques"]] == ["succeeded", "succeeded"]
     assert [t["status"] for t in seen["refused"]["techniques"]] == ["refused"]
