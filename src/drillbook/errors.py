@@ -9,6 +9,7 @@ sees a traceback for a mistake in their input::
     ├── NotFoundError           an id or name that does not exist (scenario, exercise, ...)
     ├── ConflictError           an operation that would overwrite or contradict stored data
     ├── StateError              an operation not allowed in the record's current state
+    ├── AccessDenied            signed out, wrong password, or a role that may not do it
     ├── ConfigError             a missing or invalid setting
     ├── SafetyRefusal           a drill step the safety profile does not allow
     └── AdapterError            an outside system (SIEM, tracker, webhook, stratus) failed
@@ -109,6 +110,10 @@ class ConflictError(DrillbookError):
 
 class StateError(DrillbookError):
     """The operation is not allowed in the record's current state (e.g. ending a planned run)."""
+
+
+class AccessDenied(DrillbookError):
+    """Not signed in, a wrong password, an expired invitation, or a role that may not act."""
 
 
 class ConfigError(DrillbookError):

@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "drillbook.domain.finding.models",
     "drillbook.domain.drill.models",
     "drillbook.domain.scorecard.models",
+    "drillbook.domain.account.models",
 )
 
 
