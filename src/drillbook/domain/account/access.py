@@ -95,7 +95,7 @@ def require_visible(principal: Principal, team: str | None, what: str) -> None:
 
 def require_exercise(principal: Principal, exercise: Exercise) -> None:
     if not can_see_exercise(principal, exercise):
-        raise NotFoundError(f"no exercise {exercise.label}")
+        raise NotFoundError(f"no exercise {exercise.label} (see `drillbook exercise list`)")
 
 
 def can_facilitate(principal: Principal, exercise: Exercise | None, team: str | None) -> bool:
