@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from drillbook.web.app import WebContext
 
-GRACEFUL_SECONDS = 3
+GRACEFUL_SECONDS = 5
 
 
 class WebServer(uvicorn.Server):

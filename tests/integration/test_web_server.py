@@ -1,0 +1,80 @@
+"""`drillbook serve` as a user runs it: Ctrl-C stops it while browsers follow a live
+exercise (the old server hung on their open event streams)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from drillbook.storage.engine import Store
+from tests.e2e.conftest import free_port
+from tests.unit.test_web import _running_exercise
+from tests.web_helpers import PASSWORD, add_account
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        try:
+            httpx.get(url + "/healthz", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("drillbook serve did not start")
+
+
+def test_ctrl_c_stops_the_server_with_live_clients(tmp_path: Path) -> None:
+    url_db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = Store(url_db)
+    exercise_id = _running_exercise(store, None)
+    add_account(store, "olga", "admin")
+    store.close()
+    port = free_port()
+    env = {**os.environ, "DRILLBOOK_DATABASE_URL": url_db}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "drillbook", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    clients: list[httpx.Client] = []
+    try:
+        _wait_up(base, process)
+        streams = []
+        for _ in range(3):
+            client = httpx.Client(base_url=base, timeout=10)
+            page = client.get("/login").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token
+            client.post("/login", data={"username": "olga", "password": PASSWORD,
+                                        "csrf_token": token.group(1)})
+            stream = client.stream("GET", f"/exercises/{exercise_id}/stream")
+            response = stream.__enter__()
+            assert response.status_code == 200
+            first = next(response.iter_lines())
+            assert first.startswith("data: ")
+            streams.append(stream)
+            clients.append(client)
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        took = time.monotonic() - started
+        print(f"stopped in {took:.2f}s")
+        # the streams end at once: uvicorn's graceful timeout (5 s) is not what stopped it
+        assert took < 4.5, "Ctrl-C took too long with clients connected"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for client in clients:
+            client.close()
