@@ -50,7 +50,10 @@ def sign_in(client: TestClient, username: str) -> str:
 
 
 def client_for(
-    library: Path | None, store: Store, username: str | None = None, role: str = "admin",
+    library: Path | None,
+    store: Store,
+    username: str | None = None,
+    role: str = "admin",
     team: str | None = None,
 ) -> tuple[TestClient, str]:
     """A client (signed in as ``username`` with ``role``, created here, when given)."""

@@ -44,7 +44,10 @@ def test_ctrl_c_stops_the_server_with_live_clients(tmp_path: Path) -> None:
     env = {**os.environ, "DRILLBOOK_DATABASE_URL": url_db}
     process = subprocess.Popen(
         [sys.executable, "-m", "drillbook", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
     clients: list[httpx.Client] = []
@@ -56,8 +59,10 @@ def test_ctrl_c_stops_the_server_with_live_clients(tmp_path: Path) -> None:
             page = client.get("/login").text
             token = re.search(r'name="csrf_token" value="([^"]+)"', page)
             assert token
-            client.post("/login", data={"username": "olga", "password": PASSWORD,
-                                        "csrf_token": token.group(1)})
+            client.post(
+                "/login",
+                data={"username": "olga", "password": PASSWORD, "csrf_token": token.group(1)},
+            )
             stream = client.stream("GET", f"/exercises/{exercise_id}/stream")
             response = stream.__enter__()
             assert response.status_code == 200

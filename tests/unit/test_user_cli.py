@@ -26,15 +26,22 @@ def test_user_add_creates_an_account_that_can_sign_in(db_env: str, runner: CliRu
     assert made.exit_code == 0, made.output
     assert "Created admin account olga" in made.output
     generated = runner.invoke(
-        user_app, ["add", "fred", "--role", "facilitator", "--team", "sre", "--generate-password", "--json"]
+        user_app,
+        ["add", "fred", "--role", "facilitator", "--team", "sre", "--generate-password", "--json"],
     )
     data = json.loads(generated.output)
-    assert data["role"] == "facilitator" and data["team"] == "sre" and len(data["password"]) >= 16
+    assert data["role"] == "facilitator"
+    assert data["team"] == "sre"
+    assert len(data["password"]) >= 16
     store = Store(db_env)
     with store.session() as session:
         assert authenticate(session, "olga", "a long passphrase").role == "admin"
         assert authenticate(session, "fred", data["password"]).team == "sre"
-        stored = session.execute(__import__("sqlalchemy").text("SELECT password_hash FROM accounts")).scalars().all()
+        stored = (
+            session.execute(__import__("sqlalchemy").text("SELECT password_hash FROM accounts"))
+            .scalars()
+            .all()
+        )
         assert all(h.startswith("$argon2id$") for h in stored)
     store.close()
     listed = json.loads(runner.invoke(user_app, ["list", "--json"]).output)
@@ -48,7 +55,11 @@ def test_user_add_creates_an_account_that_can_sign_in(db_env: str, runner: CliRu
         (["add", "olga", "--password-stdin"], "short\n", "at least 10 characters"),
         (["add", "Bad Name!", "--password-stdin"], "a long passphrase\n", "not a usable username"),
         (["add", "mia", "--role", "member", "--password-stdin"], "a long passphrase\n", "--team"),
-        (["add", "mia", "--role", "boss", "--password-stdin"], "a long passphrase\n", "unknown role"),
+        (
+            ["add", "mia", "--role", "boss", "--password-stdin"],
+            "a long passphrase\n",
+            "unknown role",
+        ),
     ],
 )
 def test_user_add_refuses_bad_input_clearly(
@@ -56,13 +67,17 @@ def test_user_add_refuses_bad_input_clearly(
 ) -> None:
     result = runner.invoke(user_app, args, input=stdin)
     assert result.exit_code == 1
-    assert message in result.output and "Traceback" not in result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_second_account_with_the_same_name_is_refused(db_env: str, runner: CliRunner) -> None:
     runner.invoke(user_app, ["add", "olga", "--password-stdin"], input="a long passphrase\n")
-    again = runner.invoke(user_app, ["add", "OLGA", "--password-stdin"], input="a long passphrase\n")
-    assert again.exit_code == 1 and "already exists" in again.output
+    again = runner.invoke(
+        user_app, ["add", "OLGA", "--password-stdin"], input="a long passphrase\n"
+    )
+    assert again.exit_code == 1
+    assert "already exists" in again.output
 
 
 def test_the_tour_makes_a_demo_login(tmp_path: Path) -> None:

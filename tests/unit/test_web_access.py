@@ -21,21 +21,32 @@ def _seed_sre_records(store: Store) -> tuple[int, str, str]:
     exercise_id = _running_exercise(store, None)
     with store.session() as session:
         finding = create_finding(
-            session, description="SRE-ONLY pager gap", severity="high", source="exercise",
+            session,
+            description="SRE-ONLY pager gap",
+            severity="high",
+            source="exercise",
             team="sre-team",
         )
         session.add(
             DrillRun(
-                id="abcdef0123456789abcdef0123456789", plan_name="sre-only-drill",
-                plan_path="drills/x.yaml", target="local", status="completed",
-                started_at=clock.now(), runner_host="h", operator="o", safety={},
+                id="abcdef0123456789abcdef0123456789",
+                plan_name="sre-only-drill",
+                plan_path="drills/x.yaml",
+                target="local",
+                status="completed",
+                started_at=clock.now(),
+                runner_host="h",
+                operator="o",
+                safety={},
                 team="sre-team",
             )
         )
         return exercise_id, finding.id, "abcdef0123456789abcdef0123456789"
 
 
-def test_another_team_sees_nothing_by_id_or_in_any_list(tmp_path: Path, sqlite_store: Store) -> None:
+def test_another_team_sees_nothing_by_id_or_in_any_list(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
     exercise_id, finding_id, drill_id = _seed_sre_records(sqlite_store)
     library = _library(tmp_path)
     sre, _ = client_for(library, sqlite_store, "alice", "member", "sre-team")
@@ -45,25 +56,48 @@ def test_another_team_sees_nothing_by_id_or_in_any_list(tmp_path: Path, sqlite_s
     assert any(f["id"] == finding_id for f in sre.get("/api/findings").json())
     assert sre.get(f"/api/drills/{drill_id}").status_code == 200
     # another team: by id, 404 like a record that does not exist
-    for path in (f"/exercises/{exercise_id}", f"/api/exercises/{exercise_id}",
-                 f"/api/exercises/{exercise_id}/status", f"/exercises/{exercise_id}/stream",
-                 f"/exercises/{exercise_id}/report.md", f"/drills/{drill_id}",
-                 f"/api/drills/{drill_id}", f"/drills/{drill_id[:8]}"):
+    for path in (
+        f"/exercises/{exercise_id}",
+        f"/api/exercises/{exercise_id}",
+        f"/api/exercises/{exercise_id}/status",
+        f"/exercises/{exercise_id}/stream",
+        f"/exercises/{exercise_id}/report.md",
+        f"/drills/{drill_id}",
+        f"/api/drills/{drill_id}",
+        f"/drills/{drill_id[:8]}",
+    ):
         response = other.get(path)
         assert response.status_code == 404, path
-        assert "Quarantine" not in response.text and "sre-only" not in response.text
+        assert "Quarantine" not in response.text
+        assert "sre-only" not in response.text
     # ... and in every list
-    for path in ("/", "/exercises", "/findings", "/findings?show=all", "/drills", "/api/exercises",
-                 "/api/findings", "/api/findings?show=all", "/api/drills"):
+    for path in (
+        "/",
+        "/exercises",
+        "/findings",
+        "/findings?show=all",
+        "/drills",
+        "/api/exercises",
+        "/api/findings",
+        "/api/findings?show=all",
+        "/api/drills",
+    ):
         body = other.get(path).text
-        assert "SRE-ONLY" not in body and "sre-only-drill" not in body, path
+        assert "SRE-ONLY" not in body, path
+        assert "sre-only-drill" not in body, path
         assert f"EX-{exercise_id}" not in body, path
         assert f'href="/exercises/{exercise_id}"' not in body, path
     # ... and cannot change anything in it
-    for action, body in (("inject", {}), ("decisions", {"text": "x"}), ("pause", {}),
-                         ("observations", {"text": "x"}), ("invitations", {"seat": "observer", "name": "Eve"})):
-        response = other.post(f"/api/exercises/{exercise_id}/{action}", json=body,
-                              headers={"X-CSRF-Token": csrf})
+    for action, body in (
+        ("inject", {}),
+        ("decisions", {"text": "x"}),
+        ("pause", {}),
+        ("observations", {"text": "x"}),
+        ("invitations", {"seat": "observer", "name": "Eve"}),
+    ):
+        response = other.post(
+            f"/api/exercises/{exercise_id}/{action}", json=body, headers={"X-CSRF-Token": csrf}
+        )
         assert response.status_code == 404, action
 
 
@@ -73,20 +107,29 @@ def test_roles_limit_what_an_account_may_do(tmp_path: Path, sqlite_store: Store)
     viewer, viewer_csrf = client_for(library, sqlite_store, "vera", "viewer", "sre-team")
     member, member_csrf = client_for(library, sqlite_store, "mia", "member", "sre-team")
     decision = {"text": "Rotate the MCP token"}
-    refused = viewer.post(f"/api/exercises/{exercise_id}/decisions", json=decision,
-                          headers={"X-CSRF-Token": viewer_csrf})
-    assert refused.status_code == 403 and refused.json()["status"] == 403
-    ok = member.post(f"/api/exercises/{exercise_id}/decisions", json=decision,
-                     headers={"X-CSRF-Token": member_csrf})
+    refused = viewer.post(
+        f"/api/exercises/{exercise_id}/decisions",
+        json=decision,
+        headers={"X-CSRF-Token": viewer_csrf},
+    )
+    assert refused.status_code == 403
+    assert refused.json()["status"] == 403
+    ok = member.post(
+        f"/api/exercises/{exercise_id}/decisions",
+        json=decision,
+        headers={"X-CSRF-Token": member_csrf},
+    )
     assert ok.status_code == 200
     for action in ("inject", "pause", "end", "phase"):
-        response = member.post(f"/api/exercises/{exercise_id}/{action}", json={},
-                               headers={"X-CSRF-Token": member_csrf})
+        response = member.post(
+            f"/api/exercises/{exercise_id}/{action}", json={}, headers={"X-CSRF-Token": member_csrf}
+        )
         assert response.status_code == 403, action
     assert member.get("/api/audit").status_code == 403
     # the member's view has no script and no preview of the next inject
     view = member.get(f"/api/exercises/{exercise_id}").json()
-    assert view["script"] == [] and view["next_inject_preview"] is None
+    assert view["script"] == []
+    assert view["next_inject_preview"] is None
 
 
 def test_every_state_change_needs_the_csrf_token(tmp_path: Path, sqlite_store: Store) -> None:
@@ -101,7 +144,9 @@ def test_every_state_change_needs_the_csrf_token(tmp_path: Path, sqlite_store: S
         for route in routes
         for method in getattr(route, "methods", set()) or set()
         if method in {"POST", "PUT", "PATCH", "DELETE"}
-        for path in [route.path.replace("{exercise_id}", str(exercise_id)).replace("{event_id}", "1")]
+        for path in [
+            route.path.replace("{exercise_id}", str(exercise_id)).replace("{event_id}", "1")
+        ]
     ]
     assert len(unsafe) >= 12
     for path, method in unsafe:
@@ -121,13 +166,19 @@ def test_every_state_change_needs_the_csrf_token(tmp_path: Path, sqlite_store: S
 def test_wrong_password_and_no_session(tmp_path: Path, sqlite_store: Store) -> None:
     library = _library(tmp_path)
     add_account(sqlite_store, "olga", "admin")
-    client = TestClient(__import__("drillbook.web.app", fromlist=["x"]).create_app(library, sqlite_store), base_url=BASE_URL)
+    client = TestClient(
+        __import__("drillbook.web.app", fromlist=["x"]).create_app(library, sqlite_store),
+        base_url=BASE_URL,
+    )
     assert client.get("/api/findings").status_code == 401
     assert client.get("/findings", follow_redirects=False).headers["location"] == "/login"
     page = client.get("/login").text
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    wrong = client.post("/login", data={"username": "olga", "password": "nope-nope-nope", "csrf_token": token})
-    assert wrong.status_code == 403 and "wrong username or password" in wrong.text
+    wrong = client.post(
+        "/login", data={"username": "olga", "password": "nope-nope-nope", "csrf_token": token}
+    )
+    assert wrong.status_code == 403
+    assert "wrong username or password" in wrong.text
     sign_in(client, "olga")
     assert client.get("/api/me").json()["role"] == "admin"
 
@@ -139,26 +190,49 @@ def test_invitation_for_one_seat_expires_when_the_exercise_ends(
     other_id = _running_exercise(sqlite_store, None)
     library = _library(tmp_path)
     facilitator, csrf = client_for(library, sqlite_store, "fred", "facilitator", "sre-team")
-    made = facilitator.post(f"/api/exercises/{exercise_id}/invitations",
-                            json={"seat": "comms_lead", "name": "Carol"}, headers={"X-CSRF-Token": csrf})
+    made = facilitator.post(
+        f"/api/exercises/{exercise_id}/invitations",
+        json={"seat": "comms_lead", "name": "Carol"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert made.status_code == 200
     link = made.json()["link"]
     guest = TestClient(facilitator.app, base_url=BASE_URL)
     joined = guest.get(link)
-    assert joined.status_code == 200 and joined.url.path == f"/exercises/{exercise_id}"
+    assert joined.status_code == 200
+    assert joined.url.path == f"/exercises/{exercise_id}"
     guest_csrf = joined.text.split('name="csrf-token" content="')[1].split('"')[0]
-    said = guest.post(f"/api/exercises/{exercise_id}/decisions", json={"text": "Tell customers"},
-                      headers={"X-CSRF-Token": guest_csrf})
+    said = guest.post(
+        f"/api/exercises/{exercise_id}/decisions",
+        json={"text": "Tell customers"},
+        headers={"X-CSRF-Token": guest_csrf},
+    )
     assert said.status_code == 200
-    assert guest.post(f"/api/exercises/{exercise_id}/comms",
-                      json={"audience": "customer", "text": "We are investigating"},
-                      headers={"X-CSRF-Token": guest_csrf}).status_code == 200
+    assert (
+        guest.post(
+            f"/api/exercises/{exercise_id}/comms",
+            json={"audience": "customer", "text": "We are investigating"},
+            headers={"X-CSRF-Token": guest_csrf},
+        ).status_code
+        == 200
+    )
     # one exercise only; no lists, no other exercise, no facilitating, no observer notes
     assert guest.get(f"/exercises/{other_id}").status_code == 404
     assert guest.get("/api/findings").status_code == 403
-    assert guest.post(f"/api/exercises/{exercise_id}/pause", headers={"X-CSRF-Token": guest_csrf}).status_code == 403
-    assert guest.post(f"/api/exercises/{exercise_id}/observations", json={"text": "x"},
-                      headers={"X-CSRF-Token": guest_csrf}).status_code == 403
+    assert (
+        guest.post(
+            f"/api/exercises/{exercise_id}/pause", headers={"X-CSRF-Token": guest_csrf}
+        ).status_code
+        == 403
+    )
+    assert (
+        guest.post(
+            f"/api/exercises/{exercise_id}/observations",
+            json={"text": "x"},
+            headers={"X-CSRF-Token": guest_csrf},
+        ).status_code
+        == 403
+    )
     seats = facilitator.get(f"/api/exercises/{exercise_id}").json()["roles"]
     assert {"role": "comms_lead", "role_label": "Comms lead", "person": "Carol"} in seats
     ended = facilitator.post(f"/api/exercises/{exercise_id}/end", headers={"X-CSRF-Token": csrf})
@@ -166,8 +240,11 @@ def test_invitation_for_one_seat_expires_when_the_exercise_ends(
     # the guest's session and the link both stop working
     assert guest.get(f"/api/exercises/{exercise_id}").status_code == 401
     again = TestClient(facilitator.app, base_url=BASE_URL).get(link)
-    assert again.status_code == 403 and "expired" in again.text
-    assert TestClient(facilitator.app, base_url=BASE_URL).get("/join/not-a-token").status_code == 403
+    assert again.status_code == 403
+    assert "expired" in again.text
+    assert (
+        TestClient(facilitator.app, base_url=BASE_URL).get("/join/not-a-token").status_code == 403
+    )
 
 
 def test_web_changes_are_in_an_append_only_audit_log(tmp_path: Path, sqlite_store: Store) -> None:
@@ -176,12 +253,17 @@ def test_web_changes_are_in_an_append_only_audit_log(tmp_path: Path, sqlite_stor
 
     exercise_id = _running_exercise(sqlite_store, None)
     client, csrf = client_for(_library(tmp_path), sqlite_store, "olga")
-    client.post(f"/api/exercises/{exercise_id}/decisions", json={"text": "Page the owner"},
-                headers={"X-CSRF-Token": csrf, "User-Agent": "pytest-agent"})
+    client.post(
+        f"/api/exercises/{exercise_id}/decisions",
+        json={"text": "Page the owner"},
+        headers={"X-CSRF-Token": csrf, "User-Agent": "pytest-agent"},
+    )
     entries = client.get("/api/audit").json()
     decision = next(e for e in entries if e["action"] == "decision")
-    assert decision["actor"] == "olga" and decision["target"] == f"EX-{exercise_id}"
-    assert decision["remote"] and decision["detail"]["user_agent"] == "pytest-agent"
+    assert decision["actor"] == "olga"
+    assert decision["target"] == f"EX-{exercise_id}"
+    assert decision["remote"]
+    assert decision["detail"]["user_agent"] == "pytest-agent"
     assert any(e["action"] == "sign_in" for e in entries)
     for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
         with pytest.raises(DatabaseError, match="append-only"), sqlite_store.engine.begin() as c:

@@ -16,12 +16,16 @@ def test_delta_sends_only_what_changed() -> None:
     old = {"phase": "Detection", "elapsed_seconds": 5, "timeline": [{"id": 1, "text": "a"}]}
     same = {"phase": "Detection", "elapsed_seconds": 9, "timeline": [{"id": 1, "text": "a"}]}
     assert delta(old, same) is None  # the clock alone: browsers tick it themselves
-    new = {"phase": "Containment", "elapsed_seconds": 9,
-           "timeline": [{"id": 1, "text": "a"}, {"id": 2, "text": "b"}]}
+    new = {
+        "phase": "Containment",
+        "elapsed_seconds": 9,
+        "timeline": [{"id": 1, "text": "a"}, {"id": 2, "text": "b"}],
+    }
     message = delta(old, new)
     assert message is not None
     assert message["events"] == [{"id": 2, "text": "b"}]
-    assert message["set"]["phase"] == "Containment" and message["set"]["elapsed_seconds"] == 9
+    assert message["set"]["phase"] == "Containment"
+    assert message["set"]["elapsed_seconds"] == 9
 
 
 async def _next(queue: asyncio.Queue[object], timeout: float = 5.0) -> dict[str, Any]:
@@ -51,7 +55,8 @@ def test_a_change_made_by_another_process_reaches_every_subscriber(store: Store)
             room = await hub.subscribe(exercise_id, "room")
             facilitators = [await hub.subscribe(exercise_id, "facilitator") for _ in range(3)]
             first = await _next(room)
-            assert first["type"] == "full" and first["view"]["audience"] == "room"
+            assert first["type"] == "full"
+            assert first["view"]["audience"] == "room"
             for queue in facilitators:
                 assert (await _next(queue))["view"]["script"]
             reads = hub.refreshes

@@ -100,26 +100,10 @@ def event_dict(event: ExerciseEvent, offset: str) -> dict[str, Any]:
 
 
 def clock_dict(exercise: Exercise, clock: ExerciseClock) -> dict[str, Any]:
-    due_in = clock.next_due_in
-    return {
-        "exercise": exercise.label,
-        "id": exercise.id,
-        "scenario": exercise.scenario_id,
-        "title": exercise.title,
-        "status": exercise.status,
-        "team": exercise.team,
-        "date": exercise.run_date,
-        "started_at": clock.started_at,
-        "ended_at": clock.ended_at,
-        "elapsed": format_offset(clock.elapsed),
-        "elapsed_seconds": int(clock.elapsed.total_seconds()),
-        "phase": str(clock.phase) if clock.phase else None,
-        "scheduled_phase": str(clock.scheduled_phase) if clock.scheduled_phase else None,
-        "next_inject": clock.next_inject.number if clock.next_inject else None,
-        "next_inject_due_in_seconds": int(due_in.total_seconds()) if due_in is not None else None,
-        "injects_due": [s.number for s in clock.due],
-        "roles": service.current_roles(exercise),
-    }
+    """``exercise status --json``: the read model the web API serves too."""
+    from drillbook.domain.exercise.views import status_view
+
+    return status_view(exercise, clock).model_dump()
 
 
 def _logged(exercise: Exercise, event: ExerciseEvent, as_json: bool) -> None:

@@ -20,8 +20,7 @@ def serve(
         list[str] | None,
         typer.Option(
             "--allowed-host",
-            help="A Host name the app answers besides loopback (repeatable); "
-            "others are refused.",
+            help="A Host name the app answers besides loopback (repeatable); others are refused.",
         ),
     ] = None,
 ) -> None:

@@ -37,7 +37,9 @@ def _password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
 @user_app.command("add")
 def add(
     ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Login name (lower-case letters, digits, . _ -).")],
+    username: Annotated[
+        str, typer.Argument(help="Login name (lower-case letters, digits, . _ -).")
+    ],
     role: Annotated[
         str, typer.Option("--role", "-r", help="admin, facilitator, member or viewer.")
     ] = "admin",
@@ -107,4 +109,6 @@ def list_users(
         console.print("No accounts yet: `drillbook user add NAME --role admin`", markup=False)
     for row in rows:
         team = f" ({row['team']})" if row["team"] else ""
-        console.print(f"{row['username']}  {row['role']}{team}  {row['display_name']}", markup=False)
+        console.print(
+            f"{row['username']}  {row['role']}{team}  {row['display_name']}", markup=False
+        )

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from jinja2 import Environment, FileSystemLoader
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drillbook import __version__
@@ -99,7 +99,8 @@ def create_app(
         room,
         scenarios,
     )
-    from drillbook.web.security import Guard, allowed_hosts as host_list
+    from drillbook.web.security import Guard
+    from drillbook.web.security import allowed_hosts as host_list
 
     app = FastAPI(
         title="drillbook",
@@ -139,7 +140,9 @@ def create_app(
 
     @app.exception_handler(DrillbookError)
     async def _drillbook_error(request: Request, exc: DrillbookError) -> Response:
-        status = 404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, AccessDenied) else 400
+        status = (
+            404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, AccessDenied) else 400
+        )
         return _error_response(request, status, str(exc))
 
     @app.exception_handler(StarletteHTTPException)

@@ -48,7 +48,9 @@ def delta(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
     """What a browser holding ``old`` needs to show ``new``; None when nothing changed
     (the clock fields alone do not count: the browser ticks them itself)."""
     changed = {
-        k: v for k, v in new.items() if k != "timeline" and old.get(k) != v and k not in _CLOCK_FIELDS
+        k: v
+        for k, v in new.items()
+        if k != "timeline" and old.get(k) != v and k not in _CLOCK_FIELDS
     }
     before = {item["id"]: item for item in old.get("timeline", [])}
     items = [item for item in new.get("timeline", []) if before.get(item["id"]) != item]

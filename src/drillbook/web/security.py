@@ -90,7 +90,7 @@ class Guard:
                 jar: SimpleCookie = SimpleCookie()
                 try:
                     jar.load(value.decode("latin-1"))
-                except Exception:  # noqa: BLE001 - a mangled cookie is no session
+                except Exception:
                     continue
                 if COOKIE in jar:
                     try:
@@ -152,7 +152,8 @@ def _csrf_ok(headers: dict[str, str], body: bytes, expected: str) -> bool:
         "application/x-www-form-urlencoded"
     ):
         fields = parse_qs(body.decode("utf-8", "replace"))
-        given = (fields.get("csrf_token") or [None])[0]
+        values = fields.get("csrf_token")
+        given = values[0] if values else None
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
@@ -198,6 +199,6 @@ async def _json(send: Send, status: int, text: str) -> None:
 async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send(
-        {"type": "http.response.start", "status": status, "headers": headers + [*SECURITY_HEADERS]}
+        {"type": "http.response.start", "status": status, "headers": [*headers, *SECURITY_HEADERS]}
     )
     await send({"type": "http.response.body", "body": body})

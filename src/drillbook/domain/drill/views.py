@@ -59,9 +59,7 @@ def drill_summary(run: DrillRun, results: list[DetectionResultRow]) -> DrillSumm
         techniques=len(run.technique_runs),
         checked=len(results),
         fired=fired,
-        verdict=(
-            "not scored" if not results else "passed" if fired == len(results) else "failed"
-        ),
+        verdict=("not scored" if not results else "passed" if fired == len(results) else "failed"),
     )
 
 

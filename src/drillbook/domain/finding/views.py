@@ -10,8 +10,6 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.service import finding_summary
 
 
-
-
 class FindingView(BaseModel):
     id: str
     severity: str

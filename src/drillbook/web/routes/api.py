@@ -13,7 +13,12 @@ from pydantic import BaseModel
 from drillbook.domain.account.access import require_exercise, require_visible, visible
 from drillbook.domain.account.service import audit_entries
 from drillbook.domain.drill.service import get_run, list_runs
-from drillbook.domain.drill.views import DrillDetailView, DrillSummaryView, drill_detail, drill_summary
+from drillbook.domain.drill.views import (
+    DrillDetailView,
+    DrillSummaryView,
+    drill_detail,
+    drill_summary,
+)
 from drillbook.domain.exercise.service import get_exercise, list_exercises
 from drillbook.domain.exercise.views import ExerciseStatusView, status_view
 from drillbook.domain.finding.service import list_findings
@@ -107,7 +112,9 @@ def drill(request: Request, run_id: DrillId) -> DrillDetailView:
     with context(request).store.session() as session:
         who = account_only(request, session)
         run = get_run(session, run_id)
-        require_visible(who, run.team, f"drill run {run_id!r}; `drillbook drill list` shows the runs")
+        require_visible(
+            who, run.team, f"drill run {run_id!r}; `drillbook drill list` shows the runs"
+        )
         return drill_detail(run, results_for(session, run.id))
 
 

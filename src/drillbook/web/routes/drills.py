@@ -32,6 +32,8 @@ def drill_page(request: Request, run_id: DrillId) -> HTMLResponse:
     with context(request).store.session() as session:
         who = signed_in(request, session)
         run = get_run(session, run_id)
-        require_visible(who, run.team, f"drill run {run_id!r}; `drillbook drill list` shows the runs")
+        require_visible(
+            who, run.team, f"drill run {run_id!r}; `drillbook drill list` shows the runs"
+        )
         detail = drill_detail(run, results_for(session, run.id))
     return templates.TemplateResponse(request, "drill.html", {"d": detail, "who": who})

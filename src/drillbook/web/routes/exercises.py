@@ -66,7 +66,10 @@ def exercise_room(request: Request, exercise_id: ExerciseId, mode: str = "") -> 
             "facilitate": audience == Audience.FACILITATOR,
             "decide": audience != Audience.ROOM and may_record(who, exercise, EventKind.DECISION),
             "observe": audience == Audience.OBSERVER
-            or (audience == Audience.FACILITATOR and may_record(who, exercise, EventKind.OBSERVATION)),
+            or (
+                audience == Audience.FACILITATOR
+                and may_record(who, exercise, EventKind.OBSERVATION)
+            ),
             "comms": audience != Audience.ROOM and may_draft_comms(who, exercise),
         }
     return templates.TemplateResponse(

@@ -198,7 +198,11 @@ def draft_comms(request: Request, exercise_id: ExerciseId, body: CommsBody) -> D
         if not may_draft_comms(who, exercise):
             raise AccessDenied("only the comms lead drafts messages here")
         return record_comms(
-            session, exercise, audience=body.audience, text=body.text, author=who.name,
+            session,
+            exercise,
+            audience=body.audience,
+            text=body.text,
+            author=who.name,
             role=who.seat,
         )
 
@@ -227,8 +231,13 @@ def gap_finding(
         if who.is_guest and who.seat != "observer":
             raise AccessDenied("only observers and facilitators turn gaps into findings")
         return gap_to_finding(
-            session, exercise, event_id, severity=body.severity, owner=body.owner,
-            author=who.name, sla=program.sla if program else None,
+            session,
+            exercise,
+            event_id,
+            severity=body.severity,
+            owner=body.owner,
+            author=who.name,
+            sla=program.sla if program else None,
         )
 
     finding = _act(request, exercise_id, "gap_to_finding", work)
@@ -267,8 +276,15 @@ def start_from_scenario(request: Request, body: StartBody) -> Done:
         )
         if body.start:
             service.start(session, exercise, author=who.name)
-        record_change(request, session, who, "create_exercise", exercise.label,
-                      scenario=scenario.id, started=body.start)
+        record_change(
+            request,
+            session,
+            who,
+            "create_exercise",
+            exercise.label,
+            scenario=scenario.id,
+            started=body.start,
+        )
         exercise_id = exercise.id
     web.hub.signal(exercise_id)
     return Done(exercise_id=exercise_id, link=f"/exercises/{exercise_id}")
