@@ -30,8 +30,10 @@ def test_delta_sends_only_what_changed() -> None:
 
 async def _next(queue: asyncio.Queue[object], timeout: float = 5.0) -> dict[str, Any]:
     message = await asyncio.wait_for(queue.get(), timeout)
-    assert isinstance(message, dict)
-    return message
+    assert isinstance(message, str) and message.startswith("data: ")
+    decoded = json.loads(message.removeprefix("data: "))
+    assert isinstance(decoded, dict)
+    return decoded
 
 
 def _log_decision(store: Store, exercise_id: int, text: str) -> None:

@@ -9,8 +9,10 @@ CLI, and render a read model from ``domain/*/views.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drillbook import __version__
@@ -40,9 +44,23 @@ class WebContext:
     library_root: Path | None
     store: Store
     hub: FeedHub
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def library(self) -> Library:
         return load_library(self.library_root)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A unit of work that writes. On SQLite the web app is one process, and its
+        writers take turns here: a WAL transaction that read first and then writes fails
+        at once ("database is locked") when another writer committed in between, and
+        2,000 concurrent decisions must all be kept. PostgreSQL needs no turns."""
+        if self.store.engine.dialect.name != "sqlite":
+            with self.store.session() as session:
+                yield session
+            return
+        with self._write_lock, self.store.session() as session:
+            yield session
 
 
 # Autoescaping is on for every template, whatever its file name: all text a user wrote
@@ -144,6 +162,13 @@ def create_app(
             404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, AccessDenied) else 400
         )
         return _error_response(request, status, str(exc))
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite busy past its timeout (a CLI writer holding the lock): nothing was stored
+        if "locked" in str(exc.orig):
+            return _error_response(request, 503, "the store is busy; nothing was saved, try again")
+        raise exc
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -60,6 +60,11 @@ def delta(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
     return {"type": "delta", "set": {**changed, **clock}, "events": items}
 
 
+def encode(message: dict[str, Any]) -> str:
+    """One server-sent event."""
+    return f"data: {json.dumps(message, separators=(',', ':'))}\n\n"
+
+
 def _advanced(view: dict[str, Any], seconds: int) -> dict[str, Any]:
     """A cached view as it stands ``seconds`` later (the clock runs while it waits)."""
     if not view.get("running") or seconds <= 0:
@@ -117,7 +122,7 @@ class FeedHub:
             )
         queue: asyncio.Queue[object] = asyncio.Queue()
         view = _advanced(entry.view, int(time.monotonic() - entry.computed))
-        queue.put_nowait({"type": "full", "view": view})
+        queue.put_nowait(encode({"type": "full", "view": view}))
         entry.queues.add(queue)
         return queue
 
@@ -168,8 +173,9 @@ class FeedHub:
                     message = delta(entry.view, view)
                     entry.view, entry.computed = view, now
                     if message is not None:
+                        event = encode(message)  # once per audience, not per browser
                         for queue in entry.queues:
-                            queue.put_nowait(message)
+                            queue.put_nowait(event)
                 if not feed.dirty:
                     return
         finally:
@@ -188,9 +194,9 @@ class FeedHub:
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                if message is _CLOSE:
+                if not isinstance(message, str):  # _CLOSE: the server is stopping
                     return
-                yield f"data: {json.dumps(message, separators=(',', ':'))}\n\n"
+                yield message
         finally:
             self.unsubscribe(exercise_id, audience, queue)
 

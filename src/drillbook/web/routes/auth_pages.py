@@ -32,14 +32,14 @@ def login_page(request: Request) -> HTMLResponse:
 async def login(request: Request) -> Response:
     fields = await form_fields(request)
     username = fields.get("username", "")[:100]
-    store = context(request).store
+    web = context(request)
     try:
-        with store.session() as session:
+        with web.writing() as session:
             account = authenticate(session, username, fields.get("password", ""))
             account_id = account.id
             record_change(request, session, account.username, "sign_in")
     except AccessDenied as exc:
-        with store.session() as session:
+        with web.writing() as session:
             record_change(request, session, f"unknown:{username}", "sign_in_failed")
         return templates.TemplateResponse(
             request,
@@ -60,7 +60,7 @@ def logout(request: Request) -> Response:
 @router.get("/join/{token}")
 def join(request: Request, token: str) -> Response:
     """An invitation link: a session for that one seat of that one exercise."""
-    with context(request).store.session() as session:
+    with context(request).writing() as session:
         invitation = redeem_invitation(session, token[:100])
         exercise_id, invitation_id = invitation.exercise_id, invitation.id
         record_change(

@@ -95,7 +95,7 @@ def _act(
 ) -> T:
     """Run ``work`` in one transaction with an audit line, then tell the feed."""
     web = context(request)
-    with web.store.session() as session:
+    with web.writing() as session:
         who = signed_in(request, session)
         exercise = service.get_exercise(session, exercise_id)
         require_exercise(who, exercise)
@@ -265,7 +265,7 @@ def start_from_scenario(request: Request, body: StartBody) -> Done:
     """Create an exercise from a library scenario, assign its seats, and start it."""
     web = context(request)
     scenario = web.library().scenario(body.scenario).scenario
-    with web.store.session() as session:
+    with web.writing() as session:
         who = signed_in(request, session)
         team = body.team or who.team
         require_facilitator(who, None, team)
