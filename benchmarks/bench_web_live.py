@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -282,10 +283,9 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("DRILLBOOK_TEST_DATABASE_URL", ""))
     args = parser.parse_args()
     if args.serve:
-        try:
+        # uvicorn raises the SIGINT again once it has stopped
+        with contextlib.suppress(KeyboardInterrupt):
             serve(args.serve[0], int(args.serve[1]))
-        except KeyboardInterrupt:  # uvicorn raises the SIGINT again once it has stopped
-            pass
         return
     with tempfile.TemporaryDirectory() as scratch:
         run("sqlite", f"sqlite:///{Path(scratch) / 'bench.db'}", 1, args.clients, args.decisions)
