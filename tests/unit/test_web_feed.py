@@ -30,7 +30,8 @@ def test_delta_sends_only_what_changed() -> None:
 
 async def _next(queue: asyncio.Queue[object], timeout: float = 5.0) -> dict[str, Any]:
     message = await asyncio.wait_for(queue.get(), timeout)
-    assert isinstance(message, str) and message.startswith("data: ")
+    assert isinstance(message, str)
+    assert message.startswith("data: ")
     decoded = json.loads(message.removeprefix("data: "))
     assert isinstance(decoded, dict)
     return decoded
