@@ -143,23 +143,35 @@ async def sign_in(client: httpx.AsyncClient) -> str:
 
 # -- measurements ------------------------------------------------------------------------
 async def follow(
-    client: httpx.AsyncClient,
+    base: str,
+    cookie: str,
     exercise_id: int,
     ready: asyncio.Event,
     seen: dict[str, float],
-    stop: asyncio.Event,
 ) -> None:
-    """One browser: read the stream, note when each inject marker arrives."""
-    async with client.stream("GET", f"/exercises/{exercise_id}/stream") as response:
-        async for line in response.aiter_lines():
-            if not ready.is_set():
-                ready.set()
-            if line.startswith("data:"):
-                now = time.monotonic()
-                for marker in re.findall(r"bench-inject-\d+-\d+", line):
-                    seen.setdefault(marker, now)
-            if stop.is_set():
+    """One browser, as cheap as a client can be (a raw socket and readline), so that the
+    benchmark measures the server and not 200 HTTP client objects in one process."""
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        (
+            f"GET /exercises/{exercise_id}/stream HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Cookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
                 return
+            if line.startswith(b"data:"):
+                ready.set()
+                now = time.monotonic()
+                for marker in re.findall(rb"bench-inject-\d+-\d+", line):
+                    seen.setdefault(marker.decode(), now)
+    finally:
+        writer.close()
 
 
 async def queries(clients: list[httpx.AsyncClient]) -> int:
@@ -178,14 +190,16 @@ async def latency_run(bases: list[str], exercise_id: int, clients_n: int) -> dic
         for b in bases
     ]
     tokens = [await sign_in(c) for c in control]
-    stop = asyncio.Event()
+    cookies = [
+        "; ".join(f"{name}={value}" for name, value in client.cookies.items()) for client in control
+    ]
     readers: list[tuple[asyncio.Event, dict[str, float]]] = []
     tasks = []
     for i in range(clients_n):
-        client = control[i % len(bases)]
         ready, seen = asyncio.Event(), {}
         readers.append((ready, seen))
-        tasks.append(asyncio.create_task(follow(client, exercise_id, ready, seen, stop)))
+        k = i % len(bases)
+        tasks.append(asyncio.create_task(follow(bases[k], cookies[k], exercise_id, ready, seen)))
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r, _ in readers)), 60)
     await asyncio.sleep(1.0)
     before = await queries(control)
@@ -207,7 +221,6 @@ async def latency_run(bases: list[str], exercise_id: int, clients_n: int) -> dic
         await asyncio.sleep(0.05)
     samples = [seen[m] - t0 for _, seen in readers for m, t0 in posted.items() if m in seen]
     missing = clients_n * INJECTS - len(samples)
-    stop.set()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

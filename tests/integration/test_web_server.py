@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         try:
@@ -83,3 +83,68 @@ def test_ctrl_c_stops_the_server_with_live_clients(tmp_path: Path) -> None:
             process.wait()
         for client in clients:
             client.close()
+
+
+def _signed_in_client(base: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10, follow_redirects=True)
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    done = client.post(
+        "/login", data={"username": "olga", "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    assert "csrf-token" in done.text
+    return client
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_share_every_change(database_url: str) -> None:
+    """A change made through one worker, or by the CLI, reaches the browsers of both
+    workers (LISTEN/NOTIFY); Ctrl-C stops them all."""
+    from drillbook.domain.exercise import service
+    from drillbook.domain.exercise.enums import EventKind
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("workers are for PostgreSQL")
+    store = Store(database_url)
+    exercise_id = _running_exercise(store, None)
+    add_account(store, "olga", "admin")
+    port = free_port()
+    env = {**os.environ, "DRILLBOOK_DATABASE_URL": database_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "drillbook", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd="/",
+    )
+    base = f"http://127.0.0.1:{port}"
+    clients: list[httpx.Client] = []
+    try:
+        _wait_up(base, process)
+        responses, streams = [], []
+        for _ in range(6):  # new connections: the kernel spreads them over the workers
+            client = _signed_in_client(base)
+            clients.append(client)
+            stream = client.stream("GET", f"/exercises/{exercise_id}/stream")
+            streams.append(stream)
+            lines = stream.__enter__().iter_lines()
+            assert next(lines).startswith("data: ")
+            responses.append(lines)
+        with store.session() as session:  # as the CLI would
+            exercise = service.get_exercise(session, exercise_id)
+            service.record(session, exercise, EventKind.DECISION, "From the CLI", author="cli")
+        for lines in responses:
+            line = next(line for line in lines if line.startswith("data: "))
+            assert "From the CLI" in line
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+        assert time.monotonic() - started < 8
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for client in clients:
+            client.close()
+        store.close()
