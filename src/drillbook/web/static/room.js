@@ -208,7 +208,10 @@
   });
   onSubmit("invite-form", async function () {
     const done = await post("/invitations", { seat: $("invite-seat").value, name: $("invite-name").value });
-    if (done) setText("invite-link", window.location.origin + done.link);
+    if (done) {
+      setText("invite-link", window.location.origin + done.link);
+      $("invite-seat").value = ""; $("invite-name").value = "";
+    }
   });
   document.querySelectorAll(".comms-form").forEach(function (form) {
     form.addEventListener("submit", function (event) {
