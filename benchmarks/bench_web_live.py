@@ -238,7 +238,13 @@ async def latency_run(bases: list[str], exercise_id: int, clients_n: int) -> dic
 
 
 async def decision_flood(bases: list[str], exercise_id: int, total: int) -> dict[str, Any]:
-    clients = [httpx.AsyncClient(base_url=b, timeout=120, follow_redirects=True) for b in bases]
+    # idle connections are dropped before uvicorn's 5 s keep-alive ends, so a post never
+    # goes out on a connection the server is closing
+    limits = httpx.Limits(max_connections=100, keepalive_expiry=1.0)
+    clients = [
+        httpx.AsyncClient(base_url=b, timeout=120, follow_redirects=True, limits=limits)
+        for b in bases
+    ]
     tokens = [await sign_in(c) for c in clients]
     gate = asyncio.Semaphore(100)
     statuses: list[int] = []
@@ -246,12 +252,16 @@ async def decision_flood(bases: list[str], exercise_id: int, total: int) -> dict
     async def post(i: int) -> None:
         k = i % len(clients)
         async with gate:
-            response = await clients[k].post(
-                f"/api/exercises/{exercise_id}/decisions",
-                json={"text": f"bench-decision-{i}"},
-                headers={"X-CSRF-Token": tokens[k]},
-            )
-            statuses.append(response.status_code)
+            try:
+                response = await clients[k].post(
+                    f"/api/exercises/{exercise_id}/decisions",
+                    json={"text": f"bench-decision-{i}"},
+                    headers={"X-CSRF-Token": tokens[k]},
+                )
+            except httpx.TransportError:
+                statuses.append(0)  # no answer: counted as not ok, never retried
+            else:
+                statuses.append(response.status_code)
 
     started = time.monotonic()
     await asyncio.gather(*(post(i) for i in range(total)))
@@ -294,6 +304,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--decisions", type=int, default=2000)
     parser.add_argument("--postgres", default=os.environ.get("DRILLBOOK_TEST_DATABASE_URL", ""))
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only.")
     args = parser.parse_args()
     if args.serve:
         # uvicorn raises the SIGINT again once it has stopped
@@ -301,7 +312,10 @@ def main() -> None:
             serve(args.serve[0], int(args.serve[1]))
         return
     with tempfile.TemporaryDirectory() as scratch:
-        run("sqlite", f"sqlite:///{Path(scratch) / 'bench.db'}", 1, args.clients, args.decisions)
+        if not args.skip_sqlite:
+            run(
+                "sqlite", f"sqlite:///{Path(scratch) / 'bench.db'}", 1, args.clients, args.decisions
+            )
     if args.postgres:
         from sqlalchemy import create_engine, text
 
