@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from drillbook.domain.account import service as account_service
 from drillbook.storage.engine import Store
 from drillbook.web.app import create_app
+
+# Test accounts are hashed with the cheapest argon2id parameters: the real ones cost
+# most of a second per hash on a loaded 2-core machine, and the suite makes hundreds.
+# (Servers started in another process, as in the e2e tests, keep the real parameters.)
+account_service._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 PASSWORD = "correct horse battery staple"
 BASE_URL = "http://127.0.0.1"
