@@ -247,12 +247,13 @@ def test_invitation_for_one_seat_expires_when_the_exercise_ends(
     )
 
 
-def test_web_changes_are_in_an_append_only_audit_log(tmp_path: Path, sqlite_store: Store) -> None:
+def test_web_changes_are_in_an_append_only_audit_log(tmp_path: Path, store: Store) -> None:
+    """On SQLite and on PostgreSQL: the log refuses UPDATE and DELETE (triggers)."""
     from sqlalchemy import text
     from sqlalchemy.exc import DatabaseError
 
-    exercise_id = _running_exercise(sqlite_store, None)
-    client, csrf = client_for(_library(tmp_path), sqlite_store, "olga")
+    exercise_id = _running_exercise(store, None)
+    client, csrf = client_for(_library(tmp_path), store, "olga")
     client.post(
         f"/api/exercises/{exercise_id}/decisions",
         json={"text": "Page the owner"},
@@ -266,5 +267,5 @@ def test_web_changes_are_in_an_append_only_audit_log(tmp_path: Path, sqlite_stor
     assert decision["detail"]["user_agent"] == "pytest-agent"
     assert any(e["action"] == "sign_in" for e in entries)
     for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
-        with pytest.raises(DatabaseError, match="append-only"), sqlite_store.engine.begin() as c:
+        with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as c:
             c.execute(text(statement))

@@ -23,6 +23,7 @@ from drillbook.domain.exercise.service import get_exercise, list_exercises
 from drillbook.domain.exercise.views import ExerciseStatusView, status_view
 from drillbook.domain.finding.service import list_findings
 from drillbook.domain.finding.views import FindingView, finding_view
+from drillbook.domain.scenario.views import ScenarioSummaryView, scenario_summary
 from drillbook.domain.scorecard.service import results_for
 from drillbook.errors import AccessDenied
 from drillbook.web.app import context
@@ -40,15 +41,6 @@ class MeView(BaseModel):
     team: str | None
     exercise_id: int | None
     seat: str | None
-
-
-class ScenarioSummaryView(BaseModel):
-    id: str
-    title: str
-    category: str | None
-    difficulty: str | None
-    duration: str
-    builtin: bool
 
 
 class AuditView(BaseModel):
@@ -123,17 +115,8 @@ def scenarios(request: Request) -> list[ScenarioSummaryView]:
     web = context(request)
     with web.store.session() as session:
         account_only(request, session)
-    return [
-        ScenarioSummaryView(
-            id=s.scenario.id,
-            title=s.scenario.title,
-            category=s.scenario.category.value if s.scenario.category else None,
-            difficulty=s.scenario.difficulty.value if s.scenario.difficulty else None,
-            duration=s.scenario.duration,
-            builtin=s.builtin,
-        )
-        for s in sorted(web.library().scenarios.values(), key=lambda s: s.scenario.id)
-    ]
+    loaded = sorted(web.library().scenarios.values(), key=lambda s: s.scenario.id)
+    return [scenario_summary(s) for s in loaded]
 
 
 @router.get("/audit", response_model=list[AuditView])
