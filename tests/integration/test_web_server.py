@@ -148,3 +148,32 @@ def test_two_workers_on_postgresql_share_every_change(database_url: str) -> None
         for client in clients:
             client.close()
         store.close()
+
+
+def test_a_guest_stream_ends_with_the_exercise(tmp_path: Path, sqlite_store: Store) -> None:
+    from tests.e2e.conftest import LiveServer
+    from tests.unit.test_web import _library
+
+    exercise_id = _running_exercise(sqlite_store, None)
+    add_account(sqlite_store, "olga", "admin")
+    with LiveServer(_library(tmp_path), sqlite_store) as server:
+        facilitator = _signed_in_client(server.url)
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', facilitator.get("/").text)
+        assert csrf
+        headers = {"X-CSRF-Token": csrf.group(1)}
+        link = facilitator.post(
+            f"/api/exercises/{exercise_id}/invitations",
+            json={"seat": "comms_lead", "name": "Carl"},
+            headers=headers,
+        ).json()["link"]
+        guest = httpx.Client(base_url=server.url, timeout=10, follow_redirects=True)
+        assert guest.get(link).status_code == 200
+        with guest.stream("GET", f"/exercises/{exercise_id}/stream") as response:
+            lines = response.iter_lines()
+            assert next(lines).startswith("data: ")
+            ended = facilitator.post(f"/api/exercises/{exercise_id}/end", headers=headers)
+            assert ended.status_code == 200
+            rest = [line for line in lines if line.startswith("data: ")]  # ends by itself
+        assert any('"in_review"' in line for line in rest)
+        guest.close()
+        facilitator.close()

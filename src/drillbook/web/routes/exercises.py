@@ -8,6 +8,8 @@ the browser. ``?mode=room`` is the wall-screen layout: large type, no forms.
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -86,20 +88,37 @@ async def exercise_stream(request: Request, exercise_id: ExerciseId, mode: str =
 
     web = context(request)
 
-    def who_and_audience() -> str:
+    def who_and_audience() -> tuple[str, bool]:
         with web.store.session() as session:
             who = signed_in(request, session)
             exercise = get_exercise(session, exercise_id)
             require_exercise(who, exercise)
-            return Audience.ROOM.value if mode == "room" else audience_of(who, exercise).value
+            audience = Audience.ROOM if mode == "room" else audience_of(who, exercise)
+            return audience.value, who.is_guest
 
-    audience = await asyncio.to_thread(who_and_audience)
+    audience, guest = await asyncio.to_thread(who_and_audience)
     queue = await web.hub.subscribe(exercise_id, audience)  # type: ignore[arg-type]
+    events = web.hub.stream(exercise_id, audience, queue)  # type: ignore[arg-type]
     return StreamingResponse(
-        web.hub.stream(exercise_id, audience, queue),  # type: ignore[arg-type]
+        _until_ended(events) if guest else events,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+_ENDED = ("in_review", "reported", "followed_up")
+
+
+async def _until_ended(events: AsyncIterator[str]) -> AsyncIterator[str]:
+    """A guest's stream ends with the exercise, like the invitation that opened it."""
+    async for chunk in events:
+        yield chunk
+        if chunk.startswith("data: "):
+            message = json.loads(chunk.removeprefix("data: "))
+            status = message.get("view", message.get("set", {})).get("status")
+            if status in _ENDED:
+                await events.aclose()  # type: ignore[attr-defined]
+                return
 
 
 @router.get("/exercises/{exercise_id}/report.md")
