@@ -21,9 +21,12 @@ from drillbook.cli import (  # noqa: F401  (importing a module registers its com
     scorecard,
     serve,
     tour,
+    user,
 )
 from drillbook.cli.app import app
 from drillbook.cli.context import CliState
+
+app.add_typer(user.user_app, name="user")  # issue 14 (the lead wires new groups on merge)
 
 
 def _version(value: bool) -> None:

@@ -56,8 +56,7 @@ def add(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Create a web app account (the first one: an admin). Passwords are stored as argon2
-    hashes only."""
+    """Create a web app account (the first one: an admin); only an argon2 hash is kept."""
     from drillbook.domain.account.service import create_account
 
     password, made_up = _password(password_stdin, generate)
