@@ -62,6 +62,9 @@ def test_a_change_made_by_another_process_reaches_every_subscriber(store: Store)
             assert first["view"]["audience"] == "room"
             for queue in facilitators:
                 assert (await _next(queue))["view"]["script"]
+            assert hub.watcher is not None
+            assert await asyncio.to_thread(hub.watcher.ready.wait, 10)
+            await asyncio.sleep(0.5)  # the watcher's catch-up read, once, when it starts
             reads = hub.refreshes
             await asyncio.sleep(0.6)
             assert hub.refreshes == reads, "idle subscribers caused store reads"

@@ -8,8 +8,9 @@ own thread (``None``: something changed, look at every exercise you follow):
   modification time. Watching costs no query; a query runs only after a change.
 - :class:`PostgresListener` holds one connection that ``LISTEN``\\ s on
   ``drillbook_exercise``; a trigger (migration ``0014_web_accounts``) sends
-  ``NOTIFY drillbook_exercise, '<exercise id>'`` for every timeline insert or update,
-  so a change made by any worker process or by the CLI reaches every worker.
+  ``NOTIFY drillbook_exercise, '<schema>:<exercise id>'`` for every timeline insert or
+  update, so a change made by any worker process or by the CLI reaches every worker
+  (notifications from another schema of the same database are ignored).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ChangeWatcher:
     def __init__(self, on_change: OnChange) -> None:
         self.on_change = on_change
         self._stop = threading.Event()
+        self.ready = threading.Event()  # set once it watches (tests wait for it)
         self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
 
     def start(self) -> None:
@@ -65,6 +67,7 @@ class SqliteFileWatcher(ChangeWatcher):
 
     def _run(self) -> None:
         last = self._signature()
+        self.ready.set()
         while not self._stop.wait(self.POLL_SECONDS):
             current = self._signature()
             if current != last:
@@ -83,12 +86,16 @@ class PostgresListener(ChangeWatcher):
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True) as connection:
+                    row = connection.execute("SELECT current_schema()").fetchone()
+                    schema = str(row[0]) if row else ""
                     connection.execute(f"LISTEN {CHANNEL}")
-                    self.on_change(None)  # catch up on anything missed while connecting
+                    self.on_change(None)  # catch up on anything written while connecting
+                    self.ready.set()
                     while not self._stop.is_set():
                         for note in connection.notifies(timeout=0.5, stop_after=1):
-                            payload = note.payload
-                            self.on_change(int(payload) if payload.isdigit() else None)
+                            where, _, exercise = note.payload.rpartition(":")
+                            if where == schema:
+                                self.on_change(int(exercise) if exercise.isdigit() else None)
             except psycopg.OperationalError:
                 # the database went away: try again shortly; clients keep their state
                 self._stop.wait(1.0)

@@ -29,7 +29,10 @@ _POSTGRES = [
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
     "FOR EACH ROW EXECUTE FUNCTION drillbook_audit_append_only()",
     """CREATE FUNCTION drillbook_notify_exercise() RETURNS trigger AS $$
-    BEGIN PERFORM pg_notify('drillbook_exercise', NEW.exercise_id::text); RETURN NULL; END
+    BEGIN
+        PERFORM pg_notify('drillbook_exercise', current_schema() || ':' || NEW.exercise_id);
+        RETURN NULL;
+    END
     $$ LANGUAGE plpgsql""",
     "CREATE TRIGGER exercise_events_notify AFTER INSERT OR UPDATE ON exercise_events "
     "FOR EACH ROW EXECUTE FUNCTION drillbook_notify_exercise()",
