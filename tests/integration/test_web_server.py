@@ -175,5 +175,6 @@ def test_a_guest_stream_ends_with_the_exercise(tmp_path: Path, sqlite_store: Sto
             assert ended.status_code == 200
             rest = [line for line in lines if line.startswith("data: ")]  # ends by itself
         assert any('"in_review"' in line for line in rest)
+        assert rest[-1] == 'data: {"type":"ended"}'
         guest.close()
         facilitator.close()

@@ -32,6 +32,7 @@ from drillbook.flows.exercise_report import build_report
 from drillbook.reports.render import render_markdown
 from drillbook.web.app import context, templates
 from drillbook.web.auth import csrf_token, signed_in
+from drillbook.web.feed import encode
 from drillbook.web.params import ExerciseId
 
 router = APIRouter(include_in_schema=False)
@@ -117,6 +118,7 @@ async def _until_ended(events: AsyncIterator[str]) -> AsyncIterator[str]:
             message = json.loads(chunk.removeprefix("data: "))
             status = message.get("view", message.get("set", {})).get("status")
             if status in _ENDED:
+                yield encode({"type": "ended"})  # the page stops reconnecting
                 await events.aclose()  # type: ignore[attr-defined]
                 return
 

@@ -232,6 +232,16 @@
   const source = new EventSource("/exercises/" + exerciseId + "/stream" + (mode === "room" ? "?mode=room" : ""));
   source.onopen = function () { banner.hidden = true; };
   source.onerror = function () { banner.hidden = false; };
-  source.onmessage = function (message) { banner.hidden = true; apply(JSON.parse(message.data)); };
+  source.onmessage = function (message) {
+    const data = JSON.parse(message.data);
+    if (data.type === "ended") {  // a guest's seat ends with the exercise: stop following
+      source.close();
+      banner.textContent = "The exercise has ended. Thank you for taking part.";
+      banner.hidden = false;
+      return;
+    }
+    banner.hidden = true;
+    apply(data);
+  };
   setInterval(tick, 250);
 })();
