@@ -51,6 +51,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DRILLBOOK_LLM_MODEL", "", "Model name sent to the LLM endpoint."),
     Setting("DRILLBOOK_LLM_API_KEY", "", "Bearer token for the LLM endpoint (never logged)."),
     Setting("DRILLBOOK_WEBHOOK_URL", "", "Slack-compatible webhook for drill start/end notices."),
+    Setting(
+        "DRILLBOOK_ALLOWED_HOSTS",
+        "",
+        "`serve`: comma-separated Host names the web app answers besides loopback "
+        "(e.g. drillbook.example.org); any other Host header is refused (DNS rebinding).",
+    ),
+    Setting(
+        "DRILLBOOK_SECURE_COOKIES",
+        "",
+        "`serve`: 1 to mark session cookies Secure (set it behind an HTTPS proxy); "
+        "default: Secure when the request came over HTTPS.",
+    ),
 )
 
 

@@ -9,6 +9,7 @@ sees a traceback for a mistake in their input::
     ├── NotFoundError           an id or name that does not exist (scenario, exercise, ...)
     ├── ConflictError           an operation that would overwrite or contradict stored data
     ├── StateError              an operation not allowed in the record's current state
+    ├── AccessDenied            signed out, wrong password, or a role that may not do it
     ├── ConfigError             a missing or invalid setting
     ├── UsageError              a bad flag or argument value (exit 2, like a parse error)
     ├── FileAccessError         a file the CLI reads or writes cannot be (names the path)
@@ -111,6 +112,10 @@ class ConflictError(DrillbookError):
 
 class StateError(DrillbookError):
     """The operation is not allowed in the record's current state (e.g. ending a planned run)."""
+
+
+class AccessDenied(DrillbookError):
+    """Not signed in, a wrong password, an expired invitation, or a role that may not act."""
 
 
 class ConfigError(DrillbookError):

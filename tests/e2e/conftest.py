@@ -24,19 +24,12 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, library: Path | None, store: Store) -> None:
-        import uvicorn
-
         from drillbook.web.app import create_app
+        from drillbook.web.server import WebServer
 
         self.port = free_port()
-        config = uvicorn.Config(
-            create_app(library, store),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-        )
-        self.server = uvicorn.Server(config)
+        self.app = create_app(library, store)
+        self.server = WebServer(self.app, host="127.0.0.1", port=self.port, lifespan="off")
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -53,8 +46,20 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
+        self.stop()
+
+    def stop(self) -> None:
+        self.server.stop()
         self.thread.join(timeout=10)
+
+
+def sign_in_page(page: Any, url: str, username: str, password: str) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto(url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/")
 
 
 @pytest.fixture

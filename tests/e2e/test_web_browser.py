@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from drillbook.storage.engine import Store
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, sign_in_page
 from tests.unit.test_web import _library
+from tests.web_helpers import PASSWORD, add_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,9 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_browse_from_overview_to_a_scenario(
     tmp_path: Path, sqlite_store: Store, chromium: Any
 ) -> None:
+    add_account(sqlite_store, "olga", "admin")
     with LiveServer(_library(tmp_path), sqlite_store) as server:
         page = chromium.new_page()
-        page.goto(server.url + "/")
+        sign_in_page(page, server.url, "olga", PASSWORD)
         assert "Example Corp" in page.inner_text("h1")
         page.click("text=Scenarios")
         page.click("text=Data exfiltration via compromised MCP server")
@@ -38,8 +40,10 @@ def test_live_view_follows_what_the_terminal_logs(
     from tests.unit.test_web import _running_exercise
 
     exercise_id = _running_exercise(sqlite_store, None)
+    add_account(sqlite_store, "olga", "admin")
     with LiveServer(_library(tmp_path), sqlite_store) as server:
         page = chromium.new_page()
+        sign_in_page(page, server.url, "olga", PASSWORD)
         page.goto(f"{server.url}/exercises/{exercise_id}")
         first = page.inner_text("#clock")
         with sqlite_store.session() as session:

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
@@ -14,8 +13,8 @@ from drillbook.detection.config import library_detection_config
 from drillbook.flows.drill_check import check_drill
 from drillbook.flows.drill_run import run_drill
 from drillbook.storage.engine import Store
-from drillbook.web.app import create_app
 from tests.helpers import require
+from tests.web_helpers import client_for
 
 pytestmark = [pytest.mark.strace, pytest.mark.slow]
 
@@ -34,7 +33,7 @@ def test_drill_pages_show_the_scorecard(tmp_path: Path) -> None:
             library_root=library,
             wait=False,
         )
-    client = TestClient(create_app(library, store))
+    client, _ = client_for(library, store, "olga")
     listing = client.get("/drills")
     assert "host-discovery" in listing.text
     assert "1 / 2" in listing.text  # uname fires the starter rule, id does not

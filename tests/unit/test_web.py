@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from drillbook.storage.engine import Store
-from drillbook.web.app import create_app
+from tests.web_helpers import client_for
 
 
 def _library(tmp_path: Path) -> Path:
@@ -22,7 +20,7 @@ def _library(tmp_path: Path) -> Path:
 
 
 def test_overview_and_scenarios(tmp_path: Path, sqlite_store: Store) -> None:
-    client = TestClient(create_app(_library(tmp_path), sqlite_store))
+    client, _ = client_for(_library(tmp_path), sqlite_store, "olga")
     page = client.get("/")
     assert page.status_code == 200
     assert "Example Corp" in page.text
@@ -35,14 +33,14 @@ def test_overview_and_scenarios(tmp_path: Path, sqlite_store: Store) -> None:
 
 
 def test_unknown_scenario_is_a_readable_404(tmp_path: Path, sqlite_store: Store) -> None:
-    client = TestClient(create_app(_library(tmp_path), sqlite_store))
+    client, _ = client_for(_library(tmp_path), sqlite_store, "olga")
     page = client.get("/scenarios/nope")
     assert page.status_code == 404
     assert "no scenario with id" in page.text
 
 
 def test_api_lists_scenarios(tmp_path: Path, sqlite_store: Store) -> None:
-    client = TestClient(create_app(_library(tmp_path), sqlite_store))
+    client, _ = client_for(_library(tmp_path), sqlite_store, "olga")
     ids = {row["id"] for row in client.get("/api/scenarios").json()}
     assert "scenario-2026-q2-001" in ids
 
@@ -72,7 +70,7 @@ def test_live_exercise_view_shows_clock_phase_and_criteria(
     exercise_id = _running_exercise(sqlite_store, fake_clock)
     assert isinstance(fake_clock, clock.FakeClock)
     fake_clock.advance(125)
-    client = TestClient(create_app(_library(tmp_path), sqlite_store))
+    client, _ = client_for(_library(tmp_path), sqlite_store, "olga")
     page = client.get(f"/exercises/{exercise_id}")
     assert page.status_code == 200
     assert "T+02:05" in page.text
@@ -85,14 +83,19 @@ def test_live_exercise_view_shows_clock_phase_and_criteria(
     # nothing is missed before its deadline, and nothing met without tagged evidence
     assert set(met.values()) == {"pending"}
     assert state["next_inject_at"] == "15m"
+    assert state["audience"] == "facilitator"
+    assert state["next_inject_preview"]
     overview = client.get("/")
     assert "is live" in overview.text
 
 
 def test_unknown_exercise_is_a_404(tmp_path: Path, sqlite_store: Store) -> None:
-    client = TestClient(create_app(_library(tmp_path), sqlite_store))
+    client, _ = client_for(_library(tmp_path), sqlite_store, "olga")
     assert client.get("/exercises/99").status_code == 404
-    assert client.get("/api/exercises/99").json()["error"].startswith("no exercise EX-99")
+    assert client.get("/api/exercises/99").json() == {
+        "error": "no exercise EX-99 (see `drillbook exercise list`)",
+        "status": 404,
+    }
 
 
 def test_findings_backlog_lists_open_findings(
@@ -108,7 +111,7 @@ def test_findings_backlog_lists_open_findings(
             source="exercise",
             owner="sre-team",
         )
-    client = TestClient(create_app(_library(tmp_path), sqlite_store))
+    client, _ = client_for(_library(tmp_path), sqlite_store, "olga")
     page = client.get("/findings")
     assert "No IC rotation" in page.text
     assert "F-001" in page.text

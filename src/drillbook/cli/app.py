@@ -133,6 +133,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "The inventory of agents, tools, services and customers.",
         group="inventory_app",
     ),
+    "user": LazyCommand(_cli("user"), "Web app accounts: add one, list them.", group="user_app"),
 }
 
 
@@ -215,3 +216,4 @@ finding_app = _group("finding", COMMANDS["finding"].help)
 drill_app = _group("drill", COMMANDS["drill"].help)
 detect_app = _group("detect", COMMANDS["detect"].help)
 inventory_app = _group("inventory", COMMANDS["inventory"].help)
+user_app = _group("user", COMMANDS["user"].help)

@@ -28,7 +28,7 @@ from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.exercise.evaluation import offsets
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
 from drillbook.domain.exercise.timeline import ExerciseClock, format_offset
-from drillbook.domain.exercise.views import criteria_view, injects_view
+from drillbook.domain.exercise.views import criteria_view
 from drillbook.domain.program.models import Program
 from drillbook.domain.scenario.enums import Phase, parse_phase
 from drillbook.errors import UsageError
@@ -127,23 +127,10 @@ def event_dict(event: ExerciseEvent, offset: str) -> dict[str, Any]:
 
 
 def clock_dict(exercise: Exercise, clock: ExerciseClock) -> dict[str, Any]:
-    return {
-        "exercise": exercise.label,
-        "id": exercise.id,
-        "scenario": exercise.scenario_id,
-        "title": exercise.title,
-        "status": exercise.status,
-        "team": exercise.team,
-        "date": exercise.run_date,
-        "started_at": clock.started_at,
-        "ended_at": clock.ended_at,
-        "elapsed": format_offset(clock.elapsed),
-        "elapsed_seconds": int(clock.elapsed.total_seconds()),
-        "phase": str(clock.phase) if clock.phase else None,
-        "scheduled_phase": str(clock.scheduled_phase) if clock.scheduled_phase else None,
-        **injects_view(clock),
-        "roles": service.current_roles(exercise),
-    }
+    """``exercise status --json``: the read model the web API serves too."""
+    from drillbook.domain.exercise.views import status_view
+
+    return status_view(exercise, clock).model_dump()
 
 
 def _logged(exercise: Exercise, event: ExerciseEvent, as_json: bool) -> None:

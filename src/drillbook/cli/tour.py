@@ -244,6 +244,7 @@ def tour(
         if code != 0:
             console.print(f"[red]step {number} failed with exit status {code}[/red]")
             raise typer.Exit(code)
+    login = create_demo_login(scratch)
     console.print(Rule())
     console.print(
         f"[bold green]Tour complete.[/bold green] Your scratch library is {scratch}\n"
@@ -251,3 +252,28 @@ def tour(
         f"Carry on there:  [cyan]cd {scratch} && drillbook --help[/cyan]\n"
         f"Open the web app: [cyan]cd {scratch} && drillbook serve[/cyan]"
     )
+    if login is not None:
+        console.print(f"Sign in there as: {login[0]} / {login[1]}", markup=False)
+
+
+def create_demo_login(scratch: Path) -> tuple[str, str] | None:
+    """A demo admin account in the scratch library's store, with a fresh password (None
+    when a tour already made one there)."""
+    import secrets
+
+    from drillbook.domain.account.service import create_account
+    from drillbook.errors import ConflictError
+    from drillbook.storage.engine import open_store
+
+    password = secrets.token_urlsafe(12)
+    store = open_store(scratch)
+    try:
+        with store.session() as session:
+            create_account(
+                session, username="demo", password=password, role="admin", display_name="Demo"
+            )
+    except ConflictError:
+        return None
+    finally:
+        store.close()
+    return "demo", password

@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "drillbook.domain.finding.tracking",
     "drillbook.domain.drill.models",
     "drillbook.domain.scorecard.models",
+    "drillbook.domain.account.models",
 )
 
 

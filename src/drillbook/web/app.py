@@ -1,24 +1,37 @@
 """The web app: ``create_app()`` builds it for one library and one store.
 
-Pages are server-rendered (Jinja2) so they work without a build step and offline; the
-live exercise view updates through server-sent events. Routes are thin: they call the
-same services as the CLI and render.
+Pages are server-rendered (Jinja2, autoescaped) so they work without a build step and
+offline; scripts are static files only (the Content-Security-Policy forbids inline
+script), and a live exercise follows its change feed by server-sent events. Routes are
+thin: they check who is asking (:mod:`drillbook.web.auth`), call the same services as the
+CLI, and render a read model from ``domain/*/views.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drillbook import __version__
-from drillbook.errors import DrillbookError, NotFoundError
+from drillbook.config import setting
+from drillbook.errors import AccessDenied, DrillbookError, NotFoundError
 from drillbook.library.loader import Library, load_library
 from drillbook.storage.engine import Store
+from drillbook.web.feed import FeedHub
 
 HERE = Path(__file__).parent
 
@@ -30,35 +43,148 @@ class WebContext:
 
     library_root: Path | None
     store: Store
+    hub: FeedHub
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def library(self) -> Library:
         return load_library(self.library_root)
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A unit of work that writes. On SQLite the web app is one process, and its
+        writers take turns here: a WAL transaction that read first and then writes fails
+        at once ("database is locked") when another writer committed in between, and
+        2,000 concurrent decisions must all be kept. PostgreSQL needs no turns."""
+        if self.store.engine.dialect.name != "sqlite":
+            with self.store.session() as session:
+                yield session
+            return
+        with self._write_lock, self.store.session() as session:
+            yield session
 
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+# Autoescaping is on for every template, whatever its file name: all text a user wrote
+# (titles, decisions, notes) is escaped; nothing is marked safe.
+def _page_context(request: Request) -> dict[str, Any]:
+    """Every page gets the session's CSRF token (forms and room.js send it back)."""
+    session = request.scope.get("session")
+    return {"csrf": str(session.get("csrf", "")) if isinstance(session, dict) else ""}
+
+
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True),
+    context_processors=[_page_context],
+)
 templates.env.globals["version"] = __version__
 
 
-def create_app(library_root: Path | None, store: Store) -> FastAPI:
-    from drillbook.web.routes import dashboard, drills, exercises, findings, scenarios
+class SignInRequired(AccessDenied):
+    """No session: pages redirect to the sign-in form, the API answers 401."""
 
-    app = FastAPI(title="drillbook", version=__version__, docs_url="/api/docs")
-    app.state.ctx = WebContext(library_root=library_root, store=store)
+
+def _error_body(status: int, message: str) -> dict[str, Any]:
+    return {"error": message, "status": status}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.endswith("/stream")
+
+
+def _error_response(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse(_error_body(status, message), status_code=status)
+    return templates.TemplateResponse(
+        request, "error.html", {"message": message, "status": status}, status_code=status
+    )
+
+
+def create_app(
+    library_root: Path | None,
+    store: Store,
+    *,
+    bind_host: str = "127.0.0.1",
+    allowed_hosts: Iterable[str] = (),
+    secure_cookies: bool | None = None,
+) -> FastAPI:
+    from drillbook.domain.account.service import signing_secret
+    from drillbook.web.routes import (
+        api,
+        auth_pages,
+        dashboard,
+        drills,
+        exercises,
+        findings,
+        room,
+        scenarios,
+    )
+    from drillbook.web.security import Guard
+    from drillbook.web.security import allowed_hosts as host_list
+
+    app = FastAPI(
+        title="drillbook",
+        version=__version__,
+        # Swagger and ReDoc load their scripts from a CDN: blank offline, and a CDN
+        # script is exactly what the CSP forbids. The schema itself is served.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.ctx = WebContext(library_root=library_root, store=store, hub=FeedHub(store))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(dashboard.router)
-    app.include_router(scenarios.router)
-    app.include_router(exercises.router)
-    app.include_router(findings.router)
-    app.include_router(drills.router)
+    for module in (auth_pages, dashboard, scenarios, exercises, room, findings, drills, api):
+        app.include_router(module.router)
+
+    with store.session() as session:
+        secret = signing_secret(session)
+    configured = [h for h in setting("DRILLBOOK_ALLOWED_HOSTS").split(",") if h.strip()]
+    if secure_cookies is None and setting("DRILLBOOK_SECURE_COOKIES").strip():
+        secure_cookies = setting("DRILLBOOK_SECURE_COOKIES").strip().lower() in ("1", "true", "yes")
+    app.add_middleware(
+        Guard,
+        secret=secret,
+        hosts=host_list(bind_host, [*configured, *allowed_hosts]),
+        secure_cookies=secure_cookies,
+    )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        if _wants_json(request) or request.method != "GET":
+            return JSONResponse(_error_body(401, str(exc)), status_code=401)
+        return RedirectResponse("/login", status_code=303)
 
     @app.exception_handler(DrillbookError)
-    async def _drillbook_error(request: Request, exc: DrillbookError) -> HTMLResponse:
-        status = 404 if isinstance(exc, NotFoundError) else 400
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(exc)}, status_code=status)  # type: ignore[return-value]
-        return templates.TemplateResponse(
-            request, "error.html", {"message": str(exc)}, status_code=status
+    async def _drillbook_error(request: Request, exc: DrillbookError) -> Response:
+        status = (
+            404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, AccessDenied) else 400
         )
+        return _error_response(request, status, str(exc))
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite busy past its timeout (a CLI writer holding the lock): nothing was stored
+        if "locked" in str(exc.orig):
+            return _error_response(request, 503, "the store is busy; nothing was saved, try again")
+        raise exc
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error_response(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # a path id that is not a number is a page that does not exist
+        in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+        if in_path:
+            return _error_response(request, 404, "no such page")
+        fields = ", ".join(
+            ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"
+            for error in exc.errors()
+        )
+        return _error_response(request, 422, f"invalid input: {fields}")
 
     return app
 

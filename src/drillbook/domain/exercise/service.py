@@ -83,7 +83,8 @@ def status_of(exercise: Exercise) -> ExerciseStatus:
 
 def parse_exercise_id(text: str | int) -> int:
     value = str(text).strip().upper().removeprefix("EX-")
-    if not value.isdigit():
+    # ASCII digits only ("²".isdigit() is True) and short enough for an INTEGER column
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
         raise NotFoundError(f"'{text}' is not an exercise id (write 3 or EX-3)")
     return int(value)
 

@@ -1,163 +1,142 @@
-"""Exercise pages: the list, and the live view a room follows on a big screen.
+"""Exercise pages: the list, the live room (one page, cut by who is looking), its change
+feed, and the report download.
 
-The live view is rendered once, then kept current by server-sent events: the server
-re-reads the exercise from the store every second and sends its state when it changed,
-so any terminal (the observer's `drillbook exercise run`, a facilitator's `exercise
-inject`) updates every open browser. The clock ticks in the browser between messages.
+The room page renders the read model once; ``room.js`` then follows the exercise's feed
+(server-sent events: the whole view first, then only what changed) and ticks the clock in
+the browser. ``?mode=room`` is the wall-screen layout: large type, no forms.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from drillbook.domain.exercise.models import Exercise
-from drillbook.domain.exercise.service import (
-    clock_of,
-    current_roles,
-    get_exercise,
-    list_exercises,
-    scenario_of,
+from drillbook.domain.account.access import (
+    Audience,
+    audience_of,
+    can_facilitate,
+    may_draft_comms,
+    may_record,
+    require_exercise,
+    visible,
 )
-from drillbook.domain.exercise.timeline import format_offset
-from drillbook.domain.exercise.views import criteria_view, injects_view
-from drillbook.domain.scenario.enums import PHASE_ORDER
+from drillbook.domain.exercise.enums import EventKind
+from drillbook.domain.exercise.service import get_exercise, list_exercises
+from drillbook.domain.exercise.views import room_view, status_view
+from drillbook.errors import AccessDenied
+from drillbook.flows.exercise_report import build_report
+from drillbook.reports.render import render_markdown
 from drillbook.web.app import context, templates
+from drillbook.web.auth import csrf_token, signed_in
+from drillbook.web.feed import encode
+from drillbook.web.params import ExerciseId
 
-router = APIRouter()
-
-STREAM_INTERVAL_SECONDS = 1.0
-_KIND_LABELS = {
-    "status_changed": "Status",
-    "phase_started": "Phase",
-    "inject": "New information",
-    "decision": "Decision",
-    "observation": "Observation",
-    "note": "Note",
-    "role_assigned": "Role",
-}
-
-
-def exercise_state(exercise: Exercise) -> dict[str, Any]:
-    """Everything the live view shows, as plain data."""
-    scenario = scenario_of(exercise)
-    ticker = clock_of(exercise, scenario)
-    phase = ticker.phase or ticker.scheduled_phase
-    windows = scenario.phase_windows() if scenario else []
-    current_index = PHASE_ORDER.index(phase) if phase else -1
-    phases = [
-        {
-            "name": w.name.label,
-            "span": f"{w.start}–{w.end}",
-            "state": (
-                "current"
-                if PHASE_ORDER.index(w.name) == current_index
-                else "done"
-                if PHASE_ORDER.index(w.name) < current_index
-                else "todo"
-            ),
-            "weight": max(w.end_minute - w.start_minute, 1),
-        }
-        for w in windows
-    ]
-    # one evaluation with `drillbook exercise show`; the page's words for its states
-    words = {"open": "pending", "met": "met", "missed": "unmet"}
-    criteria = [
-        {"text": c["text"], "state": words[c["state"]], "reason": c["detail"], "key": c["key"]}
-        for c in criteria_view(exercise, scenario, ticker)
-    ]
-    timeline = [
-        {
-            "kind": _KIND_LABELS.get(e.kind, e.kind.replace("_", " ").title()),
-            "raw_kind": e.kind,
-            "text": e.text or "",
-            "who": e.author or e.role or "",
-            "at": e.at.strftime("%H:%M:%S UTC"),
-        }
-        for e in reversed(exercise.events)
-    ]
-    nexts = injects_view(ticker)
-    return {
-        "id": exercise.id,
-        "label": exercise.label,
-        "title": exercise.title,
-        "status": str(ticker.status),
-        "running": ticker.status.value == "running",
-        "elapsed_seconds": int(ticker.elapsed.total_seconds()),
-        "elapsed": format_offset(ticker.elapsed),
-        "phase": phase.label if phase else "Not started",
-        "phases": phases,
-        **{k: nexts[k] for k in ("next_inject_in", "next_inject_due_seconds", "next_inject_at")},
-        "injects_due": len(ticker.due),
-        "injects_pending": ticker.pending,
-        "roles": [
-            {"role": r.replace("_", " "), "person": p}
-            for r, p in sorted(current_roles(exercise).items())
-        ],
-        "criteria": criteria,
-        "timeline": timeline,
-    }
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/exercises", response_class=HTMLResponse)
 def exercise_list(request: Request) -> HTMLResponse:
-    with context(request).store.session() as session:
-        rows = [
-            {
-                "id": e.id,
-                "label": e.label,
-                "title": e.title,
-                "status": e.status,
-                "date": e.run_date,
-                "team": e.team or "",
-            }
-            for e in list_exercises(session)
-        ]
-    return templates.TemplateResponse(request, "exercises.html", {"rows": rows})
-
-
-@router.get("/exercises/{exercise_id}", response_class=HTMLResponse)
-def exercise_live(request: Request, exercise_id: str) -> HTMLResponse:
-    with context(request).store.session() as session:
-        state = exercise_state(get_exercise(session, exercise_id))
+    web = context(request)
+    with web.store.session() as session:
+        who = signed_in(request, session)
+        rows = [status_view(e) for e in visible(who, list_exercises(session), lambda e: e.team)]
+        scenarios = []
+        if can_facilitate(who, None, who.team):
+            scenarios = sorted(
+                ((s.scenario.id, s.scenario.title) for s in web.library().scenarios.values()),
+                key=lambda pair: pair[1],
+            )
     return templates.TemplateResponse(
-        request, "exercise.html", {"x": state, "state_json": json.dumps(state)}
+        request,
+        "exercises.html",
+        {"rows": rows, "who": who, "scenarios": scenarios, "csrf": csrf_token(request)},
     )
 
 
-@router.get("/api/exercises/{exercise_id}")
-def exercise_api(request: Request, exercise_id: str) -> dict[str, Any]:
+@router.get("/exercises/{exercise_id}", response_class=HTMLResponse)
+def exercise_room(request: Request, exercise_id: ExerciseId, mode: str = "") -> HTMLResponse:
     with context(request).store.session() as session:
-        return exercise_state(get_exercise(session, exercise_id))
+        who = signed_in(request, session)
+        exercise = get_exercise(session, exercise_id)
+        require_exercise(who, exercise)
+        audience = Audience.ROOM if mode == "room" else audience_of(who, exercise)
+        view = room_view(exercise, audience.value)
+        abilities: dict[str, Any] = {
+            "facilitate": audience == Audience.FACILITATOR,
+            "decide": audience != Audience.ROOM and may_record(who, exercise, EventKind.DECISION),
+            "observe": audience == Audience.OBSERVER
+            or (
+                audience == Audience.FACILITATOR
+                and may_record(who, exercise, EventKind.OBSERVATION)
+            ),
+            "comms": audience != Audience.ROOM and may_draft_comms(who, exercise),
+        }
+    return templates.TemplateResponse(
+        request,
+        "room.html" if audience == Audience.ROOM else "exercise.html",
+        {"x": view, "who": who, "can": abilities, "csrf": csrf_token(request), "mode": mode},
+    )
 
 
 @router.get("/exercises/{exercise_id}/stream")
-async def exercise_stream(request: Request, exercise_id: str) -> StreamingResponse:
-    store = context(request).store
+async def exercise_stream(request: Request, exercise_id: ExerciseId, mode: str = "") -> Response:
+    """The exercise's change feed for this viewer's audience (server-sent events)."""
+    import asyncio
 
-    def snapshot() -> str:
-        with store.session() as session:
-            return json.dumps(exercise_state(get_exercise(session, exercise_id)))
+    web = context(request)
 
-    first = await asyncio.to_thread(snapshot)  # a bad id fails here, as a 404
+    def who_and_audience() -> tuple[str, bool]:
+        with web.store.session() as session:
+            who = signed_in(request, session)
+            exercise = get_exercise(session, exercise_id)
+            require_exercise(who, exercise)
+            audience = Audience.ROOM if mode == "room" else audience_of(who, exercise)
+            return audience.value, who.is_guest
 
-    async def events() -> AsyncIterator[str]:
-        last = first
-        yield f"data: {first}\n\n"
-        while not await request.is_disconnected():
-            await asyncio.sleep(STREAM_INTERVAL_SECONDS)
-            current = await asyncio.to_thread(snapshot)
-            if current != last:
-                last = current
-                yield f"data: {current}\n\n"
-            else:
-                yield ": keep-alive\n\n"
-
+    audience, guest = await asyncio.to_thread(who_and_audience)
+    queue = await web.hub.subscribe(exercise_id, audience)  # type: ignore[arg-type]
+    events = web.hub.stream(exercise_id, audience, queue)  # type: ignore[arg-type]
     return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        _until_ended(events) if guest else events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+_ENDED = ("in_review", "reported", "followed_up")
+
+
+async def _until_ended(events: AsyncIterator[str]) -> AsyncIterator[str]:
+    """A guest's stream ends with the exercise, like the invitation that opened it."""
+    async for chunk in events:
+        yield chunk
+        if chunk.startswith("data: "):
+            message = json.loads(chunk.removeprefix("data: "))
+            status = message.get("view", message.get("set", {})).get("status")
+            if status in _ENDED:
+                yield encode({"type": "ended"})  # the page stops reconnecting
+                await events.aclose()  # type: ignore[attr-defined]
+                return
+
+
+@router.get("/exercises/{exercise_id}/report.md")
+def exercise_report(request: Request, exercise_id: ExerciseId) -> Response:
+    """The exercise report (Markdown) as it stands; downloading it changes nothing."""
+    web = context(request)
+    with web.store.session() as session:
+        who = signed_in(request, session)
+        exercise = get_exercise(session, exercise_id)
+        require_exercise(who, exercise)
+        if who.is_guest:
+            raise AccessDenied("the report is for the team's accounts")
+        text = render_markdown(build_report(session, exercise, web.library().program))
+        label = exercise.label
+    return Response(
+        text,
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{label}-report.md"'},
     )

@@ -1,20 +1,32 @@
-"""Scenario library pages and JSON API."""
+"""Scenario library pages (for accounts; a guest sees only its exercise)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
+from drillbook.domain.account.access import Principal
+from drillbook.errors import AccessDenied
 from drillbook.web.app import context, templates
+from drillbook.web.auth import signed_in
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
+
+
+def account_only(request: Request, session: Session) -> Principal:
+    who = signed_in(request, session)
+    if who.is_guest:
+        raise AccessDenied("an invitation opens its exercise only")
+    return who
 
 
 @router.get("/scenarios", response_class=HTMLResponse)
 def scenario_list(request: Request, category: str | None = None) -> HTMLResponse:
-    library = context(request).library()
+    web = context(request)
+    with web.store.session() as session:
+        who = account_only(request, session)
+    library = web.library()
     rows = sorted(
         (
             s
@@ -24,13 +36,16 @@ def scenario_list(request: Request, category: str | None = None) -> HTMLResponse
         key=lambda s: s.scenario.id,
     )
     return templates.TemplateResponse(
-        request, "scenarios.html", {"rows": rows, "category": category}
+        request, "scenarios.html", {"rows": rows, "category": category, "who": who}
     )
 
 
 @router.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
 def scenario_detail(request: Request, scenario_id: str) -> HTMLResponse:
-    loaded = context(request).library().scenario(scenario_id)
+    web = context(request)
+    with web.store.session() as session:
+        who = account_only(request, session)
+    loaded = web.library().scenario(scenario_id[:200])
     scenario = loaded.scenario
     return templates.TemplateResponse(
         request,
@@ -40,21 +55,6 @@ def scenario_detail(request: Request, scenario_id: str) -> HTMLResponse:
             "loaded": loaded,
             "windows": scenario.phase_windows(),
             "criteria": scenario.criteria,
+            "who": who,
         },
     )
-
-
-@router.get("/api/scenarios")
-def scenario_api(request: Request) -> list[dict[str, Any]]:
-    library = context(request).library()
-    return [
-        {
-            "id": s.scenario.id,
-            "title": s.scenario.title,
-            "category": s.scenario.category,
-            "difficulty": s.scenario.difficulty,
-            "duration": s.scenario.duration,
-            "builtin": s.builtin,
-        }
-        for s in sorted(library.scenarios.values(), key=lambda s: s.scenario.id)
-    ]
