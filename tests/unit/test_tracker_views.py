@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from drillbook.clock import FakeClock
 from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding import service
@@ -16,8 +14,8 @@ from drillbook.flows.exercise_report import build_report
 from drillbook.library.loader import load_scenario_file
 from drillbook.reports.render import render_html, render_markdown
 from drillbook.storage.engine import Store
-from drillbook.web.app import create_app
 from tests.helpers import SEED
+from tests.web_helpers import client_for
 
 
 def _link(finding_id: str, key: str, url: str, fake_clock: FakeClock) -> TrackerLink:
@@ -73,7 +71,8 @@ def test_board_shows_tracker_links_and_overdue(
         session.add(_link(good.id, "SEC-1", "https://acme.atlassian.net/browse/SEC-1", fake_clock))
         session.add(_link(bad.id, "SEC-2<script>", "javascript:alert(1)", fake_clock))
     fake_clock.advance(timedelta(days=8))  # the critical one is past its 7-day SLA
-    page = TestClient(create_app(root, sqlite_store)).get("/findings")
+    client, _ = client_for(root, sqlite_store, "alice", role="admin")
+    page = client.get("/findings")
     assert page.status_code == 200
     assert (
         '<a href="https://acme.atlassian.net/browse/SEC-1" rel="noopener noreferrer">SEC-1</a>'
@@ -82,7 +81,7 @@ def test_board_shows_tracker_links_and_overdue(
     assert "javascript:" not in page.text
     assert "SEC-2&lt;script&gt;" in page.text
     assert "(overdue)" in page.text
-    api = TestClient(create_app(root, sqlite_store)).get("/api/findings").json()
+    api = client.get("/api/findings").json()
     by_id = {row["id"]: row for row in api}
     assert by_id[good.id]["trackers"] == [
         {"tracker": "jira", "key": "SEC-1", "url": "https://acme.atlassian.net/browse/SEC-1"}

@@ -93,7 +93,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "serve": LazyCommand(
         _cli("serve"),
-        "Serve the web app: overview, scenario library, live exercise view, findings.",
+        "Serve the web app: overview, scenario library, live exercise room, findings.",
     ),
     "mcp": LazyCommand(
         _cli("mcp_command"),
