@@ -38,6 +38,12 @@ SETTINGS: tuple[Setting, ...] = (
         "PostgreSQL: postgresql+psycopg://user@host/db.",
     ),
     Setting(
+        "DRILLBOOK_STORE_TIMEOUT",
+        "30",
+        "Seconds to wait for a store another process has locked (SQLite) or that does not "
+        "answer (PostgreSQL statement timeout) before giving up with a message.",
+    ),
+    Setting(
         "DRILLBOOK_TEST_DATABASE_URL",
         "",
         "Tests only: also run the store's tests against this PostgreSQL database.",
@@ -104,7 +110,10 @@ def database_url(library: Path | None) -> str:
             "no database: set DRILLBOOK_DATABASE_URL or run inside a library (`drillbook init`)"
         )
     data = library / DATA_DIR
-    data.mkdir(parents=True, exist_ok=True)
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # a read-only library: the store opens read-only (storage.sqlite_file)
     return f"sqlite:///{data / DATABASE_FILE}"
 
 

@@ -10,6 +10,8 @@ sees a traceback for a mistake in their input::
     ├── ConflictError           an operation that would overwrite or contradict stored data
     ├── StateError              an operation not allowed in the record's current state
     ├── ConfigError             a missing or invalid setting
+    ├── StoreError              the store cannot be used: damaged, read-only, locked,
+    │                           unreachable, or written by a newer drillbook
     ├── SafetyRefusal           a drill step the safety profile does not allow
     └── AdapterError            an outside system (SIEM, tracker, webhook, stratus) failed
 
@@ -113,6 +115,16 @@ class StateError(DrillbookError):
 
 class ConfigError(DrillbookError):
     """A setting is missing or invalid."""
+
+
+class StoreError(DrillbookError):
+    """The store cannot be used as asked. The message names the file (or server) and what
+    to do; nothing was written. ``retry_later`` marks a passing condition (a lock held by
+    another process, a server not answering) as opposed to damage or version skew."""
+
+    def __init__(self, message: str, *, retry_later: bool = False) -> None:
+        super().__init__(message)
+        self.retry_later = retry_later
 
 
 class SafetyRefusal(DrillbookError):

@@ -32,9 +32,13 @@ class CliState:
 
     def store(self) -> Store:
         if self._store is None:
+            from drillbook.cli.output import print_error
             from drillbook.storage.engine import open_store
 
-            self._store = open_store(self.library_root(required=False))
+            # hold_output: a command's acknowledgement shows only once it is committed
+            self._store = open_store(
+                self.library_root(required=False), hold_output=True, on_wait=print_error
+            )
         return self._store
 
 

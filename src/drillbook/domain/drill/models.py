@@ -32,6 +32,10 @@ class DrillRun(Base):
     operator: Mapped[str] = mapped_column(String(200))
     safety: Mapped[dict[str, Any]] = mapped_column(JSON)
     abort_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Conditional updates: every UPDATE of this row says "WHERE version = <what I read>",
+    # so two processes changing it at once cannot both win (see storage.engine).
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     technique_runs: Mapped[list[TechniqueRun]] = relationship(
         back_populates="drill_run",
