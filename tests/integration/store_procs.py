@@ -1,0 +1,115 @@
+"""Run drillbook's CLI in forked processes, to kill them at chosen moments.
+
+Forking after the CLI is imported makes each run cost milliseconds instead of a second of
+start-up, while the child runs exactly the code a ``drillbook ...`` process runs (it calls
+the same Typer app with the same arguments and environment)."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Outcome:
+    status: int  # exit code, or -signal when killed
+    stdout: str
+    stderr: str
+
+
+def _child(args: list[str], env: dict[str, str], out: int, err: int, hook: str) -> None:
+    try:
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+        os.environ.update(env)
+        if hook == "kill-before-commit":
+            from sqlalchemy import event
+            from sqlalchemy.orm import Session
+
+            def kill(session: Session) -> None:
+                if session.info.get("wrote") or session.new or session.dirty:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            def wrote(session: Session, _context: object) -> None:
+                session.info["wrote"] = True
+
+            event.listen(Session, "after_flush", wrote)
+            event.listen(Session, "before_commit", kill)
+        from drillbook.cli.main import app
+
+        code: object = 0
+        try:
+            app(args, prog_name="drillbook")
+        except SystemExit as exc:
+            code = exc.code
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else 1)
+    except BaseException:  # pragma: no cover - only when the harness itself breaks
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(99)
+
+
+def run_cli(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    hook: str = "",
+    kill_when: Callable[[str], bool] | None = None,
+    timeout: float = 60,
+) -> Outcome:
+    """Run ``drillbook ARGS`` in a forked child; ``kill_when(stdout so far)`` true kills it
+    with SIGKILL at once (the "kill at the acknowledgement" of the tests)."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(out_r)
+        os.close(err_r)
+        _child(args, env, out_w, err_w, hook)
+    os.close(out_w)
+    os.close(err_w)
+    chunks = {out_r: b"", err_r: b""}
+    open_fds = [out_r, err_r]
+    deadline = time.monotonic() + timeout
+    killed = False
+    while open_fds and time.monotonic() < deadline:
+        ready, _, _ = select.select(open_fds, [], [], 0.5)
+        for fd in ready:
+            data = os.read(fd, 65536)
+            if not data:
+                open_fds.remove(fd)
+                continue
+            chunks[fd] += data
+            if fd == out_r and kill_when and not killed and kill_when(chunks[out_r].decode()):
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+    if open_fds:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(out_r)
+    os.close(err_r)
+    code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    return Outcome(code, chunks[out_r].decode(), chunks[err_r].decode())
+
+
+def library_env(library: Path, url: str) -> dict[str, str]:
+    env = {"DRILLBOOK_LIBRARY": str(library), "COLUMNS": "200", "NO_COLOR": "1"}
+    if not url.startswith("sqlite"):
+        env["DRILLBOOK_DATABASE_URL"] = url
+    return env
+
+
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
