@@ -62,16 +62,15 @@ def _child(args: list[str], env: dict[str, str], out: int, err: int, hook: str) 
         os._exit(99)
 
 
-def run_cli(
-    args: list[str],
-    env: dict[str, str],
-    *,
-    hook: str = "",
-    kill_when: Callable[[str], bool] | None = None,
-    timeout: float = 60,
-) -> Outcome:
-    """Run ``drillbook ARGS`` in a forked child; ``kill_when(stdout so far)`` true kills it
-    with SIGKILL at once (the "kill at the acknowledgement" of the tests)."""
+@dataclass
+class Running:
+    pid: int
+    out: int
+    err: int
+
+
+def start_cli(args: list[str], env: dict[str, str], *, hook: str = "") -> Running:
+    """Start ``drillbook ARGS`` in a forked child and return at once."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     pid = os.fork()
@@ -81,12 +80,33 @@ def run_cli(
         _child(args, env, out_w, err_w, hook)
     os.close(out_w)
     os.close(err_w)
+    return Running(pid, out_r, err_r)
+
+
+def finish(
+    running: Running,
+    *,
+    kill_when: Callable[[str], bool] | None = None,
+    kill_after: float | None = None,
+    timeout: float = 60,
+) -> Outcome:
+    """Collect a child's output and exit status; ``kill_when(stdout so far)`` true or
+    ``kill_after`` seconds passed kills it with SIGKILL at once."""
+    pid, out_r, err_r = running.pid, running.out, running.err
+    started = time.monotonic()
     chunks = {out_r: b"", err_r: b""}
     open_fds = [out_r, err_r]
-    deadline = time.monotonic() + timeout
+    deadline = started + timeout
     killed = False
     while open_fds and time.monotonic() < deadline:
-        ready, _, _ = select.select(open_fds, [], [], 0.5)
+        wait = 0.5
+        if kill_after is not None and not killed:
+            left = started + kill_after - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+            wait = max(0.0, min(wait, left))
+        ready, _, _ = select.select(open_fds, [], [], wait)
         for fd in ready:
             data = os.read(fd, 65536)
             if not data:
@@ -103,6 +123,20 @@ def run_cli(
     os.close(err_r)
     code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     return Outcome(code, chunks[out_r].decode(), chunks[err_r].decode())
+
+
+def run_cli(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    hook: str = "",
+    kill_when: Callable[[str], bool] | None = None,
+    kill_after: float | None = None,
+    timeout: float = 60,
+) -> Outcome:
+    """Run ``drillbook ARGS`` in a forked child until it ends (or is killed)."""
+    running = start_cli(args, env, hook=hook)
+    return finish(running, kill_when=kill_when, kill_after=kill_after, timeout=timeout)
 
 
 def library_env(library: Path, url: str) -> dict[str, str]:
