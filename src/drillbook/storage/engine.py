@@ -56,7 +56,8 @@ MODEL_MODULES = (
 )
 CONNECT_TIMEOUT_S = 10
 SQLITE_BUSY_SLICE_MS = 1000  # one wait on the lock; the session retries until the deadline
-IDLE_IN_TRANSACTION_S = 60  # a suspended process's transaction is ended by the server
+IDLE_IN_TRANSACTION_S = 60
+READ_ONLY = "drillbook_read_only"  # execution option: this connection only reads  # a suspended process's transaction is ended by the server
 
 
 def import_models() -> None:
@@ -116,7 +117,9 @@ def _sqlite_rules(engine: Engine, *, read_only: bool) -> None:
         # IMMEDIATE takes the write lock up front: a transaction that read under a shared
         # lock and then wants to write cannot wait for it (SQLite answers "locked" at
         # once), so writers queue at BEGIN instead, where the busy timeout applies.
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # Connections marked READ_ONLY (the schema check) only read.
+        reading = read_only or connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
@@ -239,22 +242,42 @@ class Store:
         """A unit of work: committed when the block ends, rolled back on any error, so a
         failed command leaves stored data untouched (and acknowledges nothing)."""
         with held_until_commit(self.hold_output) as held:
-            session = self._guarded(self._begin)
+            queue = self._join_writers()
             try:
-                yield session
-                session.commit()
-            except BaseException as exc:
-                stale = _versioned_objects(session) if isinstance(exc, StaleDataError) else []
-                session.rollback()
-                if isinstance(exc, StaleDataError):
-                    raise self._conflict(stale) from None
-                if isinstance(exc, DBAPIError):
-                    raise self.explain(exc) from None
-                raise
+                session = self._guarded(self._begin)
+                try:
+                    yield session
+                    session.commit()
+                except BaseException as exc:
+                    stale = _versioned_objects(session) if isinstance(exc, StaleDataError) else []
+                    session.rollback()
+                    if isinstance(exc, StaleDataError):
+                        raise self._conflict(stale) from None
+                    if isinstance(exc, DBAPIError):
+                        raise self.explain(exc) from None
+                    raise
+                finally:
+                    session.close()
             finally:
-                session.close()
+                if queue is not None:
+                    queue.release()
         if held is not None:
             held.release()
+
+    def _join_writers(self) -> sqlite_file.WriterQueue | None:
+        """SQLite: wait for our turn to write (see :class:`~.sqlite_file.WriterQueue`)."""
+        if self.file is None or self.read_only:
+            return None
+        queue = sqlite_file.WriterQueue(self.file)
+        deadline = time.monotonic() + self.timeout
+
+        def tell() -> None:
+            if self.on_wait is not None:
+                self.on_wait(f"waiting for the store: {self._holder()} holds it")
+
+        if not queue.acquire(deadline, tell):
+            raise self._locked_error()
+        return queue
 
     def _begin(self) -> Session:
         """A session whose transaction has begun (on SQLite: holding the write lock)."""
@@ -264,8 +287,6 @@ class Store:
         except BaseException:
             session.close()
             raise
-        if self.file is not None and not self.read_only:
-            sqlite_file.note_holder(self.file, sqlite_file.command_label())
         return session
 
     def _conflict(self, stale: list[tuple[type[Any], Any]]) -> ConflictError:
@@ -286,6 +307,14 @@ class Store:
 
     # -- errors -----------------------------------------------------------------------------
 
+    def _locked_error(self) -> StoreError:
+        return StoreError(
+            f"{self.where}: the store is locked by {self._holder()}; waited "
+            f"{self.timeout:g} s (DRILLBOOK_STORE_TIMEOUT). Try again when it finishes, "
+            "or stop that process.",
+            retry_later=True,
+        )
+
     def _holder(self) -> str:
         return sqlite_file.describe_holder(self.file) if self.file else "another process"
 
@@ -295,12 +324,7 @@ class Store:
         lowered = detail.lower()
         code = str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
         if _locked(exc):
-            return StoreError(
-                f"{self.where}: the store is locked by {self._holder()}; waited "
-                f"{self.timeout:g} s (DRILLBOOK_STORE_TIMEOUT). Try again when it finishes, "
-                "or stop that process.",
-                retry_later=True,
-            )
+            return self._locked_error()
         if "readonly" in lowered or "read-only" in lowered or "query_only" in lowered:
             return StoreError(
                 f"{self.where}: the store cannot be written here (read-only file or "

@@ -170,6 +170,7 @@ def upgrade_locked(connection: Connection, where: str) -> SchemaState:
 def ensure_schema(engine: Engine, where: str, *, read_only: bool) -> SchemaState:
     """Check the store's schema and upgrade it when it is behind (see the module doc)."""
     with engine.connect() as connection:
+        connection.execution_options(drillbook_read_only=True)  # no write lock for a look
         state = read_state(connection)
         connection.rollback()
     if state.unknown:

@@ -13,13 +13,15 @@ data survives. Three rules live here:
 * A file or folder we may not write (a read-only checkout, ``chattr +i``) is opened
   read-only, so read-only commands still work and writing ones are refused clearly.
 
-The process holding the write lock notes its PID, command and start time in a small
-``<store>-holder`` file; a process that waits too long names the holder in its message.
+Writers queue on a kernel lock on ``<store>-lock`` (see :class:`WriterQueue`), in which
+the holder notes its PID, command and start time; a process that waits too long names
+the holder in its message.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import sqlite3
@@ -161,11 +163,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-# -- the lock holder --------------------------------------------------------------------
+# -- the writers' queue and the lock holder ----------------------------------------------
 
 
 def holder_path(path: Path) -> Path:
-    return path.with_name(f"{path.name}-holder")
+    return path.with_name(f"{path.name}-lock")
 
 
 def command_label() -> str:
@@ -176,21 +178,55 @@ def command_label() -> str:
         if word.startswith("-") or len(words) >= 3:
             break
         words.append(word)
-    if words[0] in {"__main__.py", "-c", "python", "python3"}:
+    if words[0] in {"__main__.py", "-c", "python", "python3", ""}:
         words[0] = "drillbook"
     return " ".join(words)
 
 
-def note_holder(path: Path, label: str) -> None:
-    """Say who holds the write lock (called right after taking it). Best effort: the note
-    only improves a message, so failing to write it is no reason to fail the command."""
-    record = json.dumps({"pid": os.getpid(), "command": label, "since": time.time()})
-    with contextlib.suppress(OSError):
-        fd = os.open(holder_path(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+class WriterQueue:
+    """An exclusive ``flock`` on ``<store>-lock`` that writers take before ``BEGIN
+    IMMEDIATE``. SQLite's own busy handler polls with sleeps of up to 100 ms, so twenty
+    waiting writers leave the store idle most of the time; a kernel lock is handed over
+    the moment it is released. The holder writes its PID, command and start time into
+    the lock file, which is what a writer that gave up quotes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = holder_path(path)
+        self._fd: int | None = None
+
+    def acquire(self, deadline: float, on_wait: Callable[[], None] | None = None) -> bool:
+        """Take the lock before ``deadline`` (a ``time.monotonic()``); False if not."""
         try:
-            os.write(fd, record.encode())
-        finally:
-            os.close(fd)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return True  # cannot queue here: SQLite's own lock still keeps writers apart
+        pause = 0.001
+        tell_at = time.monotonic() + 1.0  # a short wait is normal; say so only past a second
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                if not told and on_wait is not None and time.monotonic() >= tell_at:
+                    on_wait()
+                    told = True
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
+        self._fd = fd
+        record = json.dumps({"pid": os.getpid(), "command": command_label(), "since": time.time()})
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, record.encode(), 0)
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
 
 
 def describe_holder(path: Path) -> str:
