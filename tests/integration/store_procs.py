@@ -6,6 +6,7 @@ the same Typer app with the same arguments and environment)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import select
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -22,6 +24,17 @@ class Outcome:
     status: int  # exit code, or -signal when killed
     stdout: str
     stderr: str
+
+
+@functools.cache
+def _command() -> Any:
+    """The CLI as a click command, built once in the parent: Typer's build of it is most of
+    a command's CPU time, and the forked children inherit it ready-made."""
+    import typer
+
+    from drillbook.cli.main import app
+
+    return typer.main.get_command(app)
 
 
 def _child(args: list[str], env: dict[str, str], out: int, err: int, hook: str) -> None:
@@ -44,11 +57,9 @@ def _child(args: list[str], env: dict[str, str], out: int, err: int, hook: str) 
 
             event.listen(Session, "after_flush", wrote)
             event.listen(Session, "before_commit", kill)
-        from drillbook.cli.main import app
-
         code: object = 0
         try:
-            app(args, prog_name="drillbook")
+            _command().main(args, prog_name="drillbook")
         except SystemExit as exc:
             code = exc.code
         sys.stdout.flush()
@@ -71,6 +82,7 @@ class Running:
 
 def start_cli(args: list[str], env: dict[str, str], *, hook: str = "") -> Running:
     """Start ``drillbook ARGS`` in a forked child and return at once."""
+    _command()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     pid = os.fork()

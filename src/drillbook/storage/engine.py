@@ -25,6 +25,7 @@ Damage and version skew are refused before anything is written (see
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 from collections.abc import Callable, Iterator
@@ -91,7 +92,8 @@ def make_engine(url: str, *, read_only: bool = False, timeout: float | None = No
     seconds = store_timeout() if timeout is None else timeout
     kwargs: dict[str, Any] = {}
     if url.startswith("postgresql"):
-        kwargs = {"pool_pre_ping": True, "connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
+        connect = max(1, min(CONNECT_TIMEOUT_S, round(seconds)))
+        kwargs = {"pool_pre_ping": True, "connect_args": {"connect_timeout": connect}}
     elif url in {"sqlite://", "sqlite:///:memory:"}:
         kwargs = {"poolclass": pool.StaticPool}  # one shared memory database
     try:
@@ -180,11 +182,14 @@ class Store:
                 self._empty_read_only_schema()
                 return
         if run_migrations:
-            self._guarded(lambda: ensure_schema(self.engine, self.where, read_only=self.read_only))
+            self.guarded(lambda: ensure_schema(self.engine, self.where, read_only=self.read_only))
 
     # -- opening --------------------------------------------------------------------------
 
     def _prepare_file(self, path: Path, *, run_migrations: bool) -> str:
+        if run_migrations and not path.parent.exists():
+            with contextlib.suppress(OSError):  # a read-only library: see below
+                path.parent.mkdir(parents=True)
         found = sqlite_file.inspect(path)
         if found.exists:
             if found.writable:
@@ -204,7 +209,7 @@ class Store:
         sqlite_file.use_wal(url)
         engine = make_engine(url, timeout=self.timeout)
         try:
-            self._guarded(lambda: ensure_schema(engine, self.where, read_only=False))
+            self.guarded(lambda: ensure_schema(engine, self.where, read_only=False))
         finally:
             engine.dispose()  # the last connection closing folds the WAL into the file
 
@@ -214,7 +219,7 @@ class Store:
         with self.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA query_only=ON")
 
-    def _guarded(self, action: Callable[[], Any]) -> Any:
+    def guarded(self, action: Callable[[], Any]) -> Any:
         """Run ``action`` with the store's errors turned into readable ones."""
         try:
             return self._retrying_lock(action)
@@ -244,7 +249,7 @@ class Store:
         with held_until_commit(self.hold_output) as held:
             queue = self._join_writers()
             try:
-                session = self._guarded(self._begin)
+                session = self.guarded(self._begin)
                 try:
                     yield session
                     session.commit()
@@ -358,12 +363,15 @@ def _locked(exc: BaseException) -> bool:
 
 
 def _disconnect(exc: BaseException) -> bool:
+    """A lost or refused connection to a server (never said of SQLite)."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    name = type(getattr(exc, "orig", exc)).__name__
-    return name in {"OperationalError", "InterfaceError"} and "sqlite" not in type(
-        getattr(exc, "orig", exc)
-    ).__module__
+    orig = getattr(exc, "orig", exc)
+    if not type(orig).__module__.startswith("psycopg"):
+        return False
+    import psycopg
+
+    return isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 def _versioned_objects(session: Session) -> list[tuple[type[Any], Any]]:

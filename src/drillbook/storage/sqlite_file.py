@@ -236,6 +236,9 @@ def describe_holder(path: Path) -> str:
         pid, command, since = int(record["pid"]), str(record["command"]), float(record["since"])
     except (OSError, ValueError, KeyError, TypeError):
         return "another process"
+    if pid == os.getpid():
+        # we hold drillbook's queue, so SQLite's own lock is held by another program
+        return "another program (not a drillbook command) using the file"
     if not _alive(pid):
         return "another process"
     return f"PID {pid}, `{command}` since {max(0, round(time.time() - since))} s"
