@@ -11,6 +11,7 @@ in the library's ``.drillbook/`` folder (which ``init`` adds to ``.gitignore``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,10 +111,8 @@ def database_url(library: Path | None) -> str:
             "no database: set DRILLBOOK_DATABASE_URL or run inside a library (`drillbook init`)"
         )
     data = library / DATA_DIR
-    try:
+    with contextlib.suppress(OSError):  # a read-only library: the store opens read-only
         data.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        pass  # a read-only library: the store opens read-only (storage.sqlite_file)
     return f"sqlite:///{data / DATABASE_FILE}"
 
 

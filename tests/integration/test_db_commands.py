@@ -32,7 +32,8 @@ def db(runner: CliRunner, library: Path, *args: str) -> tuple[int, str]:
 
 def test_check_upgrade_and_backup(runner: CliRunner, library: Path, tmp_path: Path) -> None:
     code, out = db(runner, library, "check", "--json")
-    assert code == 0 and json.loads(out)["state"] == "not created yet"
+    assert code == 0
+    assert json.loads(out)["state"] == "not created yet"
     assert not (library / ".drillbook" / "drillbook.db").exists()
 
     code, out = db(runner, library, "upgrade")
@@ -40,7 +41,8 @@ def test_check_upgrade_and_backup(runner: CliRunner, library: Path, tmp_path: Pa
     code, out = db(runner, library, "check", "--json")
     report = json.loads(out)
     assert code == 0, out
-    assert report["state"] == "current" and report["integrity"] == "ok"
+    assert report["state"] == "current"
+    assert report["integrity"] == "ok"
     assert report["migrations"] == sorted(shipped_heads())
     assert report["schema_written_by"] == report["this_drillbook"]
 
@@ -51,7 +53,8 @@ def test_check_upgrade_and_backup(runner: CliRunner, library: Path, tmp_path: Pa
     rows = sqlite3.connect(copy).execute("SELECT id FROM findings").fetchall()
     assert rows == [("F-001",)]
     code, out = db(runner, library, "backup", str(copy))
-    assert code == 1 and "already exists" in out
+    assert code == 1
+    assert "already exists" in out
 
 
 def test_check_reports_a_store_that_is_behind(
@@ -70,9 +73,11 @@ def test_check_reports_a_store_that_is_behind(
             connection.execute(text(f"INSERT INTO alembic_version VALUES ('{revision}')"))
     engine.dispose()
     code, out = db(runner, library, "check")
-    assert code == 1 and "behind" in out
+    assert code == 1
+    assert "behind" in out
     code, out = db(runner, library, "upgrade")  # store_meta is created again by 0011
-    assert code == 0 and "upgraded" in out, out
+    assert code == 0, out
+    assert "upgraded" in out
 
 
 def test_backup_of_postgres_gives_the_pg_dump_advice(
@@ -80,4 +85,6 @@ def test_backup_of_postgres_gives_the_pg_dump_advice(
 ) -> None:
     monkeypatch.setenv("DRILLBOOK_DATABASE_URL", "postgresql+psycopg://u:secret@db.example/x")
     code, out = db(runner, library, "backup", "out.dump")
-    assert code == 1 and "pg_dump" in out and "secret" not in out
+    assert code == 1
+    assert "pg_dump" in out
+    assert "secret" not in out

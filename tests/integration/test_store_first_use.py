@@ -57,7 +57,9 @@ def findings(url: str) -> list[str]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return [str(r[0]) for r in connection.execute(text("SELECT id FROM findings ORDER BY id"))]
+            return [
+                str(r[0]) for r in connection.execute(text("SELECT id FROM findings ORDER BY id"))
+            ]
     finally:
         engine.dispose()
 
@@ -69,9 +71,7 @@ def clean(outcome: Outcome) -> None:
 def test_eight_processes_on_a_new_store(library: Path, new_store_url: Callable[[], str]) -> None:
     url = new_store_url()
     env = {"DRILLBOOK_LIBRARY": str(library), "DRILLBOOK_DATABASE_URL": url}
-    running = [
-        start_cli(["finding", "add", "-d", f"gap {n}", "-s", "low"], env) for n in range(8)
-    ]
+    running = [start_cli(["finding", "add", "-d", f"gap {n}", "-s", "low"], env) for n in range(8)]
     outcomes = [finish(r) for r in running]
     for outcome in outcomes:
         clean(outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import sys
@@ -71,7 +72,7 @@ def test_six_processes_race_on_each_of_thirty_findings(library: Path, database_u
     for finding_id, status in stored.items():
         chain = chains[finding_id]
         assert chain[0] == (None, "open")
-        for (_, previous), (from_status, to_status) in zip(chain, chain[1:], strict=False):
+        for (_, previous), (from_status, to_status) in itertools.pairwise(chain):
             assert from_status == previous, f"{finding_id}: history broken: {chain}"
             assert from_status != to_status, f"{finding_id}: 'already' guard bypassed: {chain}"
         assert chain[-1][1] == status, f"{finding_id}: stored {status}, history says {chain}"
@@ -91,7 +92,7 @@ def _decide_many(env: dict[str, str], worker: int, count: int, errors: Path) -> 
                 prog_name="drillbook",
                 standalone_mode=False,
             )
-        except BaseException:  # noqa: BLE001 - counted, reported through the exit status
+        except BaseException:
             traceback.print_exc()
             code = 1
         failures += 1 if code not in (0, None) else 0
@@ -100,9 +101,7 @@ def _decide_many(env: dict[str, str], worker: int, count: int, errors: Path) -> 
 
 
 @pytest.mark.slow
-def test_decisions_from_twenty_processes(
-    library: Path, database_url: str, tmp_path: Path
-) -> None:
+def test_decisions_from_twenty_processes(library: Path, database_url: str, tmp_path: Path) -> None:
     url = _store_url(library, database_url)
     env = library_env(library, database_url)
     runner = CliRunner()

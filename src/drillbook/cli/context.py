@@ -42,7 +42,6 @@ class CliState:
             )
         return self._store
 
-
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

@@ -123,8 +123,7 @@ def upgrade(ctx: typer.Context) -> None:
         console.print(f"{store.where}: already at this drillbook's schema ({__version__})")
     else:
         console.print(
-            f"{store.where}: upgraded to drillbook {__version__} "
-            f"(migrations {', '.join(after)})",
+            f"{store.where}: upgraded to drillbook {__version__} (migrations {', '.join(after)})",
             markup=False,
         )
 

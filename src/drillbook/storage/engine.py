@@ -57,8 +57,8 @@ MODEL_MODULES = (
 )
 CONNECT_TIMEOUT_S = 10
 SQLITE_BUSY_SLICE_MS = 1000  # one wait on the lock; the session retries until the deadline
-IDLE_IN_TRANSACTION_S = 60
-READ_ONLY = "drillbook_read_only"  # execution option: this connection only reads  # a suspended process's transaction is ended by the server
+IDLE_IN_TRANSACTION_S = 60  # a suspended process's transaction is ended by the server
+READ_ONLY = "drillbook_read_only"  # execution option: this connection only reads
 
 
 def import_models() -> None:
@@ -177,10 +177,9 @@ class Store:
             engine_url = self._prepare_file(self.file, run_migrations=run_migrations)
         self.engine = make_engine(engine_url, read_only=self.read_only, timeout=self.timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if self.read_only and engine_url.startswith("sqlite://") and self.file is not None:
-            if not self.file.exists():
-                self._empty_read_only_schema()
-                return
+        if self.read_only and engine_url == "sqlite://":
+            self._empty_read_only_schema()
+            return
         if run_migrations:
             self.guarded(lambda: ensure_schema(self.engine, self.where, read_only=self.read_only))
 

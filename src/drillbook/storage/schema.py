@@ -77,7 +77,8 @@ def read_state(connection: Connection) -> SchemaState:
     applied: frozenset[str] = frozenset()
     if "alembic_version" in tables:
         applied = frozenset(
-            str(row[0]) for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            str(row[0])
+            for row in connection.execute(text("SELECT version_num FROM alembic_version"))
         )
     meta: dict[str, str] = {}
     if "store_meta" in tables:

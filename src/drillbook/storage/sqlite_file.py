@@ -136,10 +136,8 @@ def create_atomically(path: Path, build: Callable[[str], None]) -> None:
         leftover.unlink(missing_ok=True)
     try:
         build(f"sqlite:///{private}")
-        try:
+        with contextlib.suppress(FileExistsError):  # another process won: use theirs
             os.link(private, path)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
     finally:
         for leftover in (private, Path(f"{private}-wal"), Path(f"{private}-shm")):
             leftover.unlink(missing_ok=True)
@@ -261,4 +259,3 @@ def backup(source: Path, target: Path) -> None:
         raise damaged(source, str(exc)) from None
     finally:
         src.close()
-

@@ -35,7 +35,7 @@ class DrillRun(Base):
     # Conditional updates: every UPDATE of this row says "WHERE version = <what I read>",
     # so two processes changing it at once cannot both win (see storage.engine).
     version: Mapped[int] = mapped_column(server_default="1")
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
     technique_runs: Mapped[list[TechniqueRun]] = relationship(
         back_populates="drill_run",
