@@ -37,8 +37,13 @@ def _command() -> Any:
     return typer.main.get_command(app)
 
 
-def _child(args: list[str], env: dict[str, str], out: int, err: int, hook: str) -> None:
+def _child(
+    args: list[str], env: dict[str, str], out: int, err: int, hook: str, stdin: int | None
+) -> None:
     try:
+        if stdin is not None:
+            os.dup2(stdin, 0)
+            sys.stdin = open(0)  # noqa: SIM115
         os.dup2(out, 1)
         os.dup2(err, 2)
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
@@ -78,21 +83,53 @@ class Running:
     pid: int
     out: int
     err: int
+    stdin: int | None = None
+    seen: bytes = b""  # standard output read by read_until, not yet handed to finish
+
+    def write(self, line: str) -> None:
+        assert self.stdin is not None
+        os.write(self.stdin, line.encode())
+
+    def close_stdin(self) -> None:
+        if self.stdin is not None:
+            os.close(self.stdin)
+            self.stdin = None
+
+    def read_until(self, needle: str, timeout: float = 30) -> str:
+        """Read standard output until it holds ``needle``; return all read so far."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.seen.decode(errors="replace"):
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {needle!r} in {self.seen!r}"
+            ready, _, _ = select.select([self.out], [], [], left)
+            if ready:
+                data = os.read(self.out, 65536)
+                assert data, f"ended without {needle!r}: {self.seen!r}"
+                self.seen += data
+        return self.seen.decode()
 
 
-def start_cli(args: list[str], env: dict[str, str], *, hook: str = "") -> Running:
-    """Start ``drillbook ARGS`` in a forked child and return at once."""
+def start_cli(
+    args: list[str], env: dict[str, str], *, hook: str = "", stdin: bool = False
+) -> Running:
+    """Start ``drillbook ARGS`` in a forked child and return at once (``stdin``: give it a
+    pipe to type into, see :meth:`Running.write`)."""
     _command()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    in_r, in_w = os.pipe() if stdin else (None, None)
     pid = os.fork()
     if pid == 0:
         os.close(out_r)
         os.close(err_r)
-        _child(args, env, out_w, err_w, hook)
+        if in_w is not None:
+            os.close(in_w)
+        _child(args, env, out_w, err_w, hook, in_r)
     os.close(out_w)
     os.close(err_w)
-    return Running(pid, out_r, err_r)
+    if in_r is not None:
+        os.close(in_r)
+    return Running(pid, out_r, err_r, stdin=in_w)
 
 
 def finish(
@@ -106,7 +143,8 @@ def finish(
     ``kill_after`` seconds passed kills it with SIGKILL at once."""
     pid, out_r, err_r = running.pid, running.out, running.err
     started = time.monotonic()
-    chunks = {out_r: b"", err_r: b""}
+    running.close_stdin()
+    chunks = {out_r: running.seen, err_r: b""}
     open_fds = [out_r, err_r]
     deadline = started + timeout
     killed = False

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from drillbook import __version__
-from drillbook.errors import DrillbookError, NotFoundError
+from drillbook.errors import DrillbookError, NotFoundError, StoreError
 from drillbook.library.loader import Library, load_library
 from drillbook.storage.engine import Store
 
@@ -54,6 +54,8 @@ def create_app(library_root: Path | None, store: Store) -> FastAPI:
     @app.exception_handler(DrillbookError)
     async def _drillbook_error(request: Request, exc: DrillbookError) -> HTMLResponse:
         status = 404 if isinstance(exc, NotFoundError) else 400
+        if isinstance(exc, StoreError) and exc.retry_later:
+            status = 503  # the store is locked or unreachable for now: try again
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": str(exc)}, status_code=status)  # type: ignore[return-value]
         return templates.TemplateResponse(
