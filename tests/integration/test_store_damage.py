@@ -93,11 +93,41 @@ def test_a_store_from_a_newer_drillbook_is_named(library: Path, database_url: st
         )
 
 
+OLD_HEADS = frozenset({"0002_exercise_finding", "0003_drill", "0004_detection"})
+
+
 def test_an_older_store_is_upgraded_on_use(library: Path, database_url: str) -> None:
+    from sqlalchemy import inspect
+
+    from drillbook.storage.schema import read_state, shipped_heads
+
+    url, env = _old_store(library, database_url)
+    engine = create_engine(url)
+    # killed in the middle of the upgrade: the store stays exactly at its old version
+    killed = run_cli(ADD, env, hook="kill-mid-migration")
+    assert killed.status == -9, killed
+    with engine.connect() as connection:
+        assert read_state(connection).applied == OLD_HEADS
+        columns = {c["name"] for c in inspect(connection).get_columns("findings")}
+        assert "version" not in columns
+    outcome = run_cli(ADD, env)
+    assert outcome.status == 0, outcome.stderr
+    with engine.connect() as connection:
+        state = read_state(connection)
+        ids = [r[0] for r in connection.execute(text("SELECT id FROM findings ORDER BY id"))]
+    engine.dispose()
+    assert state.applied == shipped_heads()
+    assert state.meta["schema_written_by"]
+    assert "F-007" in ids
+    assert len(ids) == 2
+
+
+def _old_store(library: Path, database_url: str) -> tuple[str, dict[str, str]]:
+    """A store as drillbook 0.1.0 left it (migrations 0001 to 0004), with one finding."""
     from alembic import command
     from alembic.config import Config
 
-    from drillbook.storage.schema import MIGRATIONS, read_state, shipped_heads
+    from drillbook.storage.schema import MIGRATIONS
 
     url = database_url
     env = env_of(library)
@@ -121,16 +151,8 @@ def test_an_older_store_is_upgraded_on_use(library: Path, database_url: str) -> 
                 "'exercise', '2026-01-01 00:00:00', '2026-01-01 00:00:00', '{}')"
             )
         )
-    outcome = run_cli(ADD, env)
-    assert outcome.status == 0, outcome.stderr
-    with engine.connect() as connection:
-        state = read_state(connection)
-        ids = [r[0] for r in connection.execute(text("SELECT id FROM findings ORDER BY id"))]
     engine.dispose()
-    assert state.applied == shipped_heads()
-    assert state.meta["schema_written_by"]
-    assert "F-007" in ids
-    assert len(ids) == 2
+    return url, env
 
 
 def _bwrap(library: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
