@@ -184,6 +184,8 @@ def test_a_read_only_library_serves_reads(library: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     assert "a gap" in listed.stdout
     refused(_as_outcome(_bwrap(library, ADD)), "cannot be written here")
+    linted = _bwrap(library, ["lint"])  # lint records scenario revisions when it can
+    assert linted.returncode == 0, linted.stdout + linted.stderr
     assert db_file(library).read_bytes() == before
 
 
