@@ -24,6 +24,8 @@ def serve(
 
     cli = state(ctx)
     root = cli.library_root(required=False)
-    web = create_app(root, cli.store())
+    store = cli.store()
+    store.hold_output = False  # a response is sent after its commit; server logs stay live
+    web = create_app(root, store)
     console.print(f"drillbook web app on [bold]http://{host}:{port}/[/bold] (Ctrl-C stops it)")
     uvicorn.run(web, host=host, port=port, log_level="warning")
