@@ -11,6 +11,7 @@ in the library's ``.drillbook/`` folder (which ``init`` adds to ``.gitignore``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,12 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "SQLAlchemy URL of the store; default: SQLite in <library>/.drillbook/drillbook.db. "
         "PostgreSQL: postgresql+psycopg://user@host/db.",
+    ),
+    Setting(
+        "DRILLBOOK_STORE_TIMEOUT",
+        "30",
+        "Seconds to wait for a store another process has locked (SQLite) or that does not "
+        "answer (PostgreSQL statement timeout) before giving up with a message.",
     ),
     Setting(
         "DRILLBOOK_TEST_DATABASE_URL",
@@ -116,7 +123,8 @@ def database_url(library: Path | None) -> str:
             "no database: set DRILLBOOK_DATABASE_URL or run inside a library (`drillbook init`)"
         )
     data = library / DATA_DIR
-    data.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a read-only library: the store opens read-only
+        data.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{data / DATABASE_FILE}"
 
 

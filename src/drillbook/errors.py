@@ -13,6 +13,8 @@ sees a traceback for a mistake in their input::
     ├── ConfigError             a missing or invalid setting
     ├── UsageError              a bad flag or argument value (exit 2, like a parse error)
     ├── FileAccessError         a file the CLI reads or writes cannot be (names the path)
+    ├── StoreError              the store cannot be used: damaged, read-only, locked,
+    │                           unreachable, or written by a newer drillbook
     ├── SafetyRefusal           a drill step the safety profile does not allow
     └── AdapterError            an outside system (SIEM, tracker, webhook, stratus) failed
 
@@ -146,6 +148,16 @@ class FileAccessError(DrillbookError):
         elif isinstance(error, FileNotFoundError):
             reason = "no such file or folder"
         super().__init__(f"cannot {action} {self.path}: {reason}")
+
+
+class StoreError(DrillbookError):
+    """The store cannot be used as asked. The message names the file (or server) and what
+    to do; nothing was written. ``retry_later`` marks a passing condition (a lock held by
+    another process, a server not answering) as opposed to damage or version skew."""
+
+    def __init__(self, message: str, *, retry_later: bool = False) -> None:
+        super().__init__(message)
+        self.retry_later = retry_later
 
 
 class SafetyRefusal(DrillbookError):

@@ -133,6 +133,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "The inventory of agents, tools, services and customers.",
         group="inventory_app",
     ),
+    "db": LazyCommand(
+        _cli("db"),
+        "The store: check its version and health, upgrade it, back it up.",
+        group="db_app",
+    ),
     "user": LazyCommand(_cli("user"), "Web app accounts: add one, list them.", group="user_app"),
 }
 
@@ -217,3 +222,4 @@ drill_app = _group("drill", COMMANDS["drill"].help)
 detect_app = _group("detect", COMMANDS["detect"].help)
 inventory_app = _group("inventory", COMMANDS["inventory"].help)
 user_app = _group("user", COMMANDS["user"].help)
+db_app = _group("db", COMMANDS["db"].help)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # imported when first used: keeps `drillbook --help` fast
 class CliState:
     library_option: Path | None = None
     _store: Store | None = field(default=None, repr=False)
+    _closes_with: object = field(default=None, repr=False)
 
     def library_root(self, *, required: bool = True) -> Path | None:
         if required:
@@ -32,15 +33,30 @@ class CliState:
 
     def store(self) -> Store:
         if self._store is None:
+            from drillbook.cli.output import print_error
             from drillbook.storage.engine import open_store
 
-            self._store = open_store(self.library_root(required=False))
+            # hold_output: a command's acknowledgement shows only once it is committed
+            self._store = open_store(
+                self.library_root(required=False), hold_output=True, on_wait=print_error
+            )
         return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 def state(ctx: typer.Context) -> CliState:
-    """The run's state, created by the root callback (or lazily in tests of one command)."""
+    """The run's state, created by the root callback (or lazily in tests of one command).
+
+    The store is closed with the command: a process running many commands (scripts and
+    tests calling the app) must not keep a connection pool per command."""
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):
         root.obj = CliState()
+    if root.obj._closes_with is not root:
+        root.call_on_close(root.obj.close)
+        root.obj._closes_with = root
     return root.obj

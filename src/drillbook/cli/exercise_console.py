@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
+from drillbook.cli.console_backlog import CONSOLE_WAIT_S, Backlog, unavailable
 from drillbook.cli.output import console, print_error
 from drillbook.clip import clip
 from drillbook.domain.exercise import service
@@ -31,6 +32,7 @@ from drillbook.flows.exercise_console import HELP, handle_line
 from drillbook.storage.engine import Store
 
 LEFT = "left the console; the exercise keeps its clock"
+BACKLOG = Backlog()  # one console per process
 
 
 def status_panel(exercise: Exercise, *, full: bool = False) -> Panel:
@@ -79,36 +81,63 @@ def logged_line(exercise: Exercise, event: ExerciseEvent) -> str:
 
 
 def process_line(store: Store, exercise_id: int, line: str, who: str) -> tuple[list[str], bool]:
-    """Handle one typed line in its own transaction: (messages to show, leave?)."""
-    try:
-        with store.session() as session:
-            exercise = service.get_exercise(session, exercise_id)
-            outcome = handle_line(session, exercise, line, who)
-            messages = [logged_line(exercise, outcome.event)] if outcome.event else []
-    except DrillbookError as exc:
-        return [f"error: {exc}"], False
+    """Handle one typed line in its own transaction: (messages to show, leave?). While the
+    store is away the line is kept and written later (see console_backlog)."""
+    return BACKLOG.handle(line, lambda text: _store_line(store, exercise_id, text, who))
+
+
+def _store_line(store: Store, exercise_id: int, line: str, who: str) -> tuple[list[str], bool]:
+    with store.session() as session:
+        exercise = service.get_exercise(session, exercise_id)
+        outcome = handle_line(session, exercise, line, who)
+        messages = [logged_line(exercise, outcome.event)] if outcome.event else []
     if outcome.message:
         messages.append(outcome.message)
     return messages, outcome.quit
 
 
 def _panel(store: Store, exercise_id: int) -> Panel:
-    with store.session() as session:
-        return status_panel(service.get_exercise(session, exercise_id))
+    try:
+        with store.session() as session:
+            return status_panel(service.get_exercise(session, exercise_id))
+    except DrillbookError as exc:
+        if not unavailable(exc):
+            raise
+        return Panel(f"waiting for the store: {escape(str(exc))}", title="drillbook exercise")
 
 
 def _prompt(store: Store, exercise_id: int) -> str:
-    with store.session() as session:
-        now = service.clock_of(service.get_exercise(session, exercise_id))
+    try:
+        with store.session() as session:
+            now = service.clock_of(service.get_exercise(session, exercise_id))
+    except DrillbookError as exc:
+        if not unavailable(exc):
+            raise
+        return f"(waiting for the store, {len(BACKLOG)} kept) > "
     return f"{format_offset(now.elapsed)}{f' {now.phase}' if now.phase else ''} > "
+
+
+def _leave() -> None:
+    """Say which kept lines could not be stored before the console ends."""
+    for line in BACKLOG.unsaved():
+        print_error(line)
 
 
 def run_session(store: Store, exercise_id: int, who: str) -> None:
     """The console: live on a terminal, line by line otherwise."""
-    if sys.stdin.isatty() and console.is_terminal and os.name == "posix":
-        _run_live(store, exercise_id, who)
-    else:
-        _run_lines(store, exercise_id, who)
+    # a typed line waits briefly for a locked store, then is kept (see console_backlog)
+    store.timeout = min(store.timeout, CONSOLE_WAIT_S)
+    try:
+        if sys.stdin.isatty() and console.is_terminal and os.name == "posix":
+            _run_live(store, exercise_id, who)
+        else:
+            _run_lines(store, exercise_id, who)
+    finally:
+        if len(BACKLOG):
+            shown, _ = BACKLOG.flush(lambda text: _store_line(store, exercise_id, text, who))
+            for message in shown:
+                console.print(message, markup=False)
+        _leave()
 
 
 def _run_lines(store: Store, exercise_id: int, who: str) -> None:

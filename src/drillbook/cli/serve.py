@@ -58,6 +58,7 @@ def serve(
     from drillbook.web.app import create_app
     from drillbook.web.server import WebServer
 
+    store.hold_output = False  # a response is sent after its commit; server logs stay live
     web = create_app(root, store, bind_host=host, allowed_hosts=allowed_host or ())
     WebServer(web, host=host, port=port).run()
 

@@ -52,7 +52,7 @@ def record_revisions(store: Store, scenarios: Iterable[LoadedScenario]) -> dict[
             if hashes.get(row.scenario_id) == row.content_hash:
                 first_seen[row.scenario_id] = row.first_seen
         for scenario_id, digest in hashes.items():
-            if scenario_id not in first_seen:
+            if scenario_id not in first_seen and not store.read_only:  # read-only: only read
                 session.add(
                     ScenarioRevision(scenario_id=scenario_id, content_hash=digest, first_seen=now)
                 )

@@ -24,3 +24,15 @@ class ScenarioRevision(Base):
     scenario_id: Mapped[str] = mapped_column(String(120), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime]
+
+
+class StoreMeta(Base):
+    """Facts about the store itself, as key/value rows: which drillbook last changed the
+    schema (``schema_written_by``) and the newest drillbook that wrote to it
+    (``newest_writer``). A drillbook older than the store reads them to say which version
+    to upgrade to instead of failing on a migration it does not know."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

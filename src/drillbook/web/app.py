@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drillbook import __version__
 from drillbook.config import setting
-from drillbook.errors import AccessDenied, DrillbookError, NotFoundError
+from drillbook.errors import AccessDenied, DrillbookError, NotFoundError, StoreError
 from drillbook.library.loader import Library, load_library
 from drillbook.storage.engine import Store
 from drillbook.web.feed import FeedHub
@@ -161,6 +161,8 @@ def create_app(
         status = (
             404 if isinstance(exc, NotFoundError) else 403 if isinstance(exc, AccessDenied) else 400
         )
+        if isinstance(exc, StoreError) and exc.retry_later:
+            status = 503  # the store is locked or unreachable for now: try again
         return _error_response(request, status, str(exc))
 
     @app.exception_handler(OperationalError)

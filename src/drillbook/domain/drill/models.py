@@ -34,6 +34,10 @@ class DrillRun(Base):
     abort_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # the team whose detections the drill tests; scopes who sees it in the web app
     team: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True, default=None)
+    # Conditional updates: every UPDATE of this row says "WHERE version = <what I read>",
+    # so two processes changing it at once cannot both win (see storage.engine).
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
     technique_runs: Mapped[list[TechniqueRun]] = relationship(
         back_populates="drill_run",

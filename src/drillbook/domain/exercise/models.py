@@ -34,6 +34,10 @@ class Exercise(Base):
     next_actions: Mapped[list[Any]]
     next_tabletop: Mapped[date | None]
     reported_at: Mapped[datetime | None]
+    # Conditional updates: every UPDATE of this row says "WHERE version = <what I read>",
+    # so two processes changing it at once cannot both win (see storage.engine).
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
     events: Mapped[list[ExerciseEvent]] = relationship(
         back_populates="exercise",

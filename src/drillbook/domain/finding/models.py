@@ -45,6 +45,10 @@ class Finding(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     extra: Mapped[dict[str, Any]]
+    # Conditional updates: every UPDATE of this row says "WHERE version = <what I read>",
+    # so two processes changing it at once cannot both win (see storage.engine).
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
     history: Mapped[list[FindingEvent]] = relationship(
         back_populates="finding",

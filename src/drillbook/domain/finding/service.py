@@ -220,7 +220,10 @@ def create_finding(
 
 
 def get_finding(session: Session, finding_id: str) -> Finding:
-    found = session.get(Finding, format_id(parse_id(finding_id)))
+    """The finding, its row locked until the transaction ends (PostgreSQL; SQLite's
+    writers are already one at a time), so two processes changing it queue instead of
+    one overwriting the other; the version column refuses any change that slips past."""
+    found = session.get(Finding, format_id(parse_id(finding_id)), with_for_update=True)
     if found is None:
         raise NotFoundError(f"no finding {finding_id} (see `drillbook finding list`)")
     return found
