@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, pool
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from drillbook.config import database_url, setting
@@ -152,6 +152,30 @@ def redact(url: str) -> str:
     return url
 
 
+class _WriteWatch:
+    """Whether a unit of work wrote anything: a flush, or an INSERT, UPDATE or DELETE run
+    through the session. Held output is dropped on rollback only when something was
+    written (its acknowledgement would be false); a read's output stays true."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.wrote = False
+        event.listen(session, "after_flush", self._flushed)
+        event.listen(session, "do_orm_execute", self._executed)
+
+    def _flushed(self, *_args: Any) -> None:
+        self.wrote = True
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            self.wrote = True
+
+    def seen(self) -> bool:
+        """Written, or about to be (objects added or changed but not yet flushed)."""
+        pending = self.session.new or self.session.dirty or self.session.deleted
+        return self.wrote or bool(pending)
+
+
 class Store:
     """The operational database. Open once per process; sessions are short-lived.
 
@@ -251,12 +275,18 @@ class Store:
             queue = self._join_writers()
             try:
                 session = self.guarded(self._begin)
+                writes = _WriteWatch(session)
                 try:
                     yield session
                     session.commit()
                 except BaseException as exc:
                     stale = _versioned_objects(session) if isinstance(exc, StaleDataError) else []
+                    wrote = writes.seen()
                     session.rollback()
+                    if held is not None and not wrote:
+                        # A unit of work that wrote nothing and stopped early (`finding list
+                        # --problems` exiting 1): what it printed is still true.
+                        held.release()
                     if isinstance(exc, StaleDataError):
                         raise self._conflict(stale) from None
                     if isinstance(exc, DBAPIError):
