@@ -116,6 +116,8 @@ class EventStore:
         self._columns: dict[str, dict[str, str]] = {}
         self._keys: dict[str, dict[str, str | None]] = {}
         self._indexed: dict[str, int] = {}
+        # tables some event was routed to (even when a filter kept its rows out)
+        self.reached: set[str] = set()
         self.prefilter_min_rows = PREFILTER_MIN_ROWS
         self.index_available = True
 
@@ -171,6 +173,7 @@ class EventStore:
         ``_technique_run`` and ``_is_runner`` (bool) override the defaults."""
         table = safe_table(table)
         self._ensure_table(table)
+        self.reached.add(table)
         total = 0
         chunk: list[dict[str, Any]] = []
         for event in events:

@@ -8,7 +8,7 @@ it matches at least one event in the window; its severity is the rule's ``level`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from drillbook.detection.base import (
     Verdict,
     Window,
 )
-from drillbook.detection.eventstore import DEFAULT_TABLE, EventStore, RuleMatch, Scope
+from drillbook.detection.eventstore import DEFAULT_TABLE, EventStore, RuleMatch, Scope, safe_table
 from drillbook.detection.sigma_sqlite import (
     CompiledRule,
     ConversionCache,
@@ -29,11 +29,13 @@ from drillbook.detection.sigma_sqlite import (
     compile_text,
     rule_files,
 )
-from drillbook.errors import AdapterError, LibraryError, Location
-from drillbook.telemetry.readers.evtx import read_evtx
-from drillbook.telemetry.readers.jsonl import SourcedEvent, iter_paths, read_jsonl
+from drillbook.errors import AdapterError, LibraryError
+from drillbook.telemetry.readers.files import ReadReport
+from drillbook.telemetry.readers.files import read_events as read_events_stream
+from drillbook.telemetry.readers.jsonl import SourcedEvent
 
 CACHE_FILE = "sigma-cache.db"
+INGEST_BATCH = 5000
 
 
 def default_cache_path(library_root: Path | None) -> Path:
@@ -43,17 +45,12 @@ def default_cache_path(library_root: Path | None) -> Path:
     return Path.home() / ".cache" / "drillbook" / CACHE_FILE
 
 
-def read_events(path: Path) -> list[SourcedEvent]:
-    """Events from a JSON-lines file, an EVTX file, or a folder of them."""
-    if not path.exists():
-        raise LibraryError.single(Location.of(path), "no such events file or folder", "missing")
-    events: list[SourcedEvent] = []
-    for found in iter_paths(path, (".jsonl", ".ndjson", ".json", ".evtx")):
-        if found.suffix.lower() == ".evtx":
-            events.extend(read_evtx(found))
-        else:
-            events.extend(read_jsonl(found))
-    return events
+def read_events(
+    path: Path, events_format: str = "auto", report: ReadReport | None = None
+) -> list[SourcedEvent]:
+    """Every event in a file or folder of any supported format (see
+    :mod:`drillbook.telemetry.readers.files`), as a list."""
+    return list(read_events_stream(path, events_format, report))
 
 
 class LocalSigmaBackend(DetectionBackend):
@@ -91,12 +88,31 @@ class LocalSigmaBackend(DetectionBackend):
         return self.store.ingest(events, **kwargs)
 
     def ingest_sourced(
-        self, events: Sequence[SourcedEvent], *, default_table: str = DEFAULT_TABLE, **kwargs: Any
+        self,
+        events: Iterable[SourcedEvent],
+        *,
+        default_table: str = DEFAULT_TABLE,
+        only: Collection[str] | None = None,
+        **kwargs: Any,
     ) -> int:
+        """Store each event in every table it is routed to; with ``only`` (the tables
+        the loaded rules read), events no rule can match are not stored at all.
+        Returns how many rows were stored."""
+        wanted = None if only is None else {safe_table(t) for t in only}
         tables: dict[str, list[dict[str, Any]]] = {}
+        stored = 0
         for item in events:
-            tables.setdefault(item.logsource or default_table, []).append(item.event)
-        return sum(self.store.ingest(e, table=t, **kwargs) for t, e in tables.items())
+            for table in item.tables(default_table):
+                name = safe_table(table)
+                if wanted is not None and name not in wanted:
+                    continue
+                self.store.reached.add(name)
+                chunk = tables.setdefault(name, [])
+                chunk.append(item.event)
+                if len(chunk) >= INGEST_BATCH:
+                    stored += self.store.ingest(chunk, table=name, **kwargs)
+                    chunk.clear()
+        return stored + sum(self.store.ingest(e, table=t, **kwargs) for t, e in tables.items())
 
     # -- rules ----------------------------------------------------------------------------
 
@@ -147,6 +163,15 @@ class LocalSigmaBackend(DetectionBackend):
                 )
             (self._by_path[key],) = self.compile([path])
         return self._by_path[key]
+
+    def unreached(self, rules: Sequence[CompiledRule]) -> dict[str, int]:
+        """Log sources that usable rules read but no event was routed to, with how many
+        rules read each (a run says so rather than reporting them as silent)."""
+        counts: dict[str, int] = {}
+        for rule in rules:
+            if rule.usable and safe_table(rule.table) not in self.store.reached:
+                counts[rule.table] = counts.get(rule.table, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def run(self, rules: Sequence[CompiledRule], scope: Scope) -> list[RuleMatch]:
         return self.store.match(rules, scope)

@@ -9,7 +9,7 @@ line and column, and nothing is ingested from a file with bad lines.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,17 @@ MAX_PROBLEMS = 50
 
 @dataclass(frozen=True)
 class SourcedEvent:
-    """A flat event and the log source (table) it belongs to, if it said so."""
+    """A flat event and the log source (table) it belongs to, if it said so; ``also``
+    names further log sources whose rules read it (a Sysmon registry event is read by
+    ``registry_set`` and ``registry_event`` rules)."""
 
     event: Event
     logsource: str | None
+    also: tuple[str, ...] = ()
+
+    def tables(self, default: str) -> tuple[str, ...]:
+        """Every log source this event goes to (``default`` when it named none)."""
+        return (self.logsource or default, *self.also)
 
 
 def logsource_name(value: Any) -> str | None:
@@ -40,7 +47,17 @@ def logsource_name(value: Any) -> str | None:
     return None
 
 
-def parse_lines(lines: Iterable[str], path: str | Path) -> list[SourcedEvent]:
+def shape_plain(data: dict[str, Any]) -> SourcedEvent:
+    """A JSON object to a flat event in the table its ``logsource`` key names."""
+    source = logsource_name(data.pop("logsource", None))
+    return SourcedEvent(flatten(data), source)
+
+
+def parse_lines(
+    lines: Iterable[str],
+    path: str | Path,
+    shape: Callable[[dict[str, Any]], SourcedEvent] = shape_plain,
+) -> list[SourcedEvent]:
     events: list[SourcedEvent] = []
     problems: list[Problem] = []
     for number, line in enumerate(lines, start=1):
@@ -62,8 +79,7 @@ def parse_lines(lines: Iterable[str], path: str | Path) -> list[SourcedEvent]:
                     )
                 )
             else:
-                source = logsource_name(data.pop("logsource", None))
-                events.append(SourcedEvent(flatten(data), source))
+                events.append(shape(data))
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
