@@ -84,8 +84,21 @@ def parse_json_text(text: str, path: str | Path) -> Iterator[SourcedEvent]:
     """Events from JSON text of any of the three shapes (see the module docstring)."""
     text = text.removeprefix("\ufeff")
     if _looks_like_lines(text):
-        yield from parse_lines(text.splitlines(), path, shape_object)
+        try:
+            yield from parse_lines(text.splitlines(), path, shape_object)
+            return
+        except LibraryError as lines_error:
+            # pretty-printed documents whose first one fits on a line (``{}``)
+            try:
+                events = list(_document_events(text, path))
+            except LibraryError:
+                raise lines_error from None
+        yield from events
         return
+    yield from _document_events(text, path)
+
+
+def _document_events(text: str, path: str | Path) -> Iterator[SourcedEvent]:
     stripped = text.lstrip()
     for document in _documents(text, path):
         values = document if isinstance(document, list) and stripped.startswith("[") else [document]
