@@ -171,12 +171,23 @@ def test_a_forced_format_wins_over_the_content(tmp_path: Path) -> None:
         list(read_events(path, "xml"))
 
 
-def test_the_same_windows_event_read_twice_counts_once(tmp_path: Path) -> None:
+def test_repeats_within_one_format_all_count(tmp_path: Path) -> None:
+    # two exports of one log hold real repeats; only an EVTX file and its JSON export
+    # count once (see tests/integration/test_sigma_regression.py)
     write(tmp_path / "a.json", json.dumps(SYSMON_RECORD, indent=2))
     write(tmp_path / "b.json", json.dumps([SYSMON_RECORD]))
     report = ReadReport()
-    assert len(list(read_events(tmp_path, report=report))) == 1
-    assert report.duplicates == 1
+    assert len(list(read_events(tmp_path, report=report))) == 2
+    assert report.duplicates == 0
+
+
+def test_events_no_rule_reads_are_dropped_while_reading(tmp_path: Path) -> None:
+    write(tmp_path / "a.json", json.dumps(SYSMON_RECORD))
+    report = ReadReport()
+    assert list(read_events(tmp_path, report=report, wanted={"dns_query"})) == []
+    assert report.unread == 1
+    (kept,) = read_events(tmp_path, wanted={"sysmon"})
+    assert kept.event["Image"].endswith("systeminfo.exe")
 
 
 def test_sniffing_tells_the_format_from_the_first_bytes(tmp_path: Path) -> None:

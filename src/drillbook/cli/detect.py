@@ -97,16 +97,17 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Run Sigma rules over recorded events and list the rules that fired."""
-    from drillbook.detection.eventstore import Scope
+    from drillbook.detection.eventstore import Scope, safe_table
     from drillbook.telemetry.readers.files import ReadReport, read_events
 
     engine = _engine(ctx)
     compiled = _compile(engine, rules)
     report = ReadReport()
+    wanted = {safe_table(r.table) for r in compiled if r.usable}
     engine.ingest_sourced(
-        read_events(events, events_format, report),
+        read_events(events, events_format, report, wanted=wanted, default_table=logsource),
         default_table=logsource,
-        only={r.table for r in compiled if r.usable},
+        only=wanted,
     )
     scope = Scope(
         start=_time(start, "--from"), end=_time(end, "--to"), include_runner=include_runner
@@ -119,6 +120,7 @@ def run(
         print_json(
             {
                 "events": report.events,
+                "events_no_rule_reads": report.unread,
                 "rules": len(compiled),
                 "fired": [
                     {

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from drillbook.detection.sigma_sqlite import RAW_FIELD, CompiledRule
-from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar
+from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
 META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner")
 _META_LOWER = frozenset(c.lower() for c in META_COLUMNS)
@@ -58,8 +58,7 @@ def quote(name: str) -> str:
 
 
 def safe_table(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-    return cleaned or "events"
+    return table_name(name)
 
 
 def epoch(moment: datetime) -> float:

@@ -13,6 +13,7 @@ pySigma's SQLite backend does the translation. Three things are added here:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -28,7 +29,9 @@ RAW_FIELD = "_raw"
 PIPELINE_VERSION = "2"
 
 
+@functools.cache
 def converter_version() -> str:
+    """The converter's identity in cache keys (read once: package metadata is slow)."""
     parts = [PIPELINE_VERSION]
     for dist in ("pySigma", "pySigma-backend-sqlite"):
         try:

@@ -12,14 +12,14 @@ sources whose rules read it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from drillbook.errors import LibraryError, Location
-from drillbook.telemetry.readers.fields import Event, normalise_name, scalar
+from drillbook.telemetry.readers.fields import Event, normalise_name, scalar, table_name
 from drillbook.telemetry.readers.jsonl import SourcedEvent
-from drillbook.telemetry.readers.windows import windows_logsources
+from drillbook.telemetry.readers.windows import routes, windows_logsources
 
 
 def _value(node: Any) -> Any:
@@ -94,9 +94,25 @@ def sourced(flat: Event) -> SourcedEvent:
 EVTX_MAGIC = b"ElfFile\x00"
 
 
-def read_evtx(path: Path) -> Iterator[SourcedEvent]:
-    """Every record in an EVTX file, flattened and routed, one at a time; a file that is
-    not EVTX is one clear error."""
+def _wanted(data: Mapping[str, Any], wanted: Collection[str]) -> bool:
+    """Whether a record (still nested) goes to one of the ``wanted`` tables: told from
+    its channel and EventID alone, so records no loaded rule reads are never flattened."""
+    event = data.get("Event", data)
+    system = event.get("System") if isinstance(event, Mapping) else None
+    if not isinstance(system, Mapping):
+        return True
+    try:
+        number = int(_value(system.get("EventID")))
+    except (TypeError, ValueError):
+        number = None
+    found = routes(str(_value(system.get("Channel")) or ""), number)
+    return any(table_name(name) in wanted for name in found)
+
+
+def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[SourcedEvent]:
+    """Every record in an EVTX file, flattened and routed, one at a time (with ``wanted``,
+    only those routed to one of these tables); a file that is not EVTX is one clear
+    error."""
     from evtx import PyEvtxParser
 
     try:
@@ -106,7 +122,10 @@ def read_evtx(path: Path) -> Iterator[SourcedEvent]:
         parser = PyEvtxParser(str(path))
         for record in parser.records_json():
             raw: Any = record
-            flat = flatten_record(json.loads(raw["data"]))
+            data = json.loads(raw["data"])
+            if wanted is not None and not _wanted(data, wanted):
+                continue
+            flat = flatten_record(data)
             flat.setdefault("EventRecordID", raw.get("event_record_id"))
             yield sourced(flat)
     except (OSError, RuntimeError, ValueError) as exc:

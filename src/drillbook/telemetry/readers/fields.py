@@ -44,6 +44,14 @@ def normalise_name(name: str) -> str:
     return cleaned or "_"
 
 
+@lru_cache(maxsize=4096)
+def table_name(name: str) -> str:
+    """A log source as a table name: lower case, other characters ``_`` (``ps_script``,
+    ``codeintegrity_operational``); the event store and the readers agree on it."""
+    cleaned = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    return cleaned or "events"
+
+
 def scalar(value: Any) -> Any:
     """A value SQLite can store without loss: big integers and containers become text."""
     if value is None or isinstance(value, str | float):

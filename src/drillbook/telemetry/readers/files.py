@@ -6,20 +6,22 @@ text lines (auditd records or syslog, see :mod:`.text`). A folder is walked in a
 order by file extension; files with another extension and hidden files or folders
 (``.git``, ``.vscode/settings.json``) are skipped with a note rather than read as events.
 
-The same Windows event read twice (an EVTX file and the JSON export beside it, as in
-SigmaHQ's regression samples) is counted once: a Windows event is the same event when
-its computer, channel, record id and time are.
+The same Windows event read in two formats (an EVTX file and the JSON export beside it,
+as in SigmaHQ's regression samples) is counted once: a Windows event is the same event
+when its computer, channel, record id and time are. Within one format every record
+counts (two EVTX exports of one log hold real repeats, and other engines count them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from drillbook.errors import LibraryError, Location
 from drillbook.telemetry.readers.documents import read_json
 from drillbook.telemetry.readers.evtx import EVTX_MAGIC, read_evtx
+from drillbook.telemetry.readers.fields import table_name
 from drillbook.telemetry.readers.jsonl import SourcedEvent
 from drillbook.telemetry.readers.text import read_text
 
@@ -46,6 +48,8 @@ class ReadReport:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     duplicates: int = 0
     events: int = 0
+    # events read but routed to no table a loaded rule reads (not kept)
+    unread: int = 0
 
 
 def sniff(path: Path) -> str:
@@ -63,10 +67,11 @@ def sniff(path: Path) -> str:
     return "text"
 
 
-def _reader(path: Path, events_format: str) -> Callable[[], Iterator[SourcedEvent]]:
-    kind = sniff(path) if events_format == "auto" else events_format
+def _reader(
+    path: Path, kind: str, wanted: Collection[str] | None
+) -> Callable[[], Iterator[SourcedEvent]]:
     if kind == "evtx":
-        return lambda: read_evtx(path)
+        return lambda: read_evtx(path, wanted)
     if kind in ("json", "jsonl"):
         return lambda: read_json(path)
     if kind in ("syslog", "auditd"):
@@ -106,9 +111,16 @@ def _identity(item: SourcedEvent) -> tuple[object, ...] | None:
 
 
 def read_events(
-    path: Path, events_format: str = "auto", report: ReadReport | None = None
+    path: Path,
+    events_format: str = "auto",
+    report: ReadReport | None = None,
+    *,
+    wanted: Collection[str] | None = None,
+    default_table: str = "process_creation",
 ) -> Iterator[SourcedEvent]:
-    """Every event under ``path``, streamed; ``report`` collects skipped files."""
+    """Every event under ``path``, streamed; ``report`` collects skipped files. With
+    ``wanted`` (table names), only events routed to one of those tables are yielded:
+    events no loaded rule can match are dropped as early as their format allows."""
     if events_format not in EVENT_FORMATS:
         raise LibraryError.single(
             Location.of(path),
@@ -116,15 +128,22 @@ def read_events(
             "format",
         )
     report = report if report is not None else ReadReport()
-    seen: set[tuple[object, ...]] = set()
+    seen: dict[tuple[object, ...], str] = {}
     for found in event_files(path, report):
         report.files.append(found)
-        for item in _reader(found, events_format)():
+        kind = sniff(found) if events_format == "auto" else events_format
+        kind = "json" if kind == "jsonl" else kind
+        for item in _reader(found, kind, wanted)():
+            if wanted is not None and not any(
+                table_name(t) in wanted for t in item.tables(default_table)
+            ):
+                report.unread += 1
+                continue
             identity = _identity(item)
             if identity is not None:
-                if identity in seen:
+                first = seen.setdefault(identity, kind)
+                if first != kind:
                     report.duplicates += 1
                     continue
-                seen.add(identity)
             report.events += 1
             yield item

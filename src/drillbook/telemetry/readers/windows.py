@@ -22,6 +22,7 @@ same way it turns a rule's log source into one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 SYSMON_CHANNEL = "microsoft-windows-sysmon/operational"
@@ -157,8 +158,12 @@ def is_windows_event(event: Mapping[str, Any]) -> bool:
 
 def windows_logsources(event: Mapping[str, Any]) -> tuple[str, ...]:
     """Every Sigma log source (category or service) whose rules read this event."""
-    channel = str(event.get("Channel") or "")
-    number = event_id(event)
+    return routes(str(event.get("Channel") or ""), event_id(event))
+
+
+@lru_cache(maxsize=4096)
+def routes(channel: str, number: int | None) -> tuple[str, ...]:
+    """The log sources of a channel and EventID (cached: logs repeat a few pairs)."""
     found: list[str] = []
     services = CHANNEL_SERVICES.get(channel.lower(), ())
     if channel.lower() == SYSMON_CHANNEL and number is not None:
