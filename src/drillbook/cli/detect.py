@@ -60,6 +60,15 @@ EventsFormat = Annotated[
 ]
 
 
+LARGE_INPUT_BYTES = 50_000_000  # above this, matching uses the trigram prefilter
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
+
+
 def _print_notes(report: ReadReport, unreached: dict[str, int]) -> None:
     """Skipped files grouped by reason, and log sources whose rules got no event."""
     reasons: dict[str, int] = {}
@@ -104,10 +113,11 @@ def run(
     compiled = _compile(engine, rules)
     report = ReadReport()
     wanted = {safe_table(r.table) for r in compiled if r.usable}
-    engine.ingest_sourced(
+    engine.load_for(
         read_events(events, events_format, report, wanted=wanted, default_table=logsource),
+        compiled,
         default_table=logsource,
-        only=wanted,
+        large=_size(events) > LARGE_INPUT_BYTES,
     )
     scope = Scope(
         start=_time(start, "--from"), end=_time(end, "--to"), include_runner=include_runner

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -113,7 +113,8 @@ class EventStore:
         self.conn = sqlite3.connect(path)
         self.conn.create_function("regexp", 2, _regexp, deterministic=True)
         self._columns: dict[str, dict[str, str]] = {}
-        self._keys: dict[str, dict[str, str | None]] = {}
+        self._keys: dict[str, str | None] = {}
+        self._names: dict[str, str] = {}  # lower-case column -> its name as first seen
         self._indexed: dict[str, int] = {}
         # tables some event was routed to (even when a filter kept its rows out)
         self.reached: set[str] = set()
@@ -176,67 +177,82 @@ class EventStore:
         total = 0
         chunk: list[dict[str, Any]] = []
         for event in events:
-            chunk.append(event)
+            chunk.append(self.prepare(event, run_id, technique_run_id, is_runner))
             if len(chunk) >= batch:
-                total += self._insert(table, chunk, run_id, technique_run_id, is_runner)
+                total += self.store_rows(table, chunk)
                 chunk = []
         if chunk:
-            total += self._insert(table, chunk, run_id, technique_run_id, is_runner)
+            total += self.store_rows(table, chunk)
         self.conn.commit()
         return total
 
-    def _column_for(self, table: str, key: str) -> str | None:
+    def _column_for(self, key: str) -> str | None:
         """The (lower-case) column an event key is stored in; None for bookkeeping keys.
-        Cached per table, so the name is normalised and the column added once."""
-        cache = self._keys.setdefault(table, {})
-        if key in cache:
-            return cache[key]
+        Cached, so each name is normalised once."""
+        if key in self._keys:
+            return self._keys[key]
         column: str | None = None
         if key not in _SKIPPED_KEYS:
             name = normalise_name(key)
             if name.lower() not in _META_LOWER:
-                self.ensure_columns(table, [name])
                 column = name.lower()
-        cache[key] = column
+                self._names.setdefault(column, name)
+        self._keys[key] = column
         return column
 
-    def _insert(
+    def prepare(
         self,
-        table: str,
-        events: Sequence[dict[str, Any]],
-        run_id: str | None,
-        technique_run_id: str | None,
-        is_runner: bool,
-    ) -> int:
-        rows: list[dict[str, Any]] = []
+        event: dict[str, Any],
+        run_id: str | None = None,
+        technique_run_id: str | None = None,
+        is_runner: bool = False,
+        fields: Container[str] | None = None,
+        keep_raw: bool = True,
+    ) -> dict[str, Any]:
+        """One event as a row (lower-case column -> text), ready for any table. With
+        ``fields`` only those columns are kept (a run that only matches rules needs no
+        other); ``_raw`` (every value, for keyword rules and the trigram prefilter) is
+        kept unless ``keep_raw`` is false."""
+        row: dict[str, Any] = {}
+        texts: list[str] = []
         column_for = self._column_for
-        for event in events:
-            row: dict[str, Any] = {}
-            texts: list[str] = []
-            for key, value in event.items():
-                column = column_for(table, key)
-                if column is None or value is None:
+        for key, value in event.items():
+            column = column_for(key)
+            if column is None or value is None:
+                continue
+            if type(value) is not str:
+                value = scalar(value)
+                if value is None:
                     continue
-                if type(value) is not str:
-                    value = scalar(value)
-                    if value is None:
-                        continue
-                    value = str(value)
-                row[column] = value
+                value = str(value)
+            if keep_raw:
                 texts.append(value)
-            moment = event_time(event)
-            raw = event.get(RAW_FIELD)
-            runner = event.get("_is_runner", event.get("is_runner", is_runner))
-            row["_time"] = epoch(moment) if moment else None
-            # every value is in _raw (the trigram prefilter relies on it), then the raw line
+            if fields is None or column in fields:
+                row[column] = value
+        moment = event_time(event)
+        raw = event.get(RAW_FIELD)
+        runner = event.get("_is_runner", event.get("is_runner", is_runner))
+        row["_time"] = epoch(moment) if moment else None
+        # every value is in _raw (the trigram prefilter relies on it), then the raw line
+        if keep_raw:
             if raw is not None:
                 texts.append(str(raw))
             row["_raw"] = " ".join(texts)
-            row["_run"] = run_id
-            row["_technique_run"] = event.get("_technique_run", technique_run_id)
-            row["_is_runner"] = 1 if runner in (True, 1, "true", "1") else 0
-            rows.append(row)
-        columns = list(self._columns[table])
+        row["_run"] = run_id
+        row["_technique_run"] = event.get("_technique_run", technique_run_id)
+        row["_is_runner"] = 1 if runner in (True, 1, "true", "1") else 0
+        return row
+
+    def store_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert prepared rows (see :meth:`prepare`) into ``table``, adding columns."""
+        table = safe_table(table)
+        self._ensure_table(table)
+        self.reached.add(table)
+        present: dict[str, None] = {}
+        for row in rows:
+            present.update(dict.fromkeys(row))
+        self.ensure_columns(table, [self._names.get(c, c) for c in present])
+        columns = list(present)
         placeholders = ", ".join("?" for _ in columns)
         sql = (
             f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "

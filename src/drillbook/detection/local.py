@@ -8,7 +8,7 @@ it matches at least one event in the window; its severity is the rule's ``level`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from drillbook.detection.base import (
 )
 from drillbook.detection.eventstore import DEFAULT_TABLE, EventStore, RuleMatch, Scope, safe_table
 from drillbook.detection.sigma_sqlite import (
+    RAW_FIELD,
     CompiledRule,
     ConversionCache,
     compile_rules,
@@ -93,26 +94,63 @@ class LocalSigmaBackend(DetectionBackend):
         *,
         default_table: str = DEFAULT_TABLE,
         only: Collection[str] | None = None,
-        **kwargs: Any,
+        fields: Container[str] | None = None,
+        keep_raw: bool = True,
+        run_id: str | None = None,
+        technique_run_id: str | None = None,
+        is_runner: bool = False,
     ) -> int:
-        """Store each event in every table it is routed to; with ``only`` (the tables
-        the loaded rules read), events no rule can match are not stored at all.
-        Returns how many rows were stored."""
+        """Store each event in every table it is routed to (its row is built once); with
+        ``only`` (the tables the loaded rules read), events no rule can match are not
+        stored at all, and with ``fields`` only the columns rules read are. Returns how
+        many rows were stored."""
         wanted = None if only is None else {safe_table(t) for t in only}
+        store = self.store
         tables: dict[str, list[dict[str, Any]]] = {}
         stored = 0
         for item in events:
-            for table in item.tables(default_table):
-                name = safe_table(table)
-                if wanted is not None and name not in wanted:
+            names = [safe_table(t) for t in item.tables(default_table)]
+            store.reached.update(names)
+            if wanted is not None:
+                names = [n for n in names if n in wanted]
+                if not names:
                     continue
-                self.store.reached.add(name)
+            row = store.prepare(
+                item.event, run_id, technique_run_id, is_runner, fields=fields, keep_raw=keep_raw
+            )
+            for name in names:
                 chunk = tables.setdefault(name, [])
-                chunk.append(item.event)
+                chunk.append(row)
                 if len(chunk) >= INGEST_BATCH:
-                    stored += self.store.ingest(chunk, table=name, **kwargs)
+                    stored += store.store_rows(name, chunk)
                     chunk.clear()
-        return stored + sum(self.store.ingest(e, table=t, **kwargs) for t, e in tables.items())
+        stored += sum(store.store_rows(t, rows) for t, rows in tables.items() if rows)
+        store.conn.commit()
+        return stored
+
+    def load_for(
+        self,
+        events: Iterable[SourcedEvent],
+        rules: Sequence[CompiledRule],
+        *,
+        default_table: str = DEFAULT_TABLE,
+        large: bool = False,
+    ) -> int:
+        """Store only what ``rules`` can match: events routed to a table they read, and
+        only the columns they name. The full-text column is kept when a keyword rule
+        needs it, or for ``large`` inputs whose matching uses the trigram prefilter."""
+        usable = [r for r in rules if r.usable]
+        fields = {f.lower() for r in usable for f in r.fields}
+        keep_raw = large or RAW_FIELD.lower() in fields
+        if not keep_raw:
+            self.store.index_available = False  # the prefilter reads _raw
+        return self.ingest_sourced(
+            events,
+            default_table=default_table,
+            only={safe_table(r.table) for r in usable},
+            fields=fields,
+            keep_raw=keep_raw,
+        )
 
     # -- rules ----------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from typing import Any
 from drillbook.errors import LibraryError, Location, Problem
 
 RAW_FIELD = "_raw"
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 
 @functools.cache
@@ -104,6 +104,9 @@ def _backend_class() -> type[Any]:
 
         # Numbers are stored as text (to keep big integers exact); compare them as numbers.
         compare_op_expression = "CAST({field} AS NUMERIC) {operator} {value}"
+        # Sigma's null is "empty or absent": an EVTX field written empty (Sysmon 8's
+        # StartModule on older Sysmon) is null too, as other engines read it.
+        field_null_expression = "({field} IS NULL OR {field} = '')"
 
         def convert_condition_val_str(self, cond: ConditionValueExpression, state: Any) -> str:
             value: Any = cond.value
