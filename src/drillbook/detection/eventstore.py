@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from drillbook.detection.sigma_sqlite import RAW_FIELD, CompiledRule
+from drillbook.detection.sigma_sqlite import MATCH_ANY, RAW_FIELD, CompiledRule, match_any
 from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
 META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner")
@@ -112,6 +112,7 @@ class EventStore:
     def __init__(self, path: str = ":memory:") -> None:
         self.conn = sqlite3.connect(path)
         self.conn.create_function("regexp", 2, _regexp, deterministic=True)
+        self.conn.create_function(MATCH_ANY, 2, match_any, deterministic=True)
         self._columns: dict[str, dict[str, str]] = {}
         self._keys: dict[str, str | None] = {}
         self._names: dict[str, str] = {}  # lower-case column -> its name as first seen
