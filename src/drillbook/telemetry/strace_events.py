@@ -139,12 +139,12 @@ def _file_events(rec: SyscallRecord, state: _State) -> Iterator[SourcedEvent]:
             yield SourcedEvent(_base(rec, state, TargetFilename=target), "file_event")
     elif name in ("unlink", "unlinkat", "rmdir") and rec.ok:
         at = name == "unlinkat"
-        path = _arg(parsed, 1 if at else 0)
-        if path is None:
+        gone = _arg(parsed, 1 if at else 0)
+        if gone is None:
             return
-        target = state.absolute(rec.pid, path, parsed[0] if at else "AT_FDCWD")
+        target = state.absolute(rec.pid, gone, parsed[0] if at else "AT_FDCWD")
         yield SourcedEvent(_syscall(rec, state), "auditd", ("linux",))
-        yield SourcedEvent(_path(rec, state, path, "DELETE"), "auditd", ("linux",))
+        yield SourcedEvent(_path(rec, state, gone, "DELETE"), "auditd", ("linux",))
         yield SourcedEvent(_base(rec, state, TargetFilename=target), "file_delete")
     elif name in ("rename", "renameat", "renameat2") and rec.ok:
         at = name != "rename"
