@@ -1,0 +1,40 @@
+"""A rule set converted before comes back from one bundle row, not rule by rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drillbook.detection.sigma_sqlite import ConversionCache, compile_rules, rule_files
+from tests.helpers import FILES
+
+RULES = FILES / "detection" / "rules"
+
+
+def test_a_warm_rule_set_is_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_file = tmp_path / "cache.db"
+    first, _ = compile_rules(rule_files(RULES), ConversionCache(cache_file))
+
+    def no_row_by_row(self: ConversionCache) -> None:
+        raise AssertionError("a warm rule set must not read conversions one by one")
+
+    monkeypatch.setattr(ConversionCache, "_load", no_row_by_row)
+    second, problems = compile_rules(rule_files(RULES), ConversionCache(cache_file))
+    assert not problems
+    assert second == first
+
+
+def test_an_edited_rule_set_misses_its_bundle(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in rule_files(RULES):
+        (folder / path.name).write_bytes(path.read_bytes())
+    cache_file = tmp_path / "cache.db"
+    compile_rules(rule_files(folder), ConversionCache(cache_file))
+    edited = folder / "whoami_exact.yml"
+    edited.write_text(edited.read_text().replace("/usr/bin/whoami", "/usr/bin/id"))
+    cache = ConversionCache(cache_file)
+    rules, _ = compile_rules(rule_files(folder), cache)
+    assert cache.misses == 1  # only the edited rule converts again
+    assert any("/usr/bin/id" in (r.condition or "") for r in rules)
