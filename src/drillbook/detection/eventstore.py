@@ -36,6 +36,8 @@ RULES_PER_PASS = 40
 # Above this many events in scope, rules with necessary substrings are answered through
 # a trigram index first (a drill's window is far smaller and needs no index).
 PREFILTER_MIN_ROWS = 5_000
+# ... and when enough rules can use it: building the index costs more than a few scans.
+PREFILTER_MIN_RULES = 10
 
 
 @lru_cache(maxsize=4096)
@@ -119,6 +121,8 @@ class EventStore:
         self._indexed: dict[str, int] = {}
         # tables some event was routed to (even when a filter kept its rows out)
         self.reached: set[str] = set()
+        # columns to create with each table (see _ensure_table)
+        self.planned: dict[str, set[str]] = {}
         self.prefilter_min_rows = PREFILTER_MIN_ROWS
         self.index_available = True
 
@@ -133,10 +137,16 @@ class EventStore:
     def _ensure_table(self, table: str) -> dict[str, str]:
         if table in self._columns:
             return self._columns[table]
+        # columns known ahead (the fields the loaded rules read) are created with the
+        # table: each later ALTER TABLE makes SQLite re-read the whole schema
+        planned = {
+            n.lower(): n for n in self.planned.get(table, ()) if n.lower() not in _META_LOWER
+        }
+        extra = "".join(f", {quote(n)} TEXT COLLATE NOCASE" for n in planned.values())
         self.conn.execute(
             f"CREATE TABLE IF NOT EXISTS {quote(table)} ("
             "_time REAL, _raw TEXT COLLATE NOCASE, _run TEXT, _technique_run TEXT, "
-            "_is_runner INTEGER NOT NULL DEFAULT 0)"
+            f"_is_runner INTEGER NOT NULL DEFAULT 0{extra})"
         )
         self.conn.execute(
             f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_time')} ON {quote(table)} (_time)"
@@ -288,7 +298,12 @@ class EventStore:
                 continue
             self.ensure_columns(table, {f for _, r in indexed for f in r.fields})
             scanned = indexed
-            if self.count(table, scope) >= self.prefilter_min_rows and self.build_index(table):
+            anchored = sum(1 for _, r in indexed if r.anchors)
+            if (
+                anchored >= PREFILTER_MIN_RULES
+                and self.count(table, scope) >= self.prefilter_min_rows
+                and self.build_index(table)
+            ):
                 scanned = [(i, r) for i, r in indexed if not r.anchors]
                 for index, rule in indexed:
                     if rule.anchors:

@@ -142,6 +142,8 @@ class LocalSigmaBackend(DetectionBackend):
         usable = [r for r in rules if r.usable]
         fields = {f.lower() for r in usable for f in r.fields}
         keep_raw = large or RAW_FIELD.lower() in fields
+        for rule in usable:
+            self.store.planned.setdefault(safe_table(rule.table), set()).update(rule.fields)
         if not keep_raw:
             self.store.index_available = False  # the prefilter reads _raw
         return self.ingest_sourced(
