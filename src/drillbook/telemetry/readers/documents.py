@@ -26,7 +26,7 @@ from typing import Any
 from drillbook.errors import LibraryError, Location, Problem
 from drillbook.telemetry.readers.evtx import flatten_record, sourced
 from drillbook.telemetry.readers.fields import flatten
-from drillbook.telemetry.readers.jsonl import SourcedEvent, parse_lines, shape_plain
+from drillbook.telemetry.readers.jsonl import SourcedEvent, iter_lines, parse_lines, shape_plain
 from drillbook.telemetry.readers.windows import is_windows_event
 
 JSON_SHAPES = ("jsonl", "json")
@@ -112,9 +112,33 @@ def _document_events(text: str, path: str | Path) -> Iterator[SourcedEvent]:
             yield shape_object(value)
 
 
+def _head_is_lines(path: Path) -> bool:
+    """True when the first two non-empty lines are each a whole JSON object (one line
+    alone may be a ``{}`` document followed by pretty-printed ones)."""
+    seen = 0
+    with path.open(encoding="utf-8-sig") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                if not isinstance(json.loads(line), dict):
+                    return False
+            except json.JSONDecodeError:
+                return False
+            seen += 1
+            if seen == 2:
+                return True
+    return False
+
+
 def read_json(path: Path) -> Iterator[SourcedEvent]:
-    """Every event in a JSON file; one :class:`LibraryError` naming the place if bad."""
+    """Every event in a JSON file; one :class:`LibraryError` naming the place if bad.
+    JSON lines are streamed; an array or documents are read whole."""
     try:
+        if _head_is_lines(path):
+            with path.open(encoding="utf-8-sig") as handle:
+                yield from iter_lines(handle, path, shape_object)
+            return
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise LibraryError.single(Location.of(path), f"not UTF-8 text: {exc.reason}") from None

@@ -53,12 +53,13 @@ def shape_plain(data: dict[str, Any]) -> SourcedEvent:
     return SourcedEvent(flatten(data), source)
 
 
-def parse_lines(
+def iter_lines(
     lines: Iterable[str],
     path: str | Path,
     shape: Callable[[dict[str, Any]], SourcedEvent] = shape_plain,
-) -> list[SourcedEvent]:
-    events: list[SourcedEvent] = []
+) -> Iterator[SourcedEvent]:
+    """Events from JSON lines, one at a time (a large file is never held whole); the bad
+    lines are all reported at the end, in one :class:`LibraryError`."""
     problems: list[Problem] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -78,13 +79,21 @@ def parse_lines(
                         "json",
                     )
                 )
-            else:
-                events.append(shape(data))
+            elif not problems:
+                yield shape(data)
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
         raise LibraryError(problems)
-    return events
+
+
+def parse_lines(
+    lines: Iterable[str],
+    path: str | Path,
+    shape: Callable[[dict[str, Any]], SourcedEvent] = shape_plain,
+) -> list[SourcedEvent]:
+    """Every event of JSON lines, or one :class:`LibraryError` listing every bad line."""
+    return list(iter_lines(lines, path, shape))
 
 
 def read_jsonl(path: Path) -> list[SourcedEvent]:
