@@ -1,12 +1,18 @@
-"""A rule set converted before comes back from one bundle row, not rule by rule."""
+"""A rule set converted before comes back from one bundle row, not rule by rule; equal
+rows stored once (aggregated) answer like one row each."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from drillbook.detection.eventstore import Scope
+from drillbook.detection.local import LocalSigmaBackend
 from drillbook.detection.sigma_sqlite import ConversionCache, compile_rules, rule_files
+from drillbook.telemetry.readers.jsonl import SourcedEvent
 from tests.helpers import FILES
 
 RULES = FILES / "detection" / "rules"
@@ -38,3 +44,37 @@ def test_an_edited_rule_set_misses_its_bundle(tmp_path: Path) -> None:
     rules, _ = compile_rules(rule_files(folder), cache)
     assert cache.misses == 1  # only the edited rule converts again
     assert any("/usr/bin/id" in (r.condition or "") for r in rules)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["/usr/bin/whoami", "/usr/bin/uname", "/bin/ls"]),
+            st.sampled_from(["whoami", "uname -a", "ls -la"]),
+            st.integers(0, 10_000),
+        ),
+        max_size=40,
+    )
+)
+def test_aggregated_rows_give_the_same_counts_and_times(
+    events: list[tuple[str, str, int]],
+) -> None:
+    """Equal rows stored once with their count answer exactly like one row each."""
+    compiled, _ = compile_rules(rule_files(RULES))
+    flat = [
+        {"Image": image, "CommandLine": line, "UtcTime": 1_777_000_000 + second}
+        for image, line, second in events
+    ]
+    answers = []
+    for aggregate in (False, True):
+        engine = LocalSigmaBackend()
+        engine.load_for(
+            (SourcedEvent(dict(e), "process_creation") for e in flat),
+            compiled,
+            aggregate=aggregate,
+        )
+        answers.append(
+            [(m.count, m.first_time, m.last_time) for m in engine.run(compiled, Scope())]
+        )
+    assert answers[0] == answers[1]

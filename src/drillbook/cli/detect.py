@@ -118,6 +118,7 @@ def run(
         compiled,
         default_table=logsource,
         large=_size(events) > LARGE_INPUT_BYTES,
+        aggregate=start is None and end is None,
     )
     scope = Scope(
         start=_time(start, "--from"), end=_time(end, "--to"), include_runner=include_runner

@@ -27,7 +27,7 @@ from typing import Any
 from drillbook.detection.sigma_sqlite import MATCH_ANY, RAW_FIELD, CompiledRule, match_any
 from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
-META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner")
+META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner", "_n", "_tmax")
 _META_LOWER = frozenset(c.lower() for c in META_COLUMNS)
 _SKIPPED_KEYS = frozenset({"_technique_run", "_is_runner", "is_runner", RAW_FIELD})
 DEFAULT_TABLE = "process_creation"
@@ -38,6 +38,8 @@ RULES_PER_PASS = 40
 PREFILTER_MIN_ROWS = 5_000
 # ... and when enough rules can use it: building the index costs more than a few scans.
 PREFILTER_MIN_RULES = 10
+# Aggregating, at most this many distinct rows are held per table before being written.
+GROUPS_HELD = 5_000
 
 
 @lru_cache(maxsize=4096)
@@ -123,8 +125,16 @@ class EventStore:
         self.reached: set[str] = set()
         # columns to create with each table (see _ensure_table)
         self.planned: dict[str, set[str]] = {}
+        # Aggregating: rows whose stored values are all equal (bar the time) are kept
+        # once, with how many (_n) and their first (_time) and last (_tmax) times. Logs
+        # repeat themselves on the fields rules read, so a run stores and scans far
+        # fewer rows; times inside the span are lost, so it is for runs with no window.
+        self.aggregate = False
+        self._groups: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
         self.prefilter_min_rows = PREFILTER_MIN_ROWS
         self.index_available = True
+        # when set, only these tables hold the full text the trigram index is built from
+        self.indexed_only: set[str] | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -146,7 +156,8 @@ class EventStore:
         self.conn.execute(
             f"CREATE TABLE IF NOT EXISTS {quote(table)} ("
             "_time REAL, _raw TEXT COLLATE NOCASE, _run TEXT, _technique_run TEXT, "
-            f"_is_runner INTEGER NOT NULL DEFAULT 0{extra})"
+            "_is_runner INTEGER NOT NULL DEFAULT 0, _n INTEGER NOT NULL DEFAULT 1, "
+            f"_tmax REAL{extra})"
         )
         self.conn.execute(
             f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_time')} ON {quote(table)} (_time)"
@@ -226,9 +237,10 @@ class EventStore:
         kept unless ``keep_raw`` is false."""
         row: dict[str, Any] = {}
         texts: list[str] = []
+        keys = self._keys
         column_for = self._column_for
         for key, value in event.items():
-            column = column_for(key)
+            column = keys[key] if key in keys else column_for(key)
             if column is None or value is None:
                 continue
             if type(value) is not str:
@@ -255,10 +267,46 @@ class EventStore:
         return row
 
     def store_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert prepared rows (see :meth:`prepare`) into ``table``, adding columns."""
+        """Insert prepared rows (see :meth:`prepare`) into ``table``, adding columns
+        (aggregating, rows are grouped until :meth:`flush_groups`)."""
         table = safe_table(table)
         self._ensure_table(table)
         self.reached.add(table)
+        if self.aggregate:
+            groups = self._groups.setdefault(table, {})
+            for row in rows:
+                moment = row.get("_time")
+                key = tuple(sorted((k, v) for k, v in row.items() if k != "_time"))
+                found = groups.get(key)
+                if found is None:
+                    groups[key] = [row, 1, moment, moment]
+                else:
+                    found[1] += 1
+                    if moment is not None:
+                        found[2] = moment if found[2] is None else min(found[2], moment)
+                        found[3] = moment if found[3] is None else max(found[3], moment)
+            if len(groups) > GROUPS_HELD:
+                self._write_groups(table)  # rows that rarely repeat: do not hold them
+            return len(rows)
+        return self._insert_rows(table, rows)
+
+    def _write_groups(self, table: str) -> None:
+        groups = self._groups.pop(table, {})
+        rows = [
+            {**row, "_n": count, "_time": first, "_tmax": last}
+            for row, count, first, last in groups.values()
+        ]
+        if rows:
+            self._insert_rows(table, rows)
+
+    def flush_groups(self) -> None:
+        """Write the grouped rows (one per distinct set of values) and commit. A group
+        may be written in parts (see GROUPS_HELD): counts add up, times are min/max."""
+        for table in list(self._groups):
+            self._write_groups(table)
+        self.conn.commit()
+
+    def _insert_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
         present: dict[str, None] = {}
         for row in rows:
             present.update(dict.fromkeys(row))
@@ -279,7 +327,9 @@ class EventStore:
         if table not in self._columns:
             return 0
         where, params = scope.where()
-        row = self.conn.execute(f"SELECT COUNT(*) FROM {quote(table)} WHERE {where}", params)
+        row = self.conn.execute(
+            f"SELECT COALESCE(SUM(_n), 0) FROM {quote(table)} WHERE {where}", params
+        )
         return int(row.fetchone()[0])
 
     def match(
@@ -322,6 +372,8 @@ class EventStore:
         table = safe_table(table)
         if not self.index_available or table not in self._columns:
             return False
+        if self.indexed_only is not None and table not in self.indexed_only:
+            return False
         fts = quote(table + "__fts")
         try:
             self.conn.execute(
@@ -355,17 +407,17 @@ class EventStore:
         substrings (looked up in the trigram index), then by its full predicate."""
         phrase = " OR ".join('"' + a.replace('"', '""') + '"' for a in rule.anchors or ())
         sql = (
-            f"SELECT rowid, _time FROM {quote(table)} WHERE rowid IN "
+            f"SELECT rowid, _time, _n, COALESCE(_tmax, _time) FROM {quote(table)} WHERE rowid IN "
             f"(SELECT rowid FROM {quote(table + '__fts')} WHERE {quote(table + '__fts')} "
             f"MATCH ?) AND {where} AND ({rule.condition}) ORDER BY _time, rowid"
         )
         count, first, last = 0, None, None
         rowids: list[int] = []
-        for rowid, moment in self.conn.execute(sql, [phrase, *params]):
-            count += 1
+        for rowid, moment, weight, latest in self.conn.execute(sql, [phrase, *params]):
+            count += weight
             if moment is not None:
                 first = moment if first is None else first
-                last = moment
+                last = latest if last is None else max(last, latest)
             if len(rowids) < samples:
                 rowids.append(rowid)
         return RuleMatch(rule, count, _from_epoch(first), _from_epoch(last), tuple(rowids))
@@ -381,7 +433,7 @@ class EventStore:
         flags = ", ".join(f"COALESCE(({r.condition}), 0)" for _, r in rules)
         any_rule = " OR ".join(f"({r.condition})" for _, r in rules)
         sql = (
-            f"SELECT rowid, _time, {flags} FROM {quote(table)} "
+            f"SELECT rowid, _time, _n, COALESCE(_tmax, _time), {flags} FROM {quote(table)} "
             f"WHERE {where} AND ({any_rule}) ORDER BY _time, rowid"
         )
         counts = [0] * len(rules)
@@ -389,14 +441,15 @@ class EventStore:
         last: list[float | None] = [None] * len(rules)
         rowids: list[list[int]] = [[] for _ in rules]
         for row in self.conn.execute(sql, params):
-            rowid, moment = row[0], row[1]
-            for position, flag in enumerate(row[2:]):
+            rowid, moment, weight, latest = row[0], row[1], row[2], row[3]
+            for position, flag in enumerate(row[4:]):
                 if flag:
-                    counts[position] += 1
+                    counts[position] += weight
                     if moment is not None:
                         if first[position] is None:
                             first[position] = moment
-                        last[position] = moment
+                        previous = last[position]
+                        last[position] = latest if previous is None else max(previous, latest)
                     if len(rowids[position]) < samples:
                         rowids[position].append(rowid)
         return {
@@ -426,7 +479,7 @@ class EventStore:
             event = {
                 k: v
                 for k, v in zip(names, row, strict=True)
-                if v is not None and k not in (RAW_FIELD, "_is_runner")
+                if v is not None and k not in (RAW_FIELD, "_is_runner", "_n", "_tmax")
             }
             if "_time" in event:
                 event["_time"] = _from_epoch(event["_time"])

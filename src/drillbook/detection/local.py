@@ -96,6 +96,7 @@ class LocalSigmaBackend(DetectionBackend):
         only: Collection[str] | None = None,
         fields: Container[str] | None = None,
         keep_raw: bool = True,
+        raw_tables: Container[str] | None = None,
         run_id: str | None = None,
         technique_run_id: str | None = None,
         is_runner: bool = False,
@@ -118,14 +119,20 @@ class LocalSigmaBackend(DetectionBackend):
             row = store.prepare(
                 item.event, run_id, technique_run_id, is_runner, fields=fields, keep_raw=keep_raw
             )
+            bare: dict[str, Any] | None = None
             for name in names:
                 chunk = tables.setdefault(name, [])
-                chunk.append(row)
+                if raw_tables is None or name in raw_tables or "_raw" not in row:
+                    chunk.append(row)
+                else:  # this table's rules read no full text: keep rows small (and equal)
+                    if bare is None:
+                        bare = {k: v for k, v in row.items() if k != "_raw"}
+                    chunk.append(bare)
                 if len(chunk) >= INGEST_BATCH:
                     stored += store.store_rows(name, chunk)
                     chunk.clear()
         stored += sum(store.store_rows(t, rows) for t, rows in tables.items() if rows)
-        store.conn.commit()
+        store.flush_groups()
         return stored
 
     def load_for(
@@ -135,23 +142,33 @@ class LocalSigmaBackend(DetectionBackend):
         *,
         default_table: str = DEFAULT_TABLE,
         large: bool = False,
+        aggregate: bool = False,
     ) -> int:
         """Store only what ``rules`` can match: events routed to a table they read, and
         only the columns they name. The full-text column is kept when a keyword rule
-        needs it, or for ``large`` inputs whose matching uses the trigram prefilter."""
+        needs it, or for ``large`` inputs whose matching uses the trigram prefilter.
+        With ``aggregate`` (a run with no time window), equal rows are stored once with
+        their count (see :class:`~drillbook.detection.eventstore.EventStore`)."""
+        self.store.aggregate = aggregate
         usable = [r for r in rules if r.usable]
         fields = {f.lower() for r in usable for f in r.fields}
-        keep_raw = large or RAW_FIELD.lower() in fields
+        # the full text: for keyword rules, and for the trigram prefilter of large inputs
+        # (aggregated rows need no prefilter, and the text would keep them all distinct)
+        keyword = {safe_table(r.table) for r in usable if RAW_FIELD in r.fields}
+        use_index = large and not aggregate
+        raw_tables = None if use_index else keyword
+        keep_raw = use_index or bool(keyword)
         for rule in usable:
             self.store.planned.setdefault(safe_table(rule.table), set()).update(rule.fields)
-        if not keep_raw:
-            self.store.index_available = False  # the prefilter reads _raw
+        if not use_index:
+            self.store.indexed_only = keyword  # the prefilter reads _raw
         return self.ingest_sourced(
             events,
             default_table=default_table,
             only={safe_table(r.table) for r in usable},
             fields=fields,
             keep_raw=keep_raw,
+            raw_tables=raw_tables,
         )
 
     # -- rules ----------------------------------------------------------------------------
