@@ -146,7 +146,35 @@ def linux_events(path: Path, count: int, seed: int = 12) -> None:
             out.write(json.dumps(event) + "\n")
 
 
-def differences(db: Measure, zr: Measure) -> list[tuple[str, int, int, str]]:
+def rule_hints(rules: Path, home: Path) -> dict[str, str]:
+    """Rule id -> what in the rule explains a difference, read from drillbook's own
+    conversion (the warm cache answers it in one read)."""
+    from drillbook.detection.sigma_sqlite import ConversionCache, compile_rules, rule_files
+
+    cache = ConversionCache(home / ".cache" / "drillbook" / "sigma-cache.db")
+    compiled, _ = compile_rules(rule_files(rules), cache)
+    hints: dict[str, str] = {}
+    for rule in compiled:
+        fields = {f.lower() for f in rule.fields}
+        condition = rule.condition or ""
+        if rule.error:
+            hints[rule.rule_id or rule.path] = f"drillbook cannot convert it: {rule.error}"
+        elif "data" in fields:
+            hints[rule.rule_id or rule.path] = (
+                "reads unnamed EventData values (Data), which Zircolite flattens differently"
+            )
+        elif "= ''" in condition:
+            hints[rule.rule_id or rule.path] = (
+                "tests an empty field, which Zircolite stores as absent"
+            )
+        elif fields & {"initiated", "destinationport", "sourceport"}:
+            hints[rule.rule_id or rule.path] = (
+                "compares Initiated or port values (text in drillbook, typed in Zircolite)"
+            )
+    return hints
+
+
+def differences(db: Measure, zr: Measure, hints: dict[str, str]) -> list[tuple[str, int, int, str]]:
     unreached = db.extra.get("unreached", {})
     skipped = {s["rule"]: s["reason"] for s in db.extra.get("skipped", [])}
     rows = []
@@ -156,7 +184,9 @@ def differences(db: Measure, zr: Measure) -> list[tuple[str, int, int, str]]:
         if d_count == z_count:
             continue
         title = d_title or z_title
-        if d_count == 0 and unreached:
+        if rule_id in hints:
+            reason = hints[rule_id]
+        elif d_count == 0 and unreached:
             reason = "drillbook: no event reached its log source, or it did not match"
         elif d_count == 0 and skipped:
             reason = "drillbook: rule not matched (see skipped rules)"
@@ -199,7 +229,8 @@ def scenario(
                 f"{d.peak_mb / z.peak_mb:8.2f}"
             )
         print(f"rules fired: drillbook {len(db_warm.counts)}, Zircolite {len(z_warm.counts)}")
-        for title, z_count, d_count, reason in differences(db_warm, z_warm)[: args.max_diff]:
+        hints = rule_hints(rules, home)
+        for title, z_count, d_count, reason in differences(db_warm, z_warm, hints)[: args.max_diff]:
             print(f"  differs: {title!r}: Zircolite {z_count}, drillbook {d_count} ({reason})")
         for source, count in db_warm.extra.get("unreached", {}).items():
             print(f"  drillbook: {count} rule(s) read {source}; no event went there")
