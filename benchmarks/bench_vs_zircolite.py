@@ -47,6 +47,7 @@ DRILLBOOK = Path(sys.executable).parent / "drillbook"
 @dataclass(frozen=True)
 class Measure:
     seconds: float
+    cpu: float  # user + system seconds: steadier than wall time on a shared machine
     peak_mb: float
     counts: dict[str, tuple[int, str]]  # rule id -> (matches, title)
     extra: dict[str, Any]
@@ -54,8 +55,8 @@ class Measure:
 
 def run_measured(
     command: list[str], cwd: Path, env: dict[str, str], stdout: Path | None = None
-) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
+) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one child process."""
     errors = cwd / "stderr.txt"
     with (
         errors.open("wb") as err,
@@ -69,17 +70,17 @@ def run_measured(
     if child.returncode != 0:
         text = errors.read_text(errors="replace")
         raise SystemExit(f"{command[0]} failed: {text[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def drillbook_run(rules: Path, events: Path, home: Path, work: Path) -> Measure:
     out = work / "drillbook.json"
     env = {**os.environ, "HOME": str(home)}
     command = [str(DRILLBOOK), "detect", "run", "--rules", str(rules), "--events", str(events)]
-    seconds, peak = run_measured([*command, "--json"], work, env, stdout=out)
+    seconds, cpu, peak = run_measured([*command, "--json"], work, env, stdout=out)
     data = json.loads(out.read_text())
     counts = {f["id"] or f["rule"]: (f["matches"], f["title"]) for f in data["fired"]}
-    return Measure(seconds, peak, counts, data)
+    return Measure(seconds, cpu, peak, counts, data)
 
 
 def zircolite_run(
@@ -102,10 +103,10 @@ def zircolite_run(
         str(work / "zircolite.log"),
         *extra,
     ]
-    seconds, peak = run_measured(command, work, dict(os.environ))
+    seconds, cpu, peak = run_measured(command, work, dict(os.environ))
     found = json.loads(out.read_text()) if out.is_file() else []
     counts = {r["id"]: (int(r["count"]), r["title"]) for r in found}
-    return Measure(seconds, peak, counts, {})
+    return Measure(seconds, cpu, peak, counts, {})
 
 
 def linux_events(path: Path, count: int, seed: int = 12) -> None:
@@ -224,6 +225,7 @@ def scenario(
                 f"{label + ' s':12} {d.seconds:12.2f} {z.seconds:12.2f} "
                 f"{d.seconds / z.seconds:8.2f}"
             )
+            print(f"{label + ' cpu':12} {d.cpu:12.2f} {z.cpu:12.2f} {d.cpu / z.cpu:8.2f}")
             print(
                 f"{label + ' MB':12} {d.peak_mb:12.1f} {z.peak_mb:12.1f} "
                 f"{d.peak_mb / z.peak_mb:8.2f}"
