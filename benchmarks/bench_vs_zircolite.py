@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -158,20 +159,15 @@ def rule_hints(rules: Path, home: Path) -> dict[str, str]:
     for rule in compiled:
         fields = {f.lower() for f in rule.fields}
         condition = rule.condition or ""
+        key = rule.rule_id or rule.path
         if rule.error:
-            hints[rule.rule_id or rule.path] = f"drillbook cannot convert it: {rule.error}"
+            hints[key] = f"drillbook cannot convert it: {rule.error}"
         elif "data" in fields:
-            hints[rule.rule_id or rule.path] = (
-                "reads unnamed EventData values (Data), which Zircolite flattens differently"
-            )
-        elif "= ''" in condition:
-            hints[rule.rule_id or rule.path] = (
-                "tests an empty field, which Zircolite stores as absent"
-            )
+            hints[key] = "likely: reads unnamed EventData values (Data), flattened differently"
+        elif re.search(r"=\s*''", condition):
+            hints[key] = "likely: tests an empty field, which Zircolite stores as absent"
         elif fields & {"initiated", "destinationport", "sourceport"}:
-            hints[rule.rule_id or rule.path] = (
-                "compares Initiated or port values (text in drillbook, typed in Zircolite)"
-            )
+            hints[key] = "likely: compares Initiated or port values (typed in Zircolite)"
     return hints
 
 

@@ -116,8 +116,10 @@ class LocalSigmaBackend(DetectionBackend):
                 names = [n for n in names if n in wanted]
                 if not names:
                     continue
+            # the full text only when a table this event goes to keeps it
+            raw = keep_raw and (raw_tables is None or any(n in raw_tables for n in names))
             row = store.prepare(
-                item.event, run_id, technique_run_id, is_runner, fields=fields, keep_raw=keep_raw
+                item.event, run_id, technique_run_id, is_runner, fields=fields, keep_raw=raw
             )
             bare: dict[str, Any] | None = None
             for name in names:
