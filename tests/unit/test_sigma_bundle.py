@@ -78,3 +78,30 @@ def test_aggregated_rows_give_the_same_counts_and_times(
             [(m.count, m.first_time, m.last_time) for m in engine.run(compiled, Scope())]
         )
     assert answers[0] == answers[1]
+
+
+def test_a_regression_sample_path_cannot_leave_the_repository(tmp_path: Path) -> None:
+    """A hostile info.yml (say, in a pull request to a rule repository) must not make CI
+    read files outside the repository as events."""
+    from drillbook.detection.regression import find_cases
+    from drillbook.errors import LibraryError
+
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"Image": "token"}')
+    case = tmp_path / "repo" / "regression_data" / "rule"
+    case.mkdir(parents=True)
+    for written in ("../../../secret.json", str(secret)):
+        (case / "info.yml").write_text(
+            "rule_metadata:\n  - id: 0d8f8a4e-3c55-4b0e-9d7a-000000000001\n"
+            f"regression_tests_info:\n  - type: json\n    match_count: 1\n    path: {written}\n"
+        )
+        with pytest.raises(LibraryError, match="not found inside"):
+            find_cases(tmp_path / "repo" / "regression_data")
+    (case / "sample.json").write_text('{"Image": "/usr/bin/whoami"}')
+    (case / "info.yml").write_text(
+        "rule_metadata:\n  - id: 0d8f8a4e-3c55-4b0e-9d7a-000000000001\n"
+        "regression_tests_info:\n  - type: json\n    match_count: 1\n"
+        "    path: regression_data/rule/sample.json\n"
+    )
+    (found,) = find_cases(tmp_path / "repo" / "regression_data")
+    assert found.sample == case / "sample.json"

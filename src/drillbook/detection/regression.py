@@ -78,14 +78,17 @@ def is_regression_layout(folder: Path) -> bool:
     return folder.is_dir() and next(folder.rglob(INFO_FILE), None) is not None
 
 
-def _sample_path(info: Path, written: str) -> Path | None:
+def _sample_path(info: Path, written: str, boundary: Path | None = None) -> Path | None:
+    """The sample file, looked up beside ``info.yml``, then under each folder above it;
+    never outside ``boundary`` (an ``info.yml`` in a pull request must not make CI read
+    ``/etc/shadow`` or ``../../secrets`` as events)."""
     relative = Path(written)
-    beside = info.parent / relative.name
-    if beside.is_file():
-        return beside
-    for parent in info.parents:
-        candidate = parent / relative
-        if candidate.is_file():
+    if relative.is_absolute() or ".." in relative.parts:
+        return None
+    limit = (boundary or info.parent).resolve()
+    candidates = [info.parent / relative.name, *(p / relative for p in info.parents)]
+    for candidate in candidates:
+        if candidate.is_file() and candidate.resolve().is_relative_to(limit):
             return candidate
     return None
 
@@ -95,8 +98,11 @@ def _mapping_list(data: Any, key: str) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def read_info(info: Path) -> tuple[list[RegressionCase], list[Problem]]:
-    """The cases one ``info.yml`` declares, and what is wrong with it."""
+def read_info(
+    info: Path, boundary: Path | None = None
+) -> tuple[list[RegressionCase], list[Problem]]:
+    """The cases one ``info.yml`` declares, and what is wrong with it; samples are read
+    only from inside ``boundary``."""
     from drillbook.library.yaml_io import load_file, to_plain
 
     problems: list[Problem] = []
@@ -128,10 +134,14 @@ def read_info(info: Path) -> tuple[list[RegressionCase], list[Problem]]:
                     )
                 )
                 continue
-            sample = _sample_path(info, written)
+            sample = _sample_path(info, written, boundary)
             if sample is None:
                 problems.append(
-                    Problem(Location.of(info), f"sample {written!r} not found", "missing")
+                    Problem(
+                        Location.of(info),
+                        f"sample {written!r} not found inside {boundary or info.parent}",
+                        "missing",
+                    )
                 )
                 continue
             cases.append(
@@ -149,11 +159,14 @@ def read_info(info: Path) -> tuple[list[RegressionCase], list[Problem]]:
 
 
 def find_cases(folder: Path) -> list[RegressionCase]:
-    """Every case under ``folder``; every bad ``info.yml`` reported at once."""
+    """Every case under ``folder``; every bad ``info.yml`` reported at once. Samples
+    are read from inside the folder that holds ``folder`` (SigmaHQ writes their paths
+    from the repository root, ``regression_data/...``), nowhere else."""
+    boundary = folder.resolve().parent
     cases: list[RegressionCase] = []
     problems: list[Problem] = []
     for info in sorted(folder.rglob(INFO_FILE)):
-        found, wrong = read_info(info)
+        found, wrong = read_info(info, boundary)
         cases.extend(found)
         problems.extend(wrong)
     if problems:
