@@ -93,14 +93,14 @@ def test_names_with_spaces_are_normalised_and_big_integers_kept_as_text() -> Non
     assert flat["SeverityName"] == "High"
     assert flat["EventID"] == 1116  # {"#text": ...} unwrapped
     assert flat["Handle"] == "18446744073709551615"
-    assert logsource_for(flat) == "microsoft_windows_windows_defender_operational"
+    assert logsource_for(flat) == "windefend"  # the Sigma service Defender rules read
 
 
 def test_a_file_that_is_not_evtx_is_one_clear_error(tmp_path: Path) -> None:
     fake = tmp_path / "Security.evtx"
     fake.write_bytes(b"MZ this is not an event log" * 10)
     with pytest.raises(LibraryError, match=r"Security\.evtx: not a readable EVTX file"):
-        read_evtx(fake)
+        list(read_evtx(fake))
 
 
 def test_jsonl_reads_the_recorded_drill_events() -> None:

@@ -310,7 +310,7 @@ def test_sentinel_client_credentials_flow(monkeypatch: pytest.MonkeyPatch) -> No
     ("name", "needle"),
     [
         ("splunk", "Image"),
-        ("elastic", "Image"),
+        ("elastic", "process.executable"),  # ECS, not Sysmon's Image
         ("sentinel", "imProcessCreate"),
         ("loki", '{job=~".+"}'),
     ],

@@ -39,6 +39,10 @@ class HttpBackendConfig(_Strict):
 
 class SplunkConfig(HttpBackendConfig):
     token_env: str | None = "SPLUNK_TOKEN"
+    pipelines: list[str] | None = Field(
+        default=None,
+        description="pySigma pipelines (names or YAML files) applied when converting rules.",
+    )
     alerts_search: str = Field(
         default="index=notable",
         description="Where fired detections land (Enterprise Security notables by default).",
@@ -59,6 +63,10 @@ class ElasticConfig(HttpBackendConfig):
     alerts_index: str = ".alerts-security.alerts-*"
     events_index: str = "logs-*"
     time_field: str = "@timestamp"
+    pipelines: list[str] | None = Field(
+        default=None,
+        description="pySigma pipelines (names or YAML files) applied when converting rules.",
+    )
 
 
 class SentinelConfig(_Strict):
@@ -71,6 +79,10 @@ class SentinelConfig(_Strict):
     login_url: str = "https://login.microsoftonline.com"
     events_table: str = Field(default="Syslog", description="Table the drill's events land in.")
     timeout_seconds: float = Field(default=30.0, gt=0)
+    pipelines: list[str] | None = Field(
+        default=None,
+        description="pySigma pipelines (names or YAML files) applied when converting rules.",
+    )
 
 
 class LokiConfig(HttpBackendConfig):
@@ -79,6 +91,10 @@ class LokiConfig(HttpBackendConfig):
     password_env: str | None = None
     org_id: str | None = Field(default=None, description="X-Scope-OrgID for multi-tenant Loki.")
     selector: str = Field(default='{job=~".+"}', description="Stream selector of drill events.")
+    pipelines: list[str] | None = Field(
+        default=None,
+        description="pySigma pipelines (names or YAML files) applied when converting rules.",
+    )
 
 
 class PagerDutyConfig(_Strict):

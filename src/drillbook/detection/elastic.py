@@ -160,4 +160,6 @@ class ElasticBackend(SiemBackend):
         )
 
     def convert(self, rule_text: str) -> str:
-        return convert_with("elastic", "sigma.backends.elasticsearch", "LuceneBackend", rule_text)
+        return convert_with(
+            "elastic", "sigma.backends.elasticsearch", "LuceneBackend", rule_text, self.pipeline()
+        )

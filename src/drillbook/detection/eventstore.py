@@ -18,16 +18,16 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from drillbook.detection.sigma_sqlite import RAW_FIELD, CompiledRule
-from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar
+from drillbook.detection.sigma_sqlite import MATCH_ANY, RAW_FIELD, CompiledRule, match_any
+from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
-META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner")
+META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner", "_n", "_tmax")
 _META_LOWER = frozenset(c.lower() for c in META_COLUMNS)
 _SKIPPED_KEYS = frozenset({"_technique_run", "_is_runner", "is_runner", RAW_FIELD})
 DEFAULT_TABLE = "process_creation"
@@ -36,6 +36,10 @@ RULES_PER_PASS = 40
 # Above this many events in scope, rules with necessary substrings are answered through
 # a trigram index first (a drill's window is far smaller and needs no index).
 PREFILTER_MIN_ROWS = 5_000
+# ... and when enough rules can use it: building the index costs more than a few scans.
+PREFILTER_MIN_RULES = 10
+# Aggregating, at most this many distinct rows are held per table before being written.
+GROUPS_HELD = 5_000
 
 
 @lru_cache(maxsize=4096)
@@ -58,8 +62,7 @@ def quote(name: str) -> str:
 
 
 def safe_table(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-    return cleaned or "events"
+    return table_name(name)
 
 
 def epoch(moment: datetime) -> float:
@@ -113,11 +116,25 @@ class EventStore:
     def __init__(self, path: str = ":memory:") -> None:
         self.conn = sqlite3.connect(path)
         self.conn.create_function("regexp", 2, _regexp, deterministic=True)
+        self.conn.create_function(MATCH_ANY, 2, match_any, deterministic=True)
         self._columns: dict[str, dict[str, str]] = {}
-        self._keys: dict[str, dict[str, str | None]] = {}
+        self._keys: dict[str, str | None] = {}
+        self._names: dict[str, str] = {}  # lower-case column -> its name as first seen
         self._indexed: dict[str, int] = {}
+        # tables some event was routed to (even when a filter kept its rows out)
+        self.reached: set[str] = set()
+        # columns to create with each table (see _ensure_table)
+        self.planned: dict[str, set[str]] = {}
+        # Aggregating: rows whose stored values are all equal (bar the time) are kept
+        # once, with how many (_n) and their first (_time) and last (_tmax) times. Logs
+        # repeat themselves on the fields rules read, so a run stores and scans far
+        # fewer rows; times inside the span are lost, so it is for runs with no window.
+        self.aggregate = False
+        self._groups: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
         self.prefilter_min_rows = PREFILTER_MIN_ROWS
         self.index_available = True
+        # when set, only these tables hold the full text the trigram index is built from
+        self.indexed_only: set[str] | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -130,10 +147,17 @@ class EventStore:
     def _ensure_table(self, table: str) -> dict[str, str]:
         if table in self._columns:
             return self._columns[table]
+        # columns known ahead (the fields the loaded rules read) are created with the
+        # table: each later ALTER TABLE makes SQLite re-read the whole schema
+        planned = {
+            n.lower(): n for n in self.planned.get(table, ()) if n.lower() not in _META_LOWER
+        }
+        extra = "".join(f", {quote(n)} TEXT COLLATE NOCASE" for n in planned.values())
         self.conn.execute(
             f"CREATE TABLE IF NOT EXISTS {quote(table)} ("
             "_time REAL, _raw TEXT COLLATE NOCASE, _run TEXT, _technique_run TEXT, "
-            "_is_runner INTEGER NOT NULL DEFAULT 0)"
+            "_is_runner INTEGER NOT NULL DEFAULT 0, _n INTEGER NOT NULL DEFAULT 1, "
+            f"_tmax REAL{extra})"
         )
         self.conn.execute(
             f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_time')} ON {quote(table)} (_time)"
@@ -171,70 +195,123 @@ class EventStore:
         ``_technique_run`` and ``_is_runner`` (bool) override the defaults."""
         table = safe_table(table)
         self._ensure_table(table)
+        self.reached.add(table)
         total = 0
         chunk: list[dict[str, Any]] = []
         for event in events:
-            chunk.append(event)
+            chunk.append(self.prepare(event, run_id, technique_run_id, is_runner))
             if len(chunk) >= batch:
-                total += self._insert(table, chunk, run_id, technique_run_id, is_runner)
+                total += self.store_rows(table, chunk)
                 chunk = []
         if chunk:
-            total += self._insert(table, chunk, run_id, technique_run_id, is_runner)
+            total += self.store_rows(table, chunk)
         self.conn.commit()
         return total
 
-    def _column_for(self, table: str, key: str) -> str | None:
+    def _column_for(self, key: str) -> str | None:
         """The (lower-case) column an event key is stored in; None for bookkeeping keys.
-        Cached per table, so the name is normalised and the column added once."""
-        cache = self._keys.setdefault(table, {})
-        if key in cache:
-            return cache[key]
+        Cached, so each name is normalised once."""
+        if key in self._keys:
+            return self._keys[key]
         column: str | None = None
         if key not in _SKIPPED_KEYS:
             name = normalise_name(key)
             if name.lower() not in _META_LOWER:
-                self.ensure_columns(table, [name])
                 column = name.lower()
-        cache[key] = column
+                self._names.setdefault(column, name)
+        self._keys[key] = column
         return column
 
-    def _insert(
+    def prepare(
         self,
-        table: str,
-        events: Sequence[dict[str, Any]],
-        run_id: str | None,
-        technique_run_id: str | None,
-        is_runner: bool,
-    ) -> int:
-        rows: list[dict[str, Any]] = []
+        event: dict[str, Any],
+        run_id: str | None = None,
+        technique_run_id: str | None = None,
+        is_runner: bool = False,
+        fields: Container[str] | None = None,
+        keep_raw: bool = True,
+    ) -> dict[str, Any]:
+        """One event as a row (lower-case column -> text), ready for any table. With
+        ``fields`` only those columns are kept (a run that only matches rules needs no
+        other); ``_raw`` (every value, for keyword rules and the trigram prefilter) is
+        kept unless ``keep_raw`` is false."""
+        row: dict[str, Any] = {}
+        texts: list[str] = []
+        keys = self._keys
         column_for = self._column_for
-        for event in events:
-            row: dict[str, Any] = {}
-            texts: list[str] = []
-            for key, value in event.items():
-                column = column_for(table, key)
-                if column is None or value is None:
+        for key, value in event.items():
+            column = keys[key] if key in keys else column_for(key)
+            if column is None or value is None:
+                continue
+            if type(value) is not str:
+                value = scalar(value)
+                if value is None:
                     continue
-                if type(value) is not str:
-                    value = scalar(value)
-                    if value is None:
-                        continue
-                    value = str(value)
-                row[column] = value
+                value = str(value)
+            if keep_raw:
                 texts.append(value)
-            moment = event_time(event)
-            raw = event.get(RAW_FIELD)
-            runner = event.get("_is_runner", event.get("is_runner", is_runner))
-            row["_time"] = epoch(moment) if moment else None
-            # every value is in _raw (the trigram prefilter relies on it), then the raw line
+            if fields is None or column in fields:
+                row[column] = value
+        moment = event_time(event)
+        raw = event.get(RAW_FIELD)
+        runner = event.get("_is_runner", event.get("is_runner", is_runner))
+        row["_time"] = epoch(moment) if moment else None
+        # every value is in _raw (the trigram prefilter relies on it), then the raw line
+        if keep_raw:
             if raw is not None:
                 texts.append(str(raw))
             row["_raw"] = " ".join(texts)
-            row["_run"] = run_id
-            row["_technique_run"] = event.get("_technique_run", technique_run_id)
-            row["_is_runner"] = 1 if runner in (True, 1, "true", "1") else 0
-            rows.append(row)
-        columns = list(self._columns[table])
+        row["_run"] = run_id
+        row["_technique_run"] = event.get("_technique_run", technique_run_id)
+        row["_is_runner"] = 1 if runner in (True, 1, "true", "1") else 0
+        return row
+
+    def store_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert prepared rows (see :meth:`prepare`) into ``table``, adding columns
+        (aggregating, rows are grouped until :meth:`flush_groups`)."""
+        table = safe_table(table)
+        self._ensure_table(table)
+        self.reached.add(table)
+        if self.aggregate:
+            groups = self._groups.setdefault(table, {})
+            for row in rows:
+                moment = row.get("_time")
+                key = tuple(sorted((k, v) for k, v in row.items() if k != "_time"))
+                found = groups.get(key)
+                if found is None:
+                    groups[key] = [row, 1, moment, moment]
+                else:
+                    found[1] += 1
+                    if moment is not None:
+                        found[2] = moment if found[2] is None else min(found[2], moment)
+                        found[3] = moment if found[3] is None else max(found[3], moment)
+            if len(groups) > GROUPS_HELD:
+                self._write_groups(table)  # rows that rarely repeat: do not hold them
+            return len(rows)
+        return self._insert_rows(table, rows)
+
+    def _write_groups(self, table: str) -> None:
+        groups = self._groups.pop(table, {})
+        rows = [
+            {**row, "_n": count, "_time": first, "_tmax": last}
+            for row, count, first, last in groups.values()
+        ]
+        if rows:
+            self._insert_rows(table, rows)
+
+    def flush_groups(self) -> None:
+        """Write the grouped rows (one per distinct set of values) and commit. A group
+        may be written in parts (see GROUPS_HELD): counts add up, times are min/max."""
+        for table in list(self._groups):
+            self._write_groups(table)
+        self.conn.commit()
+
+    def _insert_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
+        present: dict[str, None] = {}
+        for row in rows:
+            present.update(dict.fromkeys(row))
+        self.ensure_columns(table, [self._names.get(c, c) for c in present])
+        columns = list(present)
         placeholders = ", ".join("?" for _ in columns)
         sql = (
             f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
@@ -250,7 +327,9 @@ class EventStore:
         if table not in self._columns:
             return 0
         where, params = scope.where()
-        row = self.conn.execute(f"SELECT COUNT(*) FROM {quote(table)} WHERE {where}", params)
+        row = self.conn.execute(
+            f"SELECT COALESCE(SUM(_n), 0) FROM {quote(table)} WHERE {where}", params
+        )
         return int(row.fetchone()[0])
 
     def match(
@@ -269,7 +348,12 @@ class EventStore:
                 continue
             self.ensure_columns(table, {f for _, r in indexed for f in r.fields})
             scanned = indexed
-            if self.count(table, scope) >= self.prefilter_min_rows and self.build_index(table):
+            anchored = sum(1 for _, r in indexed if r.anchors)
+            if (
+                anchored >= PREFILTER_MIN_RULES
+                and self.count(table, scope) >= self.prefilter_min_rows
+                and self.build_index(table)
+            ):
                 scanned = [(i, r) for i, r in indexed if not r.anchors]
                 for index, rule in indexed:
                     if rule.anchors:
@@ -287,6 +371,8 @@ class EventStore:
         has no trigram tokenizer (then every rule is evaluated by a full scan)."""
         table = safe_table(table)
         if not self.index_available or table not in self._columns:
+            return False
+        if self.indexed_only is not None and table not in self.indexed_only:
             return False
         fts = quote(table + "__fts")
         try:
@@ -321,17 +407,17 @@ class EventStore:
         substrings (looked up in the trigram index), then by its full predicate."""
         phrase = " OR ".join('"' + a.replace('"', '""') + '"' for a in rule.anchors or ())
         sql = (
-            f"SELECT rowid, _time FROM {quote(table)} WHERE rowid IN "
+            f"SELECT rowid, _time, _n, COALESCE(_tmax, _time) FROM {quote(table)} WHERE rowid IN "
             f"(SELECT rowid FROM {quote(table + '__fts')} WHERE {quote(table + '__fts')} "
             f"MATCH ?) AND {where} AND ({rule.condition}) ORDER BY _time, rowid"
         )
         count, first, last = 0, None, None
         rowids: list[int] = []
-        for rowid, moment in self.conn.execute(sql, [phrase, *params]):
-            count += 1
+        for rowid, moment, weight, latest in self.conn.execute(sql, [phrase, *params]):
+            count += weight
             if moment is not None:
                 first = moment if first is None else first
-                last = moment
+                last = latest if last is None else max(last, latest)
             if len(rowids) < samples:
                 rowids.append(rowid)
         return RuleMatch(rule, count, _from_epoch(first), _from_epoch(last), tuple(rowids))
@@ -347,7 +433,7 @@ class EventStore:
         flags = ", ".join(f"COALESCE(({r.condition}), 0)" for _, r in rules)
         any_rule = " OR ".join(f"({r.condition})" for _, r in rules)
         sql = (
-            f"SELECT rowid, _time, {flags} FROM {quote(table)} "
+            f"SELECT rowid, _time, _n, COALESCE(_tmax, _time), {flags} FROM {quote(table)} "
             f"WHERE {where} AND ({any_rule}) ORDER BY _time, rowid"
         )
         counts = [0] * len(rules)
@@ -355,14 +441,15 @@ class EventStore:
         last: list[float | None] = [None] * len(rules)
         rowids: list[list[int]] = [[] for _ in rules]
         for row in self.conn.execute(sql, params):
-            rowid, moment = row[0], row[1]
-            for position, flag in enumerate(row[2:]):
+            rowid, moment, weight, latest = row[0], row[1], row[2], row[3]
+            for position, flag in enumerate(row[4:]):
                 if flag:
-                    counts[position] += 1
+                    counts[position] += weight
                     if moment is not None:
                         if first[position] is None:
                             first[position] = moment
-                        last[position] = moment
+                        previous = last[position]
+                        last[position] = latest if previous is None else max(previous, latest)
                     if len(rowids[position]) < samples:
                         rowids[position].append(rowid)
         return {
@@ -392,7 +479,7 @@ class EventStore:
             event = {
                 k: v
                 for k, v in zip(names, row, strict=True)
-                if v is not None and k not in (RAW_FIELD, "_is_runner")
+                if v is not None and k not in (RAW_FIELD, "_is_runner", "_n", "_tmax")
             }
             if "_time" in event:
                 event["_time"] = _from_epoch(event["_time"])

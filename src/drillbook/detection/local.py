@@ -8,7 +8,7 @@ it matches at least one event in the window; its severity is the rule's ``level`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +21,22 @@ from drillbook.detection.base import (
     Verdict,
     Window,
 )
-from drillbook.detection.eventstore import DEFAULT_TABLE, EventStore, RuleMatch, Scope
+from drillbook.detection.eventstore import DEFAULT_TABLE, EventStore, RuleMatch, Scope, safe_table
 from drillbook.detection.sigma_sqlite import (
+    RAW_FIELD,
     CompiledRule,
     ConversionCache,
     compile_rules,
     compile_text,
     rule_files,
 )
-from drillbook.errors import AdapterError, LibraryError, Location
-from drillbook.telemetry.readers.evtx import read_evtx
-from drillbook.telemetry.readers.jsonl import SourcedEvent, iter_paths, read_jsonl
+from drillbook.errors import AdapterError, LibraryError
+from drillbook.telemetry.readers.files import ReadReport
+from drillbook.telemetry.readers.files import read_events as read_events_stream
+from drillbook.telemetry.readers.jsonl import SourcedEvent
 
 CACHE_FILE = "sigma-cache.db"
+INGEST_BATCH = 5000
 
 
 def default_cache_path(library_root: Path | None) -> Path:
@@ -43,17 +46,12 @@ def default_cache_path(library_root: Path | None) -> Path:
     return Path.home() / ".cache" / "drillbook" / CACHE_FILE
 
 
-def read_events(path: Path) -> list[SourcedEvent]:
-    """Events from a JSON-lines file, an EVTX file, or a folder of them."""
-    if not path.exists():
-        raise LibraryError.single(Location.of(path), "no such events file or folder", "missing")
-    events: list[SourcedEvent] = []
-    for found in iter_paths(path, (".jsonl", ".ndjson", ".json", ".evtx")):
-        if found.suffix.lower() == ".evtx":
-            events.extend(read_evtx(found))
-        else:
-            events.extend(read_jsonl(found))
-    return events
+def read_events(
+    path: Path, events_format: str = "auto", report: ReadReport | None = None
+) -> list[SourcedEvent]:
+    """Every event in a file or folder of any supported format (see
+    :mod:`drillbook.telemetry.readers.files`), as a list."""
+    return list(read_events_stream(path, events_format, report))
 
 
 class LocalSigmaBackend(DetectionBackend):
@@ -91,12 +89,89 @@ class LocalSigmaBackend(DetectionBackend):
         return self.store.ingest(events, **kwargs)
 
     def ingest_sourced(
-        self, events: Sequence[SourcedEvent], *, default_table: str = DEFAULT_TABLE, **kwargs: Any
+        self,
+        events: Iterable[SourcedEvent],
+        *,
+        default_table: str = DEFAULT_TABLE,
+        only: Collection[str] | None = None,
+        fields: Container[str] | None = None,
+        keep_raw: bool = True,
+        raw_tables: Container[str] | None = None,
+        run_id: str | None = None,
+        technique_run_id: str | None = None,
+        is_runner: bool = False,
     ) -> int:
+        """Store each event in every table it is routed to (its row is built once); with
+        ``only`` (the tables the loaded rules read), events no rule can match are not
+        stored at all, and with ``fields`` only the columns rules read are. Returns how
+        many rows were stored."""
+        wanted = None if only is None else {safe_table(t) for t in only}
+        store = self.store
         tables: dict[str, list[dict[str, Any]]] = {}
+        stored = 0
         for item in events:
-            tables.setdefault(item.logsource or default_table, []).append(item.event)
-        return sum(self.store.ingest(e, table=t, **kwargs) for t, e in tables.items())
+            names = [safe_table(t) for t in item.tables(default_table)]
+            store.reached.update(names)
+            if wanted is not None:
+                names = [n for n in names if n in wanted]
+                if not names:
+                    continue
+            # the full text only when a table this event goes to keeps it
+            raw = keep_raw and (raw_tables is None or any(n in raw_tables for n in names))
+            row = store.prepare(
+                item.event, run_id, technique_run_id, is_runner, fields=fields, keep_raw=raw
+            )
+            bare: dict[str, Any] | None = None
+            for name in names:
+                chunk = tables.setdefault(name, [])
+                if raw_tables is None or name in raw_tables or "_raw" not in row:
+                    chunk.append(row)
+                else:  # this table's rules read no full text: keep rows small (and equal)
+                    if bare is None:
+                        bare = {k: v for k, v in row.items() if k != "_raw"}
+                    chunk.append(bare)
+                if len(chunk) >= INGEST_BATCH:
+                    stored += store.store_rows(name, chunk)
+                    chunk.clear()
+        stored += sum(store.store_rows(t, rows) for t, rows in tables.items() if rows)
+        store.flush_groups()
+        return stored
+
+    def load_for(
+        self,
+        events: Iterable[SourcedEvent],
+        rules: Sequence[CompiledRule],
+        *,
+        default_table: str = DEFAULT_TABLE,
+        large: bool = False,
+        aggregate: bool = False,
+    ) -> int:
+        """Store only what ``rules`` can match: events routed to a table they read, and
+        only the columns they name. The full-text column is kept when a keyword rule
+        needs it, or for ``large`` inputs whose matching uses the trigram prefilter.
+        With ``aggregate`` (a run with no time window), equal rows are stored once with
+        their count (see :class:`~drillbook.detection.eventstore.EventStore`)."""
+        self.store.aggregate = aggregate
+        usable = [r for r in rules if r.usable]
+        fields = {f.lower() for r in usable for f in r.fields}
+        # the full text: for keyword rules, and for the trigram prefilter of large inputs
+        # (aggregated rows need no prefilter, and the text would keep them all distinct)
+        keyword = {safe_table(r.table) for r in usable if RAW_FIELD in r.fields}
+        use_index = large and not aggregate
+        raw_tables = None if use_index else keyword
+        keep_raw = use_index or bool(keyword)
+        for rule in usable:
+            self.store.planned.setdefault(safe_table(rule.table), set()).update(rule.fields)
+        if not use_index:
+            self.store.indexed_only = keyword  # the prefilter reads _raw
+        return self.ingest_sourced(
+            events,
+            default_table=default_table,
+            only={safe_table(r.table) for r in usable},
+            fields=fields,
+            keep_raw=keep_raw,
+            raw_tables=raw_tables,
+        )
 
     # -- rules ----------------------------------------------------------------------------
 
@@ -147,6 +222,15 @@ class LocalSigmaBackend(DetectionBackend):
                 )
             (self._by_path[key],) = self.compile([path])
         return self._by_path[key]
+
+    def unreached(self, rules: Sequence[CompiledRule]) -> dict[str, int]:
+        """Log sources that usable rules read but no event was routed to, with how many
+        rules read each (a run says so rather than reporting them as silent)."""
+        counts: dict[str, int] = {}
+        for rule in rules:
+            if rule.usable and safe_table(rule.table) not in self.store.reached:
+                counts[rule.table] = counts.get(rule.table, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def run(self, rules: Sequence[CompiledRule], scope: Scope) -> list[RuleMatch]:
         return self.store.match(rules, scope)

@@ -133,4 +133,5 @@ class LokiBackend(SiemBackend):
         return query
 
     def convert(self, rule_text: str) -> str:
-        return convert_with("loki", "sigma.backends.loki", "LogQLBackend", rule_text)
+        pipeline = self.pipeline()
+        return convert_with("loki", "sigma.backends.loki", "LogQLBackend", rule_text, pipeline)

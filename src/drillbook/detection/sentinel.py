@@ -159,7 +159,7 @@ class SentinelBackend(SiemBackend):
         from drillbook.detection.siem import convert_with
 
         try:
-            from sigma.pipelines.sentinelasim.sentinelasim import sentinel_asim_pipeline
+            pipeline = self.pipeline()
         except ImportError:
             raise AdapterError(
                 "sentinel",
@@ -167,10 +167,4 @@ class SentinelBackend(SiemBackend):
                 "pySigma-backend-kusto is not installed",
                 "pip install 'drillbook[sentinel]'",
             ) from None
-        return convert_with(
-            "sentinel",
-            "sigma.backends.kusto",
-            "KustoBackend",
-            rule_text,
-            processing_pipeline=sentinel_asim_pipeline(),
-        )
+        return convert_with("sentinel", "sigma.backends.kusto", "KustoBackend", rule_text, pipeline)

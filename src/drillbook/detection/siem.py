@@ -184,6 +184,7 @@ class SiemBackend(DetectionBackend):
     and list its required keys in ``section_keys`` for the error when it is missing."""
 
     rules_root: Path | None = None
+    library_root: Path | None = None  # pipeline files are read relative to it
     section_keys: ClassVar[str] = "url"
     client: ApiClient  # set by each subclass
 
@@ -216,7 +217,17 @@ class SiemBackend(DetectionBackend):
             raise ConfigError(
                 f"{cls.name}: add a detection.{cls.name} section ({cls.section_keys})"
             )
-        return cls(section, rules_root=rules_base(config, library_root), transport=transport)
+        backend = cls(section, rules_root=rules_base(config, library_root), transport=transport)
+        backend.library_root = library_root
+        return backend
+
+    def pipeline(self) -> Any:
+        """The pySigma pipeline this backend converts through (``pipelines`` in its
+        section of ``drillbook.yaml``, else the backend's default)."""
+        from drillbook.detection.pipelines import build
+
+        names = getattr(getattr(self, "config", None), "pipelines", None)
+        return build(self.name, names, getattr(self, "library_root", None))
 
     @abstractmethod
     def find_alerts(self, rule: RuleRef, window: Window) -> list[Alert]:
@@ -228,15 +239,20 @@ class SiemBackend(DetectionBackend):
 
     def native_query(self, rule: RuleRef) -> str | None:
         """The rule as the SIEM's query language, or None when it cannot be converted."""
+        return self.query_or_error(rule)[0]
+
+    def query_or_error(self, rule: RuleRef) -> tuple[str | None, str | None]:
+        """The rule's native query, or why it could not be converted (a verdict says so
+        rather than blaming the SIEM for a missing alert)."""
         if rule.query:
-            return rule.query
+            return rule.query, None
         text = read_rule_text(rule, self.rules_root)
         if text is None:
-            return None
+            return None, None
         try:
-            return self.convert(text)
-        except AdapterError:
-            return None
+            return self.convert(text), None
+        except AdapterError as exc:
+            return None, exc.detail
 
     def count_matching(self, query: str, window: Window) -> int | None:
         return None
@@ -262,10 +278,15 @@ class SiemBackend(DetectionBackend):
                 self.name,
                 detail="no events arrived in the window: check the log pipeline",
             )
-        query = self.native_query(rule)
+        query, failure = self.query_or_error(rule)
         with answer_shape(self.name, "run the rule's query"):
             matching = self.count_matching(query, window) if query else None
-        if matching:
+        if failure is not None:
+            why = (
+                f"no alert, and the rule could not be converted for {self.name}: {failure} "
+                "(check its pipelines in drillbook.yaml, or give a native query)"
+            )
+        elif matching:
             why = (
                 f"the rule's query matches {matching} event(s) but no alert was raised: "
                 "is the rule enabled (not muted)?"
@@ -301,8 +322,11 @@ def dig(document: Any, dotted: str) -> Any:
     return None
 
 
-def convert_with(system: str, module: str, cls: str, rule_text: str, **kwargs: Any) -> str:
-    """Convert with a pySigma backend; a missing extra or an unsupported rule is one message."""
+def convert_with(
+    system: str, module: str, cls: str, rule_text: str, pipeline: Any = None, **kwargs: Any
+) -> str:
+    """Convert with a pySigma backend through ``pipeline`` (a pySigma processing pipeline
+    or None); a missing extra or an unsupported rule is one message."""
     import importlib
 
     try:
@@ -314,9 +338,11 @@ def convert_with(system: str, module: str, cls: str, rule_text: str, **kwargs: A
     from sigma.collection import SigmaCollection
     from sigma.exceptions import SigmaError
 
+    if pipeline is not None:
+        kwargs["processing_pipeline"] = pipeline
     try:
         queries = backend_cls(**kwargs).convert(SigmaCollection.from_yaml(rule_text))
-    except (SigmaError, NotImplementedError, ValueError) as exc:
+    except (SigmaError, NotImplementedError, ValueError, TypeError, KeyError) as exc:
         raise AdapterError(
             system, "convert", str(exc), "whether the rule uses features the backend supports"
         ) from None

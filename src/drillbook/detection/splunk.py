@@ -118,4 +118,6 @@ class SplunkBackend(SiemBackend):
         return int(rows[0].get("count", 0)) if rows else 0
 
     def convert(self, rule_text: str) -> str:
-        return convert_with("splunk", "sigma.backends.splunk", "SplunkBackend", rule_text)
+        return convert_with(
+            "splunk", "sigma.backends.splunk", "SplunkBackend", rule_text, self.pipeline()
+        )

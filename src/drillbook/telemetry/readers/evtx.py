@@ -5,48 +5,21 @@ The ``evtx`` package yields each record as JSON shaped like the XML
 ``#attributes``). Sigma rules name the leaves directly (``EventID``, ``Image``,
 ``Channel``), so :func:`flatten_record` lifts ``System`` and ``EventData``/``UserData``
 to the top level, turns ``{"#attributes": {...}, "#text": v}`` into ``v``, and
-normalises names with spaces. Sysmon event ids map onto Sigma log-source categories
-(1 -> process_creation, 3 -> network_connection, ...); other channels get a table
-named after the channel.
+normalises names with spaces. :mod:`.windows` routes each event to the Sigma log
+sources whose rules read it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from drillbook.errors import LibraryError, Location
-from drillbook.telemetry.readers.fields import Event, normalise_name, scalar
+from drillbook.telemetry.readers.fields import Event, normalise_name, scalar, table_name
 from drillbook.telemetry.readers.jsonl import SourcedEvent
-
-SYSMON_CHANNEL = "microsoft-windows-sysmon/operational"
-SYSMON_CATEGORIES = {
-    1: "process_creation",
-    2: "file_change",
-    3: "network_connection",
-    5: "process_termination",
-    6: "driver_load",
-    7: "image_load",
-    8: "create_remote_thread",
-    9: "raw_access_thread",
-    10: "process_access",
-    11: "file_event",
-    12: "registry_event",
-    13: "registry_event",
-    14: "registry_event",
-    15: "create_stream_hash",
-    17: "pipe_created",
-    18: "pipe_created",
-    19: "wmi_event",
-    20: "wmi_event",
-    21: "wmi_event",
-    22: "dns_query",
-    23: "file_delete",
-    25: "process_tampering",
-    26: "file_delete",
-}
+from drillbook.telemetry.readers.windows import routes, windows_logsources
 
 
 def _value(node: Any) -> Any:
@@ -108,34 +81,53 @@ def flatten_record(record: Mapping[str, Any]) -> Event:
 
 
 def logsource_for(event: Mapping[str, Any]) -> str:
-    channel = str(event.get("Channel") or "").lower()
+    """The first Sigma log source of a flat Windows event (see :mod:`.windows`)."""
+    return windows_logsources(event)[0]
+
+
+def sourced(flat: Event) -> SourcedEvent:
+    """A flat Windows event with every log source whose rules read it."""
+    first, *rest = windows_logsources(flat)
+    return SourcedEvent(flat, first, tuple(rest))
+
+
+EVTX_MAGIC = b"ElfFile\x00"
+
+
+def _wanted(data: Mapping[str, Any], wanted: Collection[str]) -> bool:
+    """Whether a record (still nested) goes to one of the ``wanted`` tables: told from
+    its channel and EventID alone, so records no loaded rule reads are never flattened."""
+    event = data.get("Event", data)
+    system = event.get("System") if isinstance(event, Mapping) else None
+    if not isinstance(system, Mapping):
+        return True
     try:
-        event_id = int(event.get("EventID") or 0)
+        number = int(_value(system.get("EventID")))
     except (TypeError, ValueError):
-        event_id = 0
-    if channel == SYSMON_CHANNEL and event_id in SYSMON_CATEGORIES:
-        return SYSMON_CATEGORIES[event_id]
-    if channel == "security" and event_id == 4688:
-        return "process_creation"
-    if not channel:
-        return "windows"
-    return "".join(c if c.isalnum() else "_" for c in channel)
+        number = None
+    found = routes(str(_value(system.get("Channel")) or ""), number)
+    return any(table_name(name) in wanted for name in found)
 
 
-def read_evtx(path: Path) -> list[SourcedEvent]:
-    """Every record in an EVTX file, flattened; a file that is not EVTX is one clear error."""
+def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[SourcedEvent]:
+    """Every record in an EVTX file, flattened and routed, one at a time (with ``wanted``,
+    only those routed to one of these tables); a file that is not EVTX is one clear
+    error."""
     from evtx import PyEvtxParser
 
     try:
+        with path.open("rb") as handle:
+            if handle.read(len(EVTX_MAGIC)) != EVTX_MAGIC:
+                raise ValueError("it does not start with an EVTX file header")
         parser = PyEvtxParser(str(path))
-        events = []
         for record in parser.records_json():
             raw: Any = record
             data = json.loads(raw["data"])
+            if wanted is not None and not _wanted(data, wanted):
+                continue
             flat = flatten_record(data)
             flat.setdefault("EventRecordID", raw.get("event_record_id"))
-            events.append(SourcedEvent(flat, logsource_for(flat)))
-        return events
+            yield sourced(flat)
     except (OSError, RuntimeError, ValueError) as exc:
         raise LibraryError.single(
             Location.of(path), f"not a readable EVTX file: {exc}", "evtx"

@@ -44,9 +44,22 @@ def normalise_name(name: str) -> str:
     return cleaned or "_"
 
 
+@lru_cache(maxsize=4096)
+def table_name(name: str) -> str:
+    """A log source as a table name: lower case, other characters ``_`` (``ps_script``,
+    ``codeintegrity_operational``); the event store and the readers agree on it."""
+    cleaned = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    return cleaned or "events"
+
+
 def scalar(value: Any) -> Any:
     """A value SQLite can store without loss: big integers and containers become text."""
-    if value is None or isinstance(value, str | float):
+    kind = type(value)
+    if kind is str or kind is float or value is None:  # the common cases, checked cheaply
+        return value
+    if kind is int:
+        return value if INT64_MIN <= value <= INT64_MAX else str(value)
+    if isinstance(value, str | float):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -62,8 +75,11 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> Event:
     stay one value (JSON text), as most SIEM field mappings store them."""
     out: Event = {}
     for key, value in data.items():
-        name = f"{prefix}{normalise_name(key)}"
-        if isinstance(value, Mapping):
+        name = prefix + normalise_name(key) if prefix else normalise_name(key)
+        kind = type(value)
+        if kind is str or kind is float or value is None:
+            out[name] = value
+        elif kind is dict or (kind is not list and isinstance(value, Mapping)):
             out.update(flatten(value, name + "."))
         else:
             out[name] = scalar(value)

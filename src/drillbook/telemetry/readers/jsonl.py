@@ -9,7 +9,7 @@ line and column, and nothing is ingested from a file with bad lines.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,17 @@ MAX_PROBLEMS = 50
 
 @dataclass(frozen=True)
 class SourcedEvent:
-    """A flat event and the log source (table) it belongs to, if it said so."""
+    """A flat event and the log source (table) it belongs to, if it said so; ``also``
+    names further log sources whose rules read it (a Sysmon registry event is read by
+    ``registry_set`` and ``registry_event`` rules)."""
 
     event: Event
     logsource: str | None
+    also: tuple[str, ...] = ()
+
+    def tables(self, default: str) -> tuple[str, ...]:
+        """Every log source this event goes to (``default`` when it named none)."""
+        return (self.logsource or default, *self.also)
 
 
 def logsource_name(value: Any) -> str | None:
@@ -40,8 +47,19 @@ def logsource_name(value: Any) -> str | None:
     return None
 
 
-def parse_lines(lines: Iterable[str], path: str | Path) -> list[SourcedEvent]:
-    events: list[SourcedEvent] = []
+def shape_plain(data: dict[str, Any]) -> SourcedEvent:
+    """A JSON object to a flat event in the table its ``logsource`` key names."""
+    source = logsource_name(data.pop("logsource", None))
+    return SourcedEvent(flatten(data), source)
+
+
+def iter_lines(
+    lines: Iterable[str],
+    path: str | Path,
+    shape: Callable[[dict[str, Any]], SourcedEvent] = shape_plain,
+) -> Iterator[SourcedEvent]:
+    """Events from JSON lines, one at a time (a large file is never held whole); the bad
+    lines are all reported at the end, in one :class:`LibraryError`."""
     problems: list[Problem] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -61,14 +79,21 @@ def parse_lines(lines: Iterable[str], path: str | Path) -> list[SourcedEvent]:
                         "json",
                     )
                 )
-            else:
-                source = logsource_name(data.pop("logsource", None))
-                events.append(SourcedEvent(flatten(data), source))
+            elif not problems:
+                yield shape(data)
         if len(problems) >= MAX_PROBLEMS:
             break
     if problems:
         raise LibraryError(problems)
-    return events
+
+
+def parse_lines(
+    lines: Iterable[str],
+    path: str | Path,
+    shape: Callable[[dict[str, Any]], SourcedEvent] = shape_plain,
+) -> list[SourcedEvent]:
+    """Every event of JSON lines, or one :class:`LibraryError` listing every bad line."""
+    return list(iter_lines(lines, path, shape))
 
 
 def read_jsonl(path: Path) -> list[SourcedEvent]:

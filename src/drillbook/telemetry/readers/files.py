@@ -1,0 +1,149 @@
+"""Events from a file or a folder, whatever shape they are in.
+
+The format of each file is told from its content (``--events-format auto``): the EVTX
+header, JSON (lines, an array or concatenated documents, see :mod:`.documents`), or
+text lines (auditd records or syslog, see :mod:`.text`). A folder is walked in a stable
+order by file extension; files with another extension and hidden files or folders
+(``.git``, ``.vscode/settings.json``) are skipped with a note rather than read as events.
+
+The same Windows event read in two formats (an EVTX file and the JSON export beside it,
+as in SigmaHQ's regression samples) is counted once: a Windows event is the same event
+when its computer, channel, record id and time are. Within one format every record
+counts (two EVTX exports of one log hold real repeats, and other engines count them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drillbook.errors import LibraryError, Location
+from drillbook.telemetry.readers.documents import read_json
+from drillbook.telemetry.readers.evtx import EVTX_MAGIC, read_evtx
+from drillbook.telemetry.readers.fields import table_name
+from drillbook.telemetry.readers.jsonl import SourcedEvent
+from drillbook.telemetry.readers.text import read_text
+
+EVENT_FORMATS = ("auto", "json", "jsonl", "evtx", "syslog", "auditd")
+EXTENSIONS = {
+    ".evtx": "evtx",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".log": "text",
+    ".txt": "text",
+    ".syslog": "text",
+    ".audit": "text",
+}
+SNIFF_BYTES = 4096
+
+
+@dataclass
+class ReadReport:
+    """What a read did besides yielding events: files read, files skipped and why,
+    events dropped as duplicates."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    duplicates: int = 0
+    events: int = 0
+    # events read but routed to no table a loaded rule reads (not kept)
+    unread: int = 0
+
+
+def sniff(path: Path) -> str:
+    """``evtx``, ``json`` or ``text`` from the first bytes of the file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise LibraryError.single(Location.of(path), f"cannot read: {exc.strerror}") from None
+    if head.startswith(EVTX_MAGIC):
+        return "evtx"
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text[:1] in (b"{", b"["):
+        return "json"
+    return "text"
+
+
+def _reader(
+    path: Path, kind: str, wanted: Collection[str] | None
+) -> Callable[[], Iterator[SourcedEvent]]:
+    if kind == "evtx":
+        return lambda: read_evtx(path, wanted)
+    if kind in ("json", "jsonl"):
+        return lambda: read_json(path)
+    if kind in ("syslog", "auditd"):
+        return lambda: read_text(path, kind)
+    return lambda: read_text(path)
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def event_files(path: Path, report: ReadReport) -> Iterator[Path]:
+    """``path`` itself, or the event files below it (by extension), in a stable order."""
+    if not path.exists():
+        raise LibraryError.single(Location.of(path), "no such events file or folder", "missing")
+    if not path.is_dir():
+        yield path
+        return
+    for found in sorted(path.rglob("*")):
+        if not found.is_file():
+            continue
+        if _hidden(found, path):
+            report.skipped.append((found, "hidden file or folder"))
+        elif found.suffix.lower() not in EXTENSIONS:
+            report.skipped.append((found, f"not an events file ({found.suffix or 'no extension'})"))
+        else:
+            yield found
+
+
+def _identity(item: SourcedEvent) -> tuple[object, ...] | None:
+    event = item.event
+    record = event.get("EventRecordID")
+    if record is None or "Channel" not in event:
+        return None
+    moment = event.get("SystemTime") or event.get("TimeCreated")
+    return (event.get("Computer"), event.get("Channel"), str(record), str(moment))
+
+
+def read_events(
+    path: Path,
+    events_format: str = "auto",
+    report: ReadReport | None = None,
+    *,
+    wanted: Collection[str] | None = None,
+    default_table: str = "process_creation",
+) -> Iterator[SourcedEvent]:
+    """Every event under ``path``, streamed; ``report`` collects skipped files. With
+    ``wanted`` (table names), only events routed to one of those tables are yielded:
+    events no loaded rule can match are dropped as early as their format allows."""
+    if events_format not in EVENT_FORMATS:
+        raise LibraryError.single(
+            Location.of(path),
+            f"unknown events format {events_format!r}; use one of {', '.join(EVENT_FORMATS)}",
+            "format",
+        )
+    report = report if report is not None else ReadReport()
+    seen: dict[tuple[object, ...], str] = {}
+    for found in event_files(path, report):
+        report.files.append(found)
+        kind = sniff(found) if events_format == "auto" else events_format
+        kind = "json" if kind == "jsonl" else kind
+        for item in _reader(found, kind, wanted)():
+            if wanted is not None and not any(
+                table_name(t) in wanted for t in item.tables(default_table)
+            ):
+                report.unread += 1
+                continue
+            identity = _identity(item)
+            if identity is not None:
+                first = seen.setdefault(identity, kind)
+                if first != kind:
+                    report.duplicates += 1
+                    continue
+            report.events += 1
+            yield item

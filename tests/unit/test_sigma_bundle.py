@@ -1,0 +1,107 @@
+"""A rule set converted before comes back from one bundle row, not rule by rule; equal
+rows stored once (aggregated) answer like one row each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drillbook.detection.eventstore import Scope
+from drillbook.detection.local import LocalSigmaBackend
+from drillbook.detection.sigma_sqlite import ConversionCache, compile_rules, rule_files
+from drillbook.telemetry.readers.jsonl import SourcedEvent
+from tests.helpers import FILES
+
+RULES = FILES / "detection" / "rules"
+
+
+def test_a_warm_rule_set_is_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_file = tmp_path / "cache.db"
+    first, _ = compile_rules(rule_files(RULES), ConversionCache(cache_file))
+
+    def no_row_by_row(self: ConversionCache) -> None:
+        raise AssertionError("a warm rule set must not read conversions one by one")
+
+    monkeypatch.setattr(ConversionCache, "_load", no_row_by_row)
+    second, problems = compile_rules(rule_files(RULES), ConversionCache(cache_file))
+    assert not problems
+    assert second == first
+
+
+def test_an_edited_rule_set_misses_its_bundle(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in rule_files(RULES):
+        (folder / path.name).write_bytes(path.read_bytes())
+    cache_file = tmp_path / "cache.db"
+    compile_rules(rule_files(folder), ConversionCache(cache_file))
+    edited = folder / "whoami_exact.yml"
+    edited.write_text(edited.read_text().replace("/usr/bin/whoami", "/usr/bin/id"))
+    cache = ConversionCache(cache_file)
+    rules, _ = compile_rules(rule_files(folder), cache)
+    assert cache.misses == 1  # only the edited rule converts again
+    assert any("/usr/bin/id" in (r.condition or "") for r in rules)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["/usr/bin/whoami", "/usr/bin/uname", "/bin/ls"]),
+            st.sampled_from(["whoami", "uname -a", "ls -la"]),
+            st.integers(0, 10_000),
+        ),
+        max_size=40,
+    )
+)
+def test_aggregated_rows_give_the_same_counts_and_times(
+    events: list[tuple[str, str, int]],
+) -> None:
+    """Equal rows stored once with their count answer exactly like one row each."""
+    compiled, _ = compile_rules(rule_files(RULES))
+    flat = [
+        {"Image": image, "CommandLine": line, "UtcTime": 1_777_000_000 + second}
+        for image, line, second in events
+    ]
+    answers = []
+    for aggregate in (False, True):
+        engine = LocalSigmaBackend()
+        engine.load_for(
+            (SourcedEvent(dict(e), "process_creation") for e in flat),
+            compiled,
+            aggregate=aggregate,
+        )
+        answers.append(
+            [(m.count, m.first_time, m.last_time) for m in engine.run(compiled, Scope())]
+        )
+    assert answers[0] == answers[1]
+
+
+def test_a_regression_sample_path_cannot_leave_the_repository(tmp_path: Path) -> None:
+    """A hostile info.yml (say, in a pull request to a rule repository) must not make CI
+    read files outside the repository as events."""
+    from drillbook.detection.regression import find_cases
+    from drillbook.errors import LibraryError
+
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"Image": "token"}')
+    case = tmp_path / "repo" / "regression_data" / "rule"
+    case.mkdir(parents=True)
+    for written in ("../../../secret.json", str(secret)):
+        (case / "info.yml").write_text(
+            "rule_metadata:\n  - id: 0d8f8a4e-3c55-4b0e-9d7a-000000000001\n"
+            f"regression_tests_info:\n  - type: json\n    match_count: 1\n    path: {written}\n"
+        )
+        with pytest.raises(LibraryError, match="not found inside"):
+            find_cases(tmp_path / "repo" / "regression_data")
+    (case / "sample.json").write_text('{"Image": "/usr/bin/whoami"}')
+    (case / "info.yml").write_text(
+        "rule_metadata:\n  - id: 0d8f8a4e-3c55-4b0e-9d7a-000000000001\n"
+        "regression_tests_info:\n  - type: json\n    match_count: 1\n"
+        "    path: regression_data/rule/sample.json\n"
+    )
+    (found,) = find_cases(tmp_path / "repo" / "regression_data")
+    assert found.sample == case / "sample.json"

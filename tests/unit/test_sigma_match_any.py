@@ -1,0 +1,63 @@
+"""Long lists of string tests on one field run as one function call, with the same
+answers as SQLite's LIKE (which the stock conversion uses)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drillbook.detection.eventstore import EventStore, Scope
+from drillbook.detection.sigma_sqlite import MATCH_ANY, compile_text, match_any
+
+LETTERS = st.text(alphabet="abcXYZ/.- %_'é", min_size=1, max_size=5)
+
+
+def rule(modifier: str, values: list[str]) -> str:
+    listed = "\n".join(f"      - '{v.replace(chr(39), chr(39) * 2)}'" for v in values)
+    return (
+        "title: t\nlogsource: {category: process_creation}\ndetection:\n  sel:\n"
+        f"    CommandLine{modifier}:\n{listed}\n  condition: sel\n"
+    )
+
+
+def test_a_long_contains_list_becomes_one_call_and_matches() -> None:
+    values = [f"tool{n}.exe" for n in range(20)]
+    compiled = compile_text(rule("|contains", values), "r.yml")
+    assert compiled.condition is not None
+    assert MATCH_ANY in compiled.condition
+    store = EventStore()
+    store.ingest([{"CommandLine": "run TOOL7.EXE now"}, {"CommandLine": "nothing"}, {}])
+    (match,) = store.match([compiled], Scope())
+    assert match.count == 1
+
+
+def test_short_lists_keep_like() -> None:
+    compiled = compile_text(rule("|contains", ["a.exe", "b.exe"]), "r.yml")
+    assert compiled.condition is not None
+    assert MATCH_ANY not in compiled.condition
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["", "|contains", "|startswith", "|endswith"]),
+    st.lists(LETTERS, min_size=8, max_size=12),
+    st.text(alphabet="abcXYZ\\/.- %_'é", max_size=12),
+)
+def test_the_function_answers_like_like(modifier: str, values: list[str], value: str) -> None:
+    fast = compile_text(rule(modifier, values), "r.yml")
+    assert fast.condition is not None
+    conn = sqlite3.connect(":memory:")
+    conn.create_function(MATCH_ANY, 2, match_any, deterministic=True)
+    conn.execute('CREATE TABLE t ("CommandLine" TEXT COLLATE NOCASE)')
+    conn.execute("INSERT INTO t VALUES (?)", (value,))
+    got = conn.execute(f"SELECT COUNT(*) FROM t WHERE {fast.condition}").fetchone()[0]
+    lowered = value.lower()
+    tests = {
+        "": lambda v: lowered == v.lower(),
+        "|contains": lambda v: v.lower() in lowered,
+        "|startswith": lambda v: lowered.startswith(v.lower()),
+        "|endswith": lambda v: lowered.endswith(v.lower()),
+    }[modifier]
+    assert got == int(any(tests(v) for v in values))
