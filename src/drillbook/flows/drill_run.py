@@ -195,6 +195,7 @@ class _Runner:
             run = DrillRun(
                 id=self.run_id,
                 plan_name=loaded.plan.name,
+                team=loaded.plan.team,
                 plan_path=str(loaded.path),
                 target=loaded.plan.target.describe(),
                 status=DrillStatus.RUNNING.value,
@@ -229,6 +230,7 @@ class _Runner:
                 phase="start" if phase == "start" else "end",
                 run_id=self.run_id,
                 plan_name=loaded.plan.name,
+                team=loaded.plan.team,
                 target=run.target,
                 at=clock.now(),
                 marker=marker(self.run_id),

@@ -34,6 +34,8 @@ MODEL_MODULES = (
     "drillbook.domain.finding.models",
     "drillbook.domain.drill.models",
     "drillbook.domain.scorecard.models",
+    "drillbook.domain.incident.models",
+    "drillbook.domain.program.indexes",
 )
 
 

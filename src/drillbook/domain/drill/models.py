@@ -22,6 +22,7 @@ class DrillRun(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     plan_name: Mapped[str] = mapped_column(String(200), index=True)
+    team: Mapped[str | None] = mapped_column(String(120), nullable=True, index=True)
     plan_path: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
