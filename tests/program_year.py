@@ -194,15 +194,31 @@ def build_year(store: Store, clock: FakeClock) -> Library:
     f1 = _finding(store, clock, "2026-01-15", "high", "on_call", "alpha", exercise=a1)
     f2 = _finding(store, clock, "2026-01-15", "medium", "customer_comms", "alpha", exercise=a1)
     f3 = _finding(store, clock, "2026-04-15", "high", "on_call", "alpha", exercise=a2)
-    f4 = _finding(store, clock, "2026-02-10", "critical", "credential_revocation", "beta", exercise=b1)
+    f4 = _finding(
+        store, clock, "2026-02-10", "critical", "credential_revocation", "beta", exercise=b1
+    )
     f5 = _finding(store, clock, "2026-05-12", "low", "approval_gates", "beta", exercise=b2)
     f6 = _finding(store, clock, "2026-08-10", "medium", "approval_gates", "beta", exercise=b3)
     f7 = _finding(store, clock, "2026-03-01", "high", "data_scoping", "gamma", exercise=g1)
     f8 = _finding(
-        store, clock, "2026-03-20", "high", "detection", "gamma", rule="R1", source_ref="drill:d1/t1"
+        store,
+        clock,
+        "2026-03-20",
+        "high",
+        "detection",
+        "gamma",
+        rule="R1",
+        source_ref="drill:d1/t1",
     )
     f9 = _finding(
-        store, clock, "2026-09-20", "medium", "detection", "gamma", rule="R1", source_ref="drill:d2/t1"
+        store,
+        clock,
+        "2026-09-20",
+        "medium",
+        "detection",
+        "gamma",
+        rule="R1",
+        source_ref="drill:d2/t1",
     )
     assert [f1, f2, f3, f4, f5, f6, f7, f8, f9] == [f"F-00{i}" for i in range(1, 10)]
     _move(store, clock, f1, "2026-01-25", "resolved")  # 10 days
