@@ -158,7 +158,8 @@ def test_a_broken_inventory_commit_is_skipped_and_said(
     (library / "inventory.yaml").write_text("agents: [\n")
     _git(library, "commit", "-qam", "oops", day="2026-05-01")
     data = _schedule(runner, library)
-    assert any("does not parse; skipped" in n and "line" in n for n in data["notes"])
+    assert any("does not parse; skipped" in n
+    assert "line" in n for n in data["notes"])
 
 
 def test_an_incident_adds_a_tabletop_and_the_drill_comes_from_the_findings(
@@ -202,16 +203,19 @@ def test_an_incident_adds_a_tabletop_and_the_drill_comes_from_the_findings(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "INC-1" in result.output and "no exercise" in " ".join(result.output.split())
+    assert "INC-1" in result.output
+    assert "no exercise" in " ".join(result.output.split())
     data = _schedule(runner, library, "--quarters", "1")
     extra = _extras(data)
     assert [(e["team"], e["due"], e["scenario"], e["source"]) for e in extra] == [
         ("gamma", "2026-05-10", "agent-prompt-injection-gentle", ["INC-1"])
     ]
     alpha = {i["kind"]: i for i in data["items"] if i["team"] == "alpha"}
-    assert alpha["tabletop"]["status"] == "done" and alpha["tabletop"]["record"] == "EX-1"
+    assert alpha["tabletop"]["status"] == "done"
+    assert alpha["tabletop"]["record"] == "EX-1"
     assert alpha["drill"]["drill_plan"] == "drills/host-discovery.yaml"
-    assert "covers T1082" in alpha["drill"]["reason"] and alpha["drill"]["source"] == ["F-001"]
+    assert "covers T1082" in alpha["drill"]["reason"]
+    assert alpha["drill"]["source"] == ["F-001"]
     assert alpha["remediation"]["status"] == "planned"
     assert "1 of 1 finding(s) of EX-1 open" in alpha["remediation"]["reason"]
 
@@ -222,7 +226,8 @@ def test_due_lists_what_is_overdue_and_ics_is_a_calendar(
     fake_clock.set(datetime(2026, 5, 20, 9, tzinfo=UTC))
     ics = tmp_path / "program.ics"
     result = runner.invoke(app, ["-L", str(library), "schedule", "--due", "--ics", str(ics)])
-    assert result.exit_code == 1  # something is overdue: scripts and CI can tell
+    assert result.exit_code == 1  # something is overdue: scripts
+    assert CI can tell
     data = _schedule(runner, library, "--due")
     assert {(i["team"], i["kind"]) for i in data["items"]} == {
         ("alpha", "tabletop"),
@@ -237,7 +242,8 @@ def test_due_lists_what_is_overdue_and_ics_is_a_calendar(
     assert str(events[0]["summary"]).startswith("Tabletop:")
     fake_clock.set(datetime(2026, 4, 2, 9, tzinfo=UTC))
     ok = runner.invoke(app, ["-L", str(library), "schedule", "--due"])
-    assert ok.exit_code == 0 and "nothing is overdue" in ok.output
+    assert ok.exit_code == 0
+    assert "nothing is overdue" in ok.output
 
 
 def test_a_stale_own_scenario_is_reviewed_before_it_is_rehearsed(
@@ -254,7 +260,8 @@ def test_a_stale_own_scenario_is_reviewed_before_it_is_rehearsed(
     path.write_text("\n".join(lines) + "\n")
     data = _schedule(runner, library)
     reviews = [i for i in data["items"] if i["kind"] == "review"]
-    assert reviews and all(r["scenario"] == "agent-wrong-team-exposure-gentle" for r in reviews)
+    assert reviews
+    assert all(r["scenario"] == "agent-wrong-team-exposure-gentle" for r in reviews)
     first = reviews[0]
     tabletop = next(
         i
