@@ -230,7 +230,6 @@ class _Runner:
                 phase="start" if phase == "start" else "end",
                 run_id=self.run_id,
                 plan_name=loaded.plan.name,
-                team=loaded.plan.team,
                 target=run.target,
                 at=clock.now(),
                 marker=marker(self.run_id),

@@ -253,17 +253,17 @@ def _audit_log(session: Session, writer: _Writer, since: date, team: str | None)
             "by": event.author,
         }
         lines.append((event.at, _line(record)))
-    for event, _ in session.execute(exercise_query):
-        record = {
-            "at": event.at,
-            "record": f"EX-{event.exercise_id}",
-            "kind": event.kind,
-            "role": event.role,
-            "text": event.text,
-            "data": event.data,
-            "by": event.author,
+    for step, _ in session.execute(exercise_query):
+        entry = {
+            "at": step.at,
+            "record": f"EX-{step.exercise_id}",
+            "kind": step.kind,
+            "role": step.role,
+            "text": step.text,
+            "data": step.data,
+            "by": step.author,
         }
-        lines.append((event.at, _line(record)))
+        lines.append((step.at, _line(entry)))
     lines.sort(key=lambda item: item[0])
     writer.write("audit-log.jsonl", "".join(line + "\n" for _, line in lines))
     return len(lines)

@@ -92,8 +92,10 @@ def _scenarios(library: Library) -> dict[str, ScenarioInfo]:
 
 
 def _drill_plans(root: Path | None, notes: list[str]) -> list[DrillPlanInfo]:
-    plans = []
-    for path in yaml_files(root / DRILL_DIR) if root else []:
+    plans: list[DrillPlanInfo] = []
+    if root is None:
+        return plans
+    for path in yaml_files(root / DRILL_DIR):
         try:
             loaded = load_plan(path)
         except LibraryError as exc:
@@ -137,7 +139,8 @@ def _records(
             .where(Finding.exercise_id.in_([r.id for r in rows]))
             .order_by(Finding.number)
         ):
-            findings.setdefault(exercise_id, []).append((finding_id, technique, bool(owed)))
+            if exercise_id is not None:
+                findings.setdefault(exercise_id, []).append((finding_id, technique, bool(owed)))
     exercises = [
         ExerciseRecord(
             r.id,

@@ -209,7 +209,8 @@ class _Matcher:
             and (after is None or e.run_date >= after)
         ]
         exact = [e for e in fits if e.scenario_id == scenario_id]
-        found = (exact or fits or [None])[0]
+        candidates = exact or fits
+        found = candidates[0] if candidates else None
         if found is not None:
             self.used.add(found)
         return found

@@ -138,7 +138,7 @@ def theatre(session: Session, period: Period, team: str | None = None) -> list[S
 
 def repeats(session: Session, period: Period, team: str | None = None) -> list[Signal]:
     key = gap_key().label("gap")
-    origin = func.coalesce(
+    origin: ColumnElement[str] = func.coalesce(
         literal_column("'scenario:'") + Exercise.scenario_id, Finding.source_ref, Finding.id
     )
     f_team = team_label(Finding.team).label("team")
@@ -369,7 +369,7 @@ def past_sla(
                 _team(team_name),
                 team_name,
                 f"{count} finding(s) of {team_name} are past their SLA (oldest due "
-                f"{oldest.isoformat()}): {', '.join(ids)}{more}"
+                f"{oldest}): {', '.join(ids)}{more}"
                 + (f"; escalate to {contact}" if contact else ""),
                 tuple(ids),
                 {"overdue": int(count), "oldest_due": oldest, "escalate_to": contact},

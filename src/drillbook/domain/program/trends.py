@@ -78,7 +78,7 @@ def time_to_close_buckets(
     )
     if team is not None:
         query = query.where(Finding.team == team)
-    counts = dict(session.execute(query).all())
+    counts: dict[str, int] = {str(k): int(v) for k, v in session.execute(query).all()}
     return [(label, int(counts.get(label, 0))) for _, label in BUCKETS] + [
         (LAST_BUCKET, int(counts.get(LAST_BUCKET, 0)))
     ]
