@@ -6,9 +6,10 @@ sequential (F-001, F-002, ...). Every command takes ``--json`` for scripts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -31,6 +32,9 @@ from drillbook.flows.exercise_findings import (
     read_document,
     write_export,
 )
+
+if TYPE_CHECKING:
+    from drillbook.domain.finding.rows import FindingRow
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
@@ -174,27 +178,53 @@ def list_(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only findings past their SLA.")
     ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many (a page).")
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="Start after this finding id (the next page's start)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The backlog, filtered."""
+    from drillbook.cli.streaming import more_hint, stream_json_list, stream_table
+    from drillbook.domain.finding.rows import iter_findings
+
     with state(ctx).store().session() as session:
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
-        found = service.list_findings(
-            session,
-            status=status,
-            severity=severity,
-            owner=owner,
-            team=team,
-            capability=capability,
-            source=source,
-            exercise_id=linked,
-            active=True if open_only else None,
-            overdue=overdue,
+        filters: dict[str, Any] = {
+            "status": status,
+            "severity": severity,
+            "owner": owner,
+            "team": team,
+            "capability": capability,
+            "source": source,
+            "exercise_id": linked,
+            "active": True if open_only else None,
+            "overdue": overdue,
+        }
+        after = service.parse_id(cursor) if cursor else 0
+        # one row past the page says whether there is a next one
+        rows = iter_findings(
+            session, after=after, limit=None if limit is None else limit + 1, **filters
         )
+        last: list[str] = []
+
+        def page() -> Iterator[FindingRow]:
+            for index, row in enumerate(rows):
+                if limit is not None and index == limit:
+                    more_hint(last[0] if last else None)
+                    return
+                last[:] = [row.id]
+                yield row
+
         if as_json:
-            print_json([finding_summary(f) for f in found])
+            stream_json_list(finding_summary(f) for f in page())  # type: ignore[arg-type]
             return
-        console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f) for f in found]))
+        total = service.count_findings(session, **filters)
+        title = f"Findings ({total})" if limit is None and not cursor else f"Findings (of {total})"
+        stream_table(title, _COLUMNS, (_row(f) for f in page()))  # type: ignore[arg-type]
 
 
 @finding_app.command("show")
@@ -334,10 +364,13 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
+    from drillbook.domain.finding.rows import iter_findings
+
     with state(ctx).store().session() as session:
-        history = service.list_findings(session)
+        # plain rows without history: ranking reads a few columns of every finding
+        history = cast(list[Finding], list(iter_findings(session, history=False)))
         candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
-        ranked = rank_findings(candidates, history, scenarios, clock.today())[:limit]
+        ranked = rank_findings(candidates, history, scenarios, clock.today(), limit=limit)
         if as_json:
             print_json(
                 [
