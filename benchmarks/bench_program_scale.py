@@ -55,48 +55,10 @@ CAPABILITIES = (
     "access_isolation",
     "change_review",
 )
-WORDS = [
-    f"{a}{b}"
-    for a in (
-        "alpha",
-        "bravo",
-        "cargo",
-        "delta",
-        "ember",
-        "falcon",
-        "garnet",
-        "harbor",
-        "indigo",
-        "jasper",
-        "kernel",
-        "lumen",
-        "matrix",
-        "nectar",
-        "onyx",
-        "prism",
-        "quartz",
-        "raven",
-        "sierra",
-        "tundra",
-    )
-    for b in (
-        "",
-        "line",
-        "gate",
-        "node",
-        "path",
-        "mark",
-        "flow",
-        "base",
-        "port",
-        "key",
-        "log",
-        "set",
-        "cap",
-        "map",
-        "run",
-    )
-]
+# Finding text drawn from a 20,000-word vocabulary with a Zipf-like skew: a few words in
+# many findings, most in a handful, as in a real backlog.
+WORDS = [f"term{n:05d}" for n in range(20_000)]
+WEIGHTS = [1 / (rank + 1) ** 0.8 for rank in range(len(WORDS))]
 
 
 def _batches(rows: list[dict[str, Any]], size: int = 5000) -> Iterator[list[dict[str, Any]]]:
@@ -143,7 +105,7 @@ def seed(store: Store, findings: int, exercises: int, *, seed_value: int = 16) -
         closed_at = opened + timedelta(days=rng.randrange(1, 200)) if closed_status else None
         if closed_at is not None and closed_at.date() > TODAY:
             closed_at = datetime.combine(TODAY, dtime(8), tzinfo=UTC)
-        words = " ".join(rng.sample(WORDS, 8))
+        words = " ".join(dict.fromkeys(rng.choices(WORDS, WEIGHTS, k=8)))
         finding_rows.append(
             {
                 "id": f"F-{number:03d}",
@@ -213,7 +175,7 @@ def seed(store: Store, findings: int, exercises: int, *, seed_value: int = 16) -
             insert(FindingCounter.__table__), [{"name": "finding", "value": findings}]
         )
         drills, results = [], []
-        for number in range(max(1, exercises // 20)):
+        for _ in range(max(1, exercises // 20)):
             started = datetime.combine(
                 start + timedelta(days=rng.randrange(720)), dtime(10), tzinfo=UTC
             )
@@ -277,11 +239,8 @@ def run_cli(library: Path, *args: str) -> float:
     from drillbook.cli.main import app
 
     began = time.perf_counter()
-    with _silenced():
-        try:
-            app(["-L", str(library), *args], standalone_mode=False)
-        except SystemExit:
-            pass
+    with _silenced(), contextlib.suppress(SystemExit):
+        app(["-L", str(library), *args], standalone_mode=False)
     return time.perf_counter() - began
 
 
@@ -366,8 +325,7 @@ def main() -> int:
     slow = {
         k: v
         for k, v in times.items()
-        if (v > TARGET_SECONDS
-        and "--limit" in k)
+        if (v > TARGET_SECONDS and "--limit" in k)
         or (v > TARGET_SECONDS and k.split()[0] in ("metrics", "followup", "lint"))
     }
     small, large = growth

@@ -36,6 +36,7 @@ from drillbook.flows.exercise_findings import (
 if TYPE_CHECKING:
     from drillbook.domain.finding.rows import FindingRow
 
+TABLE_PAGE = 200  # rows `finding list` prints without --limit (JSON has no default page)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
 
@@ -179,7 +180,13 @@ def list_(
         bool, typer.Option("--overdue", help="Only findings past their SLA.")
     ] = False,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="At most this many (a page).")
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help=f"At most this many (a page; the table shows {TABLE_PAGE} unless told).",
+            show_default=False,
+        ),
     ] = None,
     cursor: Annotated[
         str | None,
@@ -205,6 +212,8 @@ def list_(
             "overdue": overdue,
         }
         after = service.parse_id(cursor) if cursor else 0
+        if limit is None and not as_json:
+            limit = TABLE_PAGE  # a screenful of pages, not 100,000 rows; --cursor for more
         # one row past the page says whether there is a next one
         rows = iter_findings(
             session, after=after, limit=None if limit is None else limit + 1, **filters
@@ -223,7 +232,8 @@ def list_(
             stream_json_list(finding_summary(f) for f in page())  # type: ignore[arg-type]
             return
         total = service.count_findings(session, **filters)
-        title = f"Findings ({total})" if limit is None and not cursor else f"Findings (of {total})"
+        shown = f"{total}" if total <= (limit or total) and not cursor else f"page of {total}"
+        title = f"Findings ({shown})"
         stream_table(title, _COLUMNS, (_row(f) for f in page()))  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ scenario has stopped teaching the team anything new, or the fix never happened.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,14 +22,23 @@ from drillbook.library.lint import FindingRepeat
 
 def repeated_gaps(session: Session, scenario_id: str) -> list[FindingRepeat]:
     """Gaps recorded in more than one exercise of ``scenario_id``."""
+    # Only the columns the comparison reads (not ORM objects with their history: lint asks
+    # this for every scenario, and a program has thousands of findings per scenario).
     rows = session.execute(
-        select(Finding, Exercise.id)
+        select(
+            Finding.id,
+            Finding.description,
+            Finding.capability,
+            Finding.created_at,
+            Exercise.id.label("exercise_id"),
+        )
         .join(Exercise, Exercise.id == Finding.exercise_id)
         .where(Exercise.scenario_id == scenario_id)
         .order_by(Finding.created_at, Finding.number)
     ).all()
     groups: list[tuple[Finding, set[int]]] = []
-    for finding, exercise_id in rows:
+    for row in rows:
+        finding, exercise_id = cast(Finding, row), row.exercise_id
         for first, runs in groups:
             if similar(first, finding):
                 runs.add(exercise_id)
