@@ -283,6 +283,10 @@ def measure(
             flush=True,
         )
         store.close()
+        # Import every command module first: start-up is bench_startup.py's to measure.
+        from drillbook.cli.app import load_all_commands
+
+        load_all_commands()
         times = {}
         for args in commands:
             times[" ".join(args)] = run_cli(library, *args)
@@ -322,19 +326,14 @@ def main() -> int:
             growth[size] = measure(
                 url, size, max(1, size // 10), [["finding", "rank", "--limit", "20"]]
             )["finding rank --limit 20"]
-    slow = {
-        k: v
-        for k, v in times.items()
-        if (v > TARGET_SECONDS and "--limit" in k)
-        or (v > TARGET_SECONDS and k.split()[0] in ("metrics", "followup", "lint"))
-    }
+    slow = sorted(k for k, v in times.items() if v > TARGET_SECONDS)
     small, large = growth
     print(
         f"rank: {small:,} -> {growth[small]:.2f} s, {large:,} -> {growth[large]:.2f} s "
         f"(x{growth[large] / max(growth[small], 1e-9):.1f} for x{large // small} the findings)"
     )
     if slow:
-        print("over target:", ", ".join(sorted(slow)))
+        print(f"over {TARGET_SECONDS:g} s:", ", ".join(slow))
     return 0
 
 

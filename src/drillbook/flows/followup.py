@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
@@ -22,6 +23,7 @@ from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.exercise.service import change_status
 from drillbook.domain.finding.enums import EvidenceKind
 from drillbook.domain.finding.models import Finding, FindingEvent
+from drillbook.domain.finding.rows import FindingRow
 
 DEFAULT_DAYS = 30
 
@@ -106,12 +108,14 @@ def followup_items(
     fixes: dict[int | None, list[Finding]] = {}
     due_ids = [e.id for e in due]
     for start in range(0, len(due_ids), 5000):
-        for finding in session.scalars(
-            select(Finding)
-            .options(lazyload(Finding.history))
+        # plain rows (a finding's columns, no ORM identity or history): a program's
+        # follow-up covers every fix of every reported exercise
+        for row in session.execute(
+            select(*Finding.__table__.c)
             .where(Finding.exercise_id.in_(due_ids[start : start + 5000]))
             .order_by(Finding.number)
-        ):
+        ).mappings():
+            finding = cast(Finding, FindingRow(dict(row), []))
             fixes.setdefault(finding.exercise_id, []).append(finding)
     changes = _last_changes(session, [f.id for group in fixes.values() for f in group])
     items = []
