@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.finding.ranking import similar
+from drillbook.domain.finding.ranking import SIMILARITY, _words
 from drillbook.library.lint import FindingRepeat
 
 
@@ -36,15 +36,30 @@ def repeated_gaps(session: Session, scenario_id: str) -> list[FindingRepeat]:
         .where(Exercise.scenario_id == scenario_id)
         .order_by(Finding.created_at, Finding.number)
     ).all()
+    # A finding joins the first group (in order of creation) whose first finding it is
+    # similar to (same capability, or wording with Jaccard >= 0.4, as ranking judges).
+    # Groups are indexed by their first's capability, so only groups created before that
+    # one need their wording compared: linear in the findings, not findings x groups.
     groups: list[tuple[Finding, set[int]]] = []
+    group_words: list[frozenset[str]] = []
+    first_with: dict[str, int] = {}
     for row in rows:
         finding, exercise_id = cast(Finding, row), row.exercise_id
-        for first, runs in groups:
-            if similar(first, finding):
-                runs.add(exercise_id)
+        words = _words(finding.description)
+        stop = first_with.get(finding.capability or "", len(groups))
+        chosen = stop if stop < len(groups) else None
+        for index in range(stop):
+            other = group_words[index]
+            if words and other and len(words & other) / len(words | other) >= SIMILARITY:
+                chosen = index
                 break
-        else:
-            groups.append((finding, {exercise_id}))
+        if chosen is not None:
+            groups[chosen][1].add(exercise_id)
+            continue
+        groups.append((finding, {exercise_id}))
+        group_words.append(words)
+        if finding.capability:
+            first_with.setdefault(finding.capability, len(groups) - 1)
     return [
         FindingRepeat(
             scenario_id,
