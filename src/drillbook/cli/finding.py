@@ -36,6 +36,21 @@ from drillbook.flows.exercise_findings import (
 if TYPE_CHECKING:
     from drillbook.domain.finding.rows import FindingRow
 
+RANK_COLUMNS = (
+    "severity",
+    "description",
+    "proposed_remediation",
+    "owner",
+    "team",
+    "status",
+    "change_type",
+    "capability",
+    "source",
+    "source_ref",
+    "exercise_id",
+    "risk_expires",
+    "created_at",
+)  # what ranking and its output read of every finding
 TABLE_PAGE = 200  # rows `finding list` prints without --limit (JSON has no default page)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
@@ -378,7 +393,9 @@ def rank(
 
     with state(ctx).store().session() as session:
         # plain rows without history: ranking reads a few columns of every finding
-        history = cast(list[Finding], list(iter_findings(session, history=False)))
+        history = cast(
+            list[Finding], list(iter_findings(session, history=False, columns=RANK_COLUMNS))
+        )
         candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
         ranked = rank_findings(candidates, history, scenarios, clock.today(), limit=limit)
         if as_json:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from drillbook.domain.program.metrics import Distribution, ProgramMetrics
     from drillbook.flows.schedule import Schedule
 
+SIGNALS_SHOWN = 15  # per kind in the table; --json has every one
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 TeamOpt = Annotated[str | None, typer.Option("--team", help="Only this team.")]
 
@@ -193,13 +194,22 @@ def _print_metrics(found: ProgramMetrics) -> None:
     if not found.signals:
         console.print("No failure-mode signal.", markup=False)
         return
+    shown: list[Any] = []
+    hidden: dict[str, int] = {}
+    for signal in found.signals:
+        if sum(1 for s in shown if s.kind == signal.kind) < SIGNALS_SHOWN:
+            shown.append(signal)
+        else:
+            hidden[signal.kind] = hidden.get(signal.kind, 0) + 1
     console.print(
         table(
             f"Signals ({len(found.signals)})",
             ["Signal", "Team", "What", "Raised by"],
-            [(s.kind, s.team, s.message, ", ".join(s.evidence[:8])) for s in found.signals],
+            [(s.kind, s.team, s.message, ", ".join(s.evidence[:8])) for s in shown],
         )
     )
+    for kind, count in hidden.items():
+        console.print(f"... and {count} more {kind} signal(s): --json lists all", markup=False)
 
 
 @incident_app.command("add")
