@@ -123,7 +123,10 @@ def metrics(
     with st.store().session() as session:
         found = program_metrics(session, library, period, team=team)
     if as_json:
-        print_json(found.as_dict())
+        from drillbook.cli.streaming import print_json_compact
+
+        # a program's signals run into thousands: the unindented (C) encoder
+        print_json_compact(found.as_dict())
         return
     _print_metrics(found)
 
