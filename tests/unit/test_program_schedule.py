@@ -271,3 +271,55 @@ def test_a_stale_own_scenario_is_reviewed_before_it_is_rehearsed(
     )
     assert date.fromisoformat(first["due"]) == date.fromisoformat(tabletop["due"]) - timedelta(14)
     assert "last reviewed 2025-01-01" in first["reason"]
+
+
+def test_metrics_and_incident_list_on_the_command_line(
+    library: Path, runner: CliRunner, fake_clock: FakeClock
+) -> None:
+    fake_clock.set(datetime(2026, 4, 16, 9, tzinfo=UTC))
+    lib = load_library(library)
+    store = Store(database_url(library))
+    try:
+        with store.session() as session:
+            scenario = lib.scenarios["agent-wrong-team-exposure-gentle"].scenario
+            exercise = exercises.create_exercise(session, scenario=scenario, team="alpha")
+            exercises.start(session, exercise)
+            exercises.end(session, exercise)
+            create_finding(
+                session,
+                description="[red]no on-call rota[/red]",
+                severity="critical",
+                source="exercise",
+                exercise_id=exercise.id,
+                team="alpha",
+            )
+    finally:
+        store.close()
+    fake_clock.set(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    text = runner.invoke(app, ["-L", str(library), "metrics", "--quarter", "2026-Q2"])
+    assert text.exit_code == 0, text.output
+    flat = " ".join(text.output.split())
+    assert "past_sla" in flat
+    assert "F-001" in flat
+    data = json.loads(
+        runner.invoke(app, ["-L", str(library), "metrics", "--json", "--team", "alpha"]).stdout
+    )
+    assert data["teams"][0]["team"] == "alpha"
+    assert data["teams"][0]["tabletops"] == 1
+    assert [s["kind"] for s in data["signals"]] == ["past_sla"]
+    bad = runner.invoke(app, ["-L", str(library), "metrics", "--quarter", "Q9"])
+    assert bad.exit_code == 1
+    assert "YYYY-Qn" in bad.output
+    runner.invoke(
+        app,
+        ["-L", str(library), "incident", "add", "--title", "x", "--date", "2026-05-01"],
+    )
+    listed = json.loads(
+        runner.invoke(app, ["-L", str(library), "incident", "list", "--json"]).stdout
+    )
+    assert [(i["id"], i["date"]) for i in listed] == [("INC-1", "2026-05-01")]
+    future = runner.invoke(
+        app, ["-L", str(library), "incident", "add", "--title", "y", "--date", "2027-01-01"]
+    )
+    assert future.exit_code == 1
+    assert "in the future" in future.output
