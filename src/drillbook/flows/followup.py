@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, defer, lazyload
 
 from drillbook import clock
 from drillbook.clock import ensure_utc
@@ -97,7 +97,8 @@ def followup_items(
     cutoff = today - timedelta(days=days)
     query = (
         select(Exercise)
-        .options(lazyload(Exercise.events))  # the timeline is read only to record
+        # the timeline and the scenario snapshot are read only to record the follow-up
+        .options(lazyload(Exercise.events), defer(Exercise.scenario_document))
         .where(Exercise.status.in_([str(ExerciseStatus.REPORTED), str(ExerciseStatus.FOLLOWED_UP)]))
         .order_by(Exercise.run_date, Exercise.id)
     )
