@@ -11,7 +11,7 @@ renderers take either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -23,29 +23,22 @@ from drillbook.domain.finding.service import findings_query
 PAGE = 2000
 
 
-def _fget(name: str) -> Callable[[Any], Any]:
-    prop = vars(Finding)[name]
-    assert isinstance(prop, property)
-    assert prop.fget is not None
-    return prop.fget
-
-
 class FindingRow:
-    """A finding read without the ORM: column values as attributes, history as rows."""
+    """A finding read without the ORM: column values as attributes, history as rows.
+    Every property of :class:`Finding` (``is_active``, ``overdue``, ``inferred``, ...) is
+    Finding's own function, copied below, so the two cannot disagree."""
 
     def __init__(self, values: Mapping[str, Any], history: list[Any]) -> None:
         self.__dict__.update(values)
         self.history = history
 
-    # Finding's own property functions, so the two cannot disagree
-    is_active = property(_fget("is_active"))
-    overdue = property(_fget("overdue"))
-    inferred = property(_fget("inferred"))
-    evidence = property(_fget("evidence"))
-    status_changes = property(_fget("status_changes"))
-
     def __getattr__(self, name: str) -> Any:  # only for attributes not set: say which
         raise AttributeError(f"FindingRow has no column {name!r}")
+
+
+for _name, _value in vars(Finding).items():
+    if isinstance(_value, property):
+        setattr(FindingRow, _name, property(_value.fget))
 
 
 def iter_findings(
