@@ -323,3 +323,49 @@ def test_metrics_and_incident_list_on_the_command_line(
     )
     assert future.exit_code == 1
     assert "in the future" in future.output
+
+
+def test_finding_pages_and_rank_read_plain_rows(
+    library: Path, runner: CliRunner, fake_clock: FakeClock
+) -> None:
+    fake_clock.set(datetime(2026, 4, 16, 9, tzinfo=UTC))
+    store = Store(database_url(library))
+    try:
+        with store.session() as session:
+            for n in range(5):
+                create_finding(
+                    session,
+                    description=f"gap number {n} in the on-call rota",
+                    severity="high",
+                    source="incident",
+                    source_ref=f"INC-{n}",
+                    capability="on_call",
+                    team="alpha",
+                )
+    finally:
+        store.close()
+    base = ["-L", str(library), "finding", "list", "--json"]
+    first = runner.invoke(app, [*base, "--limit", "2"])
+    assert [f["id"] for f in json.loads(first.stdout)] == ["F-001", "F-002"]
+    assert "more: --cursor F-002" in first.stderr
+    second = runner.invoke(app, [*base, "--limit", "2", "--cursor", "F-002"])
+    assert [f["id"] for f in json.loads(second.stdout)] == ["F-003", "F-004"]
+    last = runner.invoke(app, [*base, "--cursor", "F-004"])
+    assert [f["id"] for f in json.loads(last.stdout)] == ["F-005"]
+    assert "more:" not in last.stderr
+    everything = json.loads(runner.invoke(app, base).stdout)
+    assert [h["to"] for h in everything[0]["history"]] == ["open"]
+    table = runner.invoke(app, ["-L", str(library), "finding", "list", "--limit", "3"])
+    assert "page of 5" in " ".join(table.output.split())
+    ranked = json.loads(
+        runner.invoke(app, ["-L", str(library), "finding", "rank", "--json", "--limit", "2"]).stdout
+    )
+    assert [r["id"] for r in ranked] == ["F-001", "F-002"]
+    assert ranked[0]["recurred_in"] == [
+        "incident:INC-1",
+        "incident:INC-2",
+        "incident:INC-3",
+        "incident:INC-4",
+    ]
+    shown = runner.invoke(app, ["-L", str(library), "finding", "rank"])
+    assert shown.exit_code == 0, shown.output

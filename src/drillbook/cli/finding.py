@@ -50,6 +50,7 @@ RANK_COLUMNS = (
     "exercise_id",
     "risk_expires",
     "created_at",
+    "extra",
 )  # what ranking and its output read of every finding
 TABLE_PAGE = 200  # rows `finding list` prints without --limit (JSON has no default page)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
