@@ -24,11 +24,10 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,6 +47,7 @@ from drillbook.flows.program import program_metrics
 from drillbook.flows.schedule import program_schedule, write_ics
 from drillbook.library.loader import Library
 from drillbook.reports import charts
+from drillbook.reports.evidence_index import INDEX_TEMPLATE
 from drillbook.reports.render import render_html, render_markdown
 
 FORMAT = "drillbook-evidence/1"
@@ -328,9 +328,8 @@ def _charts(
 
 
 def _index(context: dict[str, Any]) -> str:
-    folder = Path(str(resources.files("drillbook.reports") / "templates"))
-    env = Environment(loader=FileSystemLoader(folder), autoescape=True, undefined=StrictUndefined)
-    return env.get_template("evidence_index.html.j2").render(**context)
+    env = Environment(autoescape=True, undefined=StrictUndefined)
+    return env.from_string(INDEX_TEMPLATE).render(**context)
 
 
 def sha256(data: bytes) -> str:

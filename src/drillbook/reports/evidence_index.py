@@ -1,3 +1,15 @@
+"""The evidence pack's ``index.html``, as a Jinja2 template rendered with autoescaping.
+
+Kept in a module rather than a template file so it ships with the code whatever the
+package-data settings say. Everything interpolated is escaped (autoescape), and links
+are only made clickable for http(s) addresses.
+"""
+
+# ruff: noqa: E501  (HTML table rows: one row per line reads better than wrapped markup)
+
+from __future__ import annotations
+
+INDEX_TEMPLATE = """\
 <!doctype html>
 <html lang="en">
 <head>
@@ -80,3 +92,4 @@ Built by drillbook on {{ created_at }}. Every file is listed with its SHA-256 in
 exercises and findings in <a href="audit-log.jsonl">audit-log.jsonl</a>.</p>
 </body>
 </html>
+"""
