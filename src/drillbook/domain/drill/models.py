@@ -22,7 +22,6 @@ class DrillRun(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     plan_name: Mapped[str] = mapped_column(String(200), index=True)
-    team: Mapped[str | None] = mapped_column(String(120), nullable=True, index=True)
     plan_path: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
@@ -33,6 +32,8 @@ class DrillRun(Base):
     operator: Mapped[str] = mapped_column(String(200))
     safety: Mapped[dict[str, Any]] = mapped_column(JSON)
     abort_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the team whose detections the drill tests; scopes who sees it in the web app
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True, default=None)
 
     technique_runs: Mapped[list[TechniqueRun]] = relationship(
         back_populates="drill_run",

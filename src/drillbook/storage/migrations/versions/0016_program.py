@@ -1,10 +1,17 @@
 """The program: incidents, the team of a drill run, indexes for metrics and big backlogs.
 
 Revision ID: 0016_program
-Revises: 0002_exercise_finding, 0003_drill, 0004_detection
+Revises: 0002_exercise_finding, 0003_drill, 0004_detection (and 0014_web_accounts where
+that revision exists)
+
+``drill_runs.team`` is also added by ``0014_web_accounts`` (issue 14, same column, same
+index). Where that revision is present this one runs after it and leaves the column
+alone; where it is not, this one adds it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -12,7 +19,10 @@ from alembic import op
 from drillbook.storage.base import UTCDateTime
 
 revision = "0016_program"
-down_revision = ("0002_exercise_finding", "0003_drill", "0004_detection")
+_WEB_ACCOUNTS = "0014_web_accounts"
+down_revision: tuple[str, ...] = ("0002_exercise_finding", "0003_drill", "0004_detection") + (
+    (_WEB_ACCOUNTS,) if (Path(__file__).parent / f"{_WEB_ACCOUNTS}.py").exists() else ()
+)
 branch_labels = None
 depends_on = None
 
@@ -25,6 +35,10 @@ _INDEXES = (
     ("ix_exercises_team_run_date", "exercises", ["team", "run_date"]),
     ("ix_detection_results_checked_at", "detection_results", ["checked_at"]),
 )
+
+
+def _has_column(table: str, column: str) -> bool:
+    return column in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
 
 
 def upgrade() -> None:
@@ -44,9 +58,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_incidents_occurred_on", "incidents", ["occurred_on"])
     op.create_index("ix_incidents_team", "incidents", ["team"])
-    with op.batch_alter_table("drill_runs") as batch:
-        batch.add_column(sa.Column("team", sa.String(120), nullable=True))
-    op.create_index("ix_drill_runs_team", "drill_runs", ["team"])
+    if not _has_column("drill_runs", "team"):
+        with op.batch_alter_table("drill_runs") as batch:
+            batch.add_column(sa.Column("team", sa.String(200), nullable=True))
+        op.create_index("ix_drill_runs_team", "drill_runs", ["team"])
     for name, table, columns in _INDEXES:
         op.create_index(name, table, columns)
 
@@ -54,9 +69,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, table, _ in reversed(_INDEXES):
         op.drop_index(name, table)
-    op.drop_index("ix_drill_runs_team", "drill_runs")
-    with op.batch_alter_table("drill_runs") as batch:
-        batch.drop_column("team")
+    if _WEB_ACCOUNTS not in down_revision:
+        op.drop_index("ix_drill_runs_team", "drill_runs")
+        with op.batch_alter_table("drill_runs") as batch:
+            batch.drop_column("team")
     op.drop_index("ix_incidents_team", "incidents")
     op.drop_index("ix_incidents_occurred_on", "incidents")
     op.drop_table("incidents")
