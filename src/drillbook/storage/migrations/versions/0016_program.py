@@ -1,8 +1,8 @@
 """The program: incidents, the team of a drill run, indexes for metrics and big backlogs.
 
 Revision ID: 0016_program
-Revises: 0002_exercise_finding, 0003_drill, 0004_detection (and 0014_web_accounts where
-that revision exists)
+Revises: 0004_detection; depends on 0002_exercise_finding and 0003_drill, or on
+0014_web_accounts (which depends on both) where that revision exists
 
 ``drill_runs.team`` is also added by ``0014_web_accounts`` (issue 14, same column, same
 index). Where that revision is present this one runs after it and leaves the column
@@ -20,11 +20,17 @@ from drillbook.storage.base import UTCDateTime
 
 revision = "0016_program"
 _WEB_ACCOUNTS = "0014_web_accounts"
-down_revision: tuple[str, ...] = ("0002_exercise_finding", "0003_drill", "0004_detection") + (
-    (_WEB_ACCOUNTS,) if (Path(__file__).parent / f"{_WEB_ACCOUNTS}.py").exists() else ()
-)
+down_revision = "0004_detection"
 branch_labels = None
-depends_on = None
+# The findings and drill tables are other branches: depended on, not merged. Where
+# 0014_web_accounts exists it is the one dependency: it already depends on
+# 0002_exercise_finding and follows 0003_drill, and Alembic takes a dependency off the
+# heads when it is applied, so naming 0002 again here would fail.
+depends_on: tuple[str, ...] = (
+    (_WEB_ACCOUNTS,)
+    if (Path(__file__).parent / f"{_WEB_ACCOUNTS}.py").exists()
+    else ("0002_exercise_finding", "0003_drill")
+)
 
 _INDEXES = (
     ("ix_findings_created_at", "findings", ["created_at"]),
@@ -69,7 +75,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, table, _ in reversed(_INDEXES):
         op.drop_index(name, table)
-    if _WEB_ACCOUNTS not in down_revision:
+    if _WEB_ACCOUNTS not in depends_on:
         op.drop_index("ix_drill_runs_team", "drill_runs")
         with op.batch_alter_table("drill_runs") as batch:
             batch.drop_column("team")
