@@ -139,6 +139,24 @@ COMMANDS: dict[str, LazyCommand] = {
         group="db_app",
     ),
     "user": LazyCommand(_cli("user"), "Web app accounts: add one, list them.", group="user_app"),
+    "schedule": LazyCommand(
+        _cli("program"),
+        "The rehearsal calendar: tabletop, remediation, drill and follow-up per team.",
+    ),
+    "metrics": LazyCommand(
+        _cli("program"),
+        "Quarterly program metrics and the failure-mode signals, each naming its data.",
+    ),
+    "incident": LazyCommand(
+        _cli("program"),
+        "Record real incidents; each one adds a tabletop to the schedule.",
+        group="incident_app",
+    ),
+    "evidence": LazyCommand(
+        _cli("evidence"),
+        "Build or verify an evidence pack for auditors and buyers.",
+        group="evidence_app",
+    ),
 }
 
 
@@ -223,3 +241,14 @@ detect_app = _group("detect", COMMANDS["detect"].help)
 inventory_app = _group("inventory", COMMANDS["inventory"].help)
 user_app = _group("user", COMMANDS["user"].help)
 db_app = _group("db", COMMANDS["db"].help)
+incident_app = _group("incident", COMMANDS["incident"].help)
+# `drillbook evidence --since ... -o ...` builds a pack; `drillbook evidence verify PATH`
+# checks one: the group's own callback does the building.
+evidence_app = typer.Typer(
+    cls=DrillbookGroup,
+    name="evidence",
+    help=COMMANDS["evidence"].help,
+    invoke_without_command=True,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)

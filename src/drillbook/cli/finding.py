@@ -6,9 +6,10 @@ sequential (F-001, F-002, ...). Every command takes ``--json`` for scripts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -33,6 +34,26 @@ from drillbook.flows.exercise_findings import (
     write_export,
 )
 
+if TYPE_CHECKING:
+    from drillbook.domain.finding.rows import FindingRow
+
+RANK_COLUMNS = (
+    "severity",
+    "description",
+    "proposed_remediation",
+    "owner",
+    "team",
+    "status",
+    "change_type",
+    "capability",
+    "source",
+    "source_ref",
+    "exercise_id",
+    "risk_expires",
+    "created_at",
+    "extra",
+)  # what ranking and its output read of every finding
+TABLE_PAGE = 200  # rows `finding list` prints without --limit (JSON has no default page)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
 
@@ -175,6 +196,19 @@ def list_(
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only findings past their SLA.")
     ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help=f"At most this many (a page; the table shows {TABLE_PAGE} unless told).",
+            show_default=False,
+        ),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="Start after this finding id (the next page's start)."),
+    ] = None,
     full: FullOpt = False,
     problems: Annotated[
         bool,
@@ -187,30 +221,51 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """The backlog, filtered."""
+    from drillbook.cli.streaming import more_hint, stream_json_list, stream_table
     from drillbook.domain.finding import lifecycle
+    from drillbook.domain.finding.rows import iter_findings
 
     with state(ctx).store().session() as session:
         lifecycle.reopen_expired_risks(session, clock.today())
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
-        found = service.list_findings(
-            session,
-            status=status,
-            severity=severity,
-            owner=owner,
-            team=team,
-            capability=capability,
-            source=source,
-            exercise_id=linked,
-            active=True if open_only else None,
-            overdue=overdue,
+        filters: dict[str, Any] = {
+            "status": status,
+            "severity": severity,
+            "owner": owner,
+            "team": team,
+            "capability": capability,
+            "source": source,
+            "exercise_id": linked,
+            "active": True if open_only else None,
+            "overdue": overdue,
+        }
+        after = service.parse_id(cursor) if cursor else 0
+        if limit is None and not as_json:
+            limit = TABLE_PAGE  # a screenful of pages, not 100,000 rows; --cursor for more
+        # one row past the page says whether there is a next one
+        rows = iter_findings(
+            session, after=after, limit=None if limit is None else limit + 1, **filters
         )
         if problems:
-            _report_problems(found, as_json)
+            _report_problems(service.list_findings(session, **filters), as_json)
             return
+        last: list[str] = []
+
+        def page() -> Iterator[FindingRow]:
+            for index, row in enumerate(rows):
+                if limit is not None and index == limit:
+                    more_hint(last[0] if last else None)
+                    return
+                last[:] = [row.id]
+                yield row
+
         if as_json:
-            print_json([finding_summary(f) for f in found])
+            stream_json_list(finding_summary(f) for f in page())  # type: ignore[arg-type]
             return
-        console.print(table(f"Findings ({len(found)})", _COLUMNS, [_row(f, full) for f in found]))
+        total = service.count_findings(session, **filters)
+        shown = f"{total}" if total <= (limit or total) and not cursor else f"page of {total}"
+        title = f"Findings ({shown})"
+        stream_table(title, _COLUMNS, (_row(f, full) for f in page()))  # type: ignore[arg-type]
 
 
 def _report_problems(found: list[Finding], as_json: bool) -> None:
@@ -383,10 +438,15 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
+    from drillbook.domain.finding.rows import iter_findings
+
     with state(ctx).store().session() as session:
-        history = service.list_findings(session)
+        # plain rows without history: ranking reads a few columns of every finding
+        history = cast(
+            list[Finding], list(iter_findings(session, history=False, columns=RANK_COLUMNS))
+        )
         candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
-        ranked = rank_findings(candidates, history, scenarios, clock.today())[:limit]
+        ranked = rank_findings(candidates, history, scenarios, clock.today(), limit=limit)
         if as_json:
             print_json(
                 [

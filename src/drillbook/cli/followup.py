@@ -9,7 +9,7 @@ import typer
 from drillbook.cli.app import app
 from drillbook.cli.context import state
 from drillbook.cli.exercise import author
-from drillbook.cli.output import console, print_json, table
+from drillbook.cli.output import console, table
 from drillbook.flows.followup import followup_items, record_followup, verify_at_followup
 from drillbook.library.durations import parse_duration
 
@@ -53,7 +53,9 @@ def followup(
         items = followup_items(session, days=days, team=team)
         recorded = record_followup(session, items, author=author(by)) if record else []
         if as_json:
-            print_json(
+            from drillbook.cli.streaming import print_json_compact
+
+            print_json_compact(
                 {
                     "days": days,
                     "recorded": recorded,

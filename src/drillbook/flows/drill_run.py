@@ -197,6 +197,7 @@ class _Runner:
             run = DrillRun(
                 id=self.run_id,
                 plan_name=loaded.plan.name,
+                team=loaded.plan.team,
                 plan_path=str(loaded.path),
                 target=loaded.plan.target.describe(),
                 status=DrillStatus.RUNNING.value,

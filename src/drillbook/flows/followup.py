@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer, lazyload
 
 from drillbook import clock
+from drillbook.clock import ensure_utc
 from drillbook.domain.exercise.enums import ExerciseStatus
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.exercise.service import change_status
 from drillbook.domain.finding.enums import EvidenceKind
-from drillbook.domain.finding.models import Finding
+from drillbook.domain.finding.models import Finding, FindingEvent
+from drillbook.domain.finding.rows import FindingRow
 
 DEFAULT_DAYS = 30
 
@@ -56,13 +59,30 @@ def _reported_moment(exercise: Exercise) -> datetime:
     return exercise.reported_at or datetime.combine(exercise.run_date, time.min, tzinfo=UTC)
 
 
-def _moved_since(finding: Finding, since: datetime) -> tuple[bool, date | None]:
-    changes = [
-        e.at for e in finding.history if e.kind == EvidenceKind.STATUS and e.from_status is not None
-    ]
-    last = max(changes) if changes else None
+def _moved_since(
+    finding: Finding, since: datetime, last: datetime | None
+) -> tuple[bool, date | None]:
+    """``last``: the finding's latest status change (from :func:`_last_changes`)."""
     moved = (last is not None and last >= since) or not finding.is_active
     return moved, last.date() if last else None
+
+
+def _last_changes(session: Session, finding_ids: list[str]) -> dict[str, datetime]:
+    """Each finding's latest status change, by one ``GROUP BY`` (not its whole history)."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(finding_ids), 5000):
+        chunk = finding_ids[start : start + 5000]
+        for finding_id, last in session.execute(
+            select(FindingEvent.finding_id, func.max(FindingEvent.at))
+            .where(
+                FindingEvent.finding_id.in_(chunk),
+                FindingEvent.kind == str(EvidenceKind.STATUS),
+                FindingEvent.from_status.is_not(None),
+            )
+            .group_by(FindingEvent.finding_id)
+        ):
+            found[finding_id] = ensure_utc(last)
+    return found
 
 
 def followup_items(
@@ -77,6 +97,8 @@ def followup_items(
     cutoff = today - timedelta(days=days)
     query = (
         select(Exercise)
+        # the timeline and the scenario snapshot are read only to record the follow-up
+        .options(lazyload(Exercise.events), defer(Exercise.scenario_document))
         .where(Exercise.status.in_([str(ExerciseStatus.REPORTED), str(ExerciseStatus.FOLLOWED_UP)]))
         .order_by(Exercise.run_date, Exercise.id)
     )
@@ -85,18 +107,23 @@ def followup_items(
     due = [e for e in session.scalars(query) if _reported_on(e) <= cutoff]
     # One query for the fixes of every exercise due (not one per exercise).
     fixes: dict[int | None, list[Finding]] = {}
-    if due:
-        for finding in session.scalars(
-            select(Finding)
-            .where(Finding.exercise_id.in_([e.id for e in due]))
+    due_ids = [e.id for e in due]
+    for start in range(0, len(due_ids), 5000):
+        # plain rows (a finding's columns, no ORM identity or history): a program's
+        # follow-up covers every fix of every reported exercise
+        for row in session.execute(
+            select(*Finding.__table__.c)
+            .where(Finding.exercise_id.in_(due_ids[start : start + 5000]))
             .order_by(Finding.number)
-        ):
+        ).mappings():
+            finding = cast(Finding, FindingRow(dict(row), []))
             fixes.setdefault(finding.exercise_id, []).append(finding)
+    changes = _last_changes(session, [f.id for group in fixes.values() for f in group])
     items = []
     for exercise in due:
         reported = _reported_on(exercise)
         for finding in fixes.get(exercise.id, []):
-            moved, last = _moved_since(finding, _reported_moment(exercise))
+            moved, last = _moved_since(finding, _reported_moment(exercise), changes.get(finding.id))
             items.append(FollowupItem(exercise, finding, reported, moved, last, finding.status))
     return items
 

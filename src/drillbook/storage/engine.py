@@ -56,6 +56,8 @@ MODEL_MODULES = (
     "drillbook.domain.drill.models",
     "drillbook.domain.scorecard.models",
     "drillbook.domain.account.models",
+    "drillbook.domain.incident.models",
+    "drillbook.domain.program.indexes",
 )
 CONNECT_TIMEOUT_S = 10
 SQLITE_BUSY_SLICE_MS = 1000  # one wait on the lock; the session retries until the deadline

@@ -350,6 +350,9 @@ class DrillPlan(_Strict):
 
     name: str
     description: str | None = None
+    team: str | None = Field(
+        default=None, description="Team the drill is run for (counted per team in metrics)."
+    )
     target: Target = Field(default_factory=Target)
     safety: SafetyProfile | str = Field(
         default_factory=SafetyProfile,

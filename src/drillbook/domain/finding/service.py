@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -393,8 +393,7 @@ def _active_clause(today: date) -> ColumnElement[bool]:
     )
 
 
-def list_findings(
-    session: Session,
+def findings_query(
     *,
     status: str | None = None,
     severity: str | None = None,
@@ -405,7 +404,9 @@ def list_findings(
     exercise_id: int | None = None,
     active: bool | None = None,
     overdue: bool = False,
-) -> list[Finding]:
+) -> Select[Any]:
+    """The backlog query with its filters, in id order (``list_findings`` runs it; the
+    streaming reader in :mod:`drillbook.domain.finding.rows` pages through it)."""
     query = select(Finding).order_by(Finding.number)
     if status:
         query = query.where(Finding.status == _choice(FindingStatus, status, "status"))
@@ -428,7 +429,18 @@ def list_findings(
         query = query.where(
             _active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today
         )
-    return list(session.scalars(query))
+    return query
+
+
+def count_findings(session: Session, **filters: Any) -> int:
+    """How many findings match (a ``COUNT`` in the database, for titles and pages)."""
+    query = findings_query(**filters).order_by(None)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def list_findings(session: Session, **filters: Any) -> list[Finding]:
+    """The backlog as ORM objects (with history), filtered as :func:`findings_query`."""
+    return list(session.scalars(findings_query(**filters)))
 
 
 def finding_summary(finding: Finding) -> dict[str, Any]:

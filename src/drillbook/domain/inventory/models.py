@@ -110,6 +110,10 @@ class Team(_Strict):
     id: Name
     name: str | None = None
     channel: Name | None = None
+    sensitive_data: bool = Field(
+        default=False,
+        description="Holds sensitive data: onboarding it schedules an extra tabletop.",
+    )
 
 
 class Person(_Strict):

@@ -8,6 +8,7 @@ mappings here; each adapter validates its own section.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,11 @@ class Person(_Strict):
     team: str | None = None
     roles: list[str] = Field(
         default_factory=list, description="Exercise roles this person can fill."
+    )
+    joined: date | None = Field(
+        default=None,
+        description="Start date (YYYY-MM-DD); the onboarding signal checks two tabletops "
+        "in the first 90 days from it.",
     )
 
 

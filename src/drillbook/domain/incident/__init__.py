@@ -1,0 +1,1 @@
+"""Real incidents: recorded so the schedule adds a tabletop after each one."""

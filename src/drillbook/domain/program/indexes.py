@@ -1,0 +1,25 @@
+"""Indexes for the program's read side (metrics, schedule, evidence, big backlogs).
+
+Declared here, beside the tables of other domains rather than inside them, because they
+serve the program's queries: metrics aggregate findings by when they were opened and
+closed, the overdue filter walks due dates, ``finding list --cursor`` pages by number,
+and history is read per finding in time order. Migration ``0016_program`` creates them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+
+from drillbook.domain.exercise.models import Exercise
+from drillbook.domain.finding.models import Finding, FindingEvent
+from drillbook.domain.scorecard.models import DetectionResultRow
+
+PROGRAM_INDEXES = (
+    Index("ix_findings_created_at", Finding.created_at),
+    Index("ix_findings_closed_at", Finding.closed_at),
+    Index("ix_findings_status_due_date", Finding.status, Finding.due_date),
+    Index("ix_findings_team_created_at", Finding.team, Finding.created_at),
+    Index("ix_finding_events_finding_id_at", FindingEvent.finding_id, FindingEvent.at),
+    Index("ix_exercises_team_run_date", Exercise.team, Exercise.run_date),
+    Index("ix_detection_results_checked_at", DetectionResultRow.checked_at),
+)

@@ -1,0 +1,319 @@
+"""The program's quarterly numbers, aggregated by the database.
+
+The second seed's step 7: "tabletop count per team, drill count, findings opened, findings
+closed, MTTR for findings", and its point that the metric is not how many exercises ran
+but how many findings closed and how fast. Every figure here is one ``GROUP BY`` query
+(percentiles by window functions, see :mod:`drillbook.domain.program.sql`), so the cost
+does not grow with the number of rows loaded into Python: there are none.
+
+Definitions (docs/program.md repeats them):
+
+* a *tabletop* is an exercise whose run date is in the period and that has started
+  (not planned or briefed); a *drill* is a drill run started in the period;
+* *opened* / *closed*: findings created / closed (``closed_at``) in the period;
+* *closure rate*: of the findings opened in the period, the share closed before its end;
+* *time to close*: days from opened to closed of the findings closed in the period,
+  median and 90th percentile by nearest rank, per severity;
+* *overdue*: findings still owed work whose SLA due date has passed, as of today;
+* *detection*: per quarter, checks run, the share that fired (pass rate), time to alert
+  and the time from alert to a human acknowledgement (seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from drillbook import clock
+from drillbook.domain.drill.models import DrillRun
+from drillbook.domain.exercise.enums import ExerciseStatus
+from drillbook.domain.exercise.models import Exercise
+from drillbook.domain.finding.enums import FindingStatus, Severity
+from drillbook.domain.finding.models import Finding
+from drillbook.domain.program.periods import Period
+from drillbook.domain.program.sql import days_between, percentiles, quarter_label
+from drillbook.domain.scorecard.models import DetectionResultRow
+
+NO_TEAM = "(no team)"
+NOT_STARTED = (str(ExerciseStatus.PLANNED), str(ExerciseStatus.BRIEFED))
+
+
+@dataclass
+class TeamFigures:
+    team: str
+    tabletops: int = 0
+    drills: int = 0
+    findings_opened: int = 0
+    findings_closed: int = 0
+    closed_of_opened: int = 0
+    overdue: int = 0
+
+    @property
+    def closure_rate(self) -> float | None:
+        if not self.findings_opened:
+            return None
+        return round(self.closed_of_opened / self.findings_opened, 4)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "closure_rate": self.closure_rate}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    n: int
+    median: float | None
+    p90: float | None
+
+    @classmethod
+    def of(cls, row: Any, digits: int = 2) -> Distribution:
+        if row is None:
+            return cls(0, None, None)
+        median = None if row.median is None else round(float(row.median), digits)
+        p90 = None if row.p90 is None else round(float(row.p90), digits)
+        return cls(int(row.n or 0), median, p90)
+
+
+@dataclass(frozen=True)
+class DetectionQuarter:
+    quarter: str
+    checks: int
+    fired: int
+    time_to_alert_seconds: Distribution
+    acknowledgement_seconds: Distribution
+
+    @property
+    def pass_rate(self) -> float | None:
+        return round(self.fired / self.checks, 4) if self.checks else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "pass_rate": self.pass_rate}
+
+
+@dataclass
+class ProgramMetrics:
+    period: Period
+    team: str | None
+    as_of: date
+    teams: list[TeamFigures]
+    time_to_close_days: dict[str, Distribution]
+    overdue_by_severity: dict[str, int]
+    detection: list[DetectionQuarter]
+    signals: list[Any] = field(default_factory=list)
+
+    @property
+    def totals(self) -> TeamFigures:
+        total = TeamFigures("all")
+        for row in self.teams:
+            for name in (
+                "tabletops",
+                "drills",
+                "findings_opened",
+                "findings_closed",
+                "closed_of_opened",
+                "overdue",
+            ):
+                setattr(total, name, getattr(total, name) + getattr(row, name))
+        return total
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": {
+                "label": self.period.label,
+                "start": self.period.start,
+                "end": self.period.end,
+            },
+            "team": self.team,
+            "as_of": self.as_of,
+            "teams": [t.as_dict() for t in self.teams],
+            "totals": self.totals.as_dict(),
+            "time_to_close_days": {k: asdict(v) for k, v in self.time_to_close_days.items()},
+            "overdue_by_severity": self.overdue_by_severity,
+            "detection": [d.as_dict() for d in self.detection],
+            "signals": [s.as_dict() for s in self.signals],
+        }
+
+
+def team_label(column: Any) -> ColumnElement[str]:
+    """The team, or ``(no team)``; the literal is inlined so that PostgreSQL sees the same
+    expression in SELECT and GROUP BY (bound parameters would differ)."""
+    return func.coalesce(column, literal_column(f"'{NO_TEAM}'"))
+
+
+def active_clause(today: date) -> ColumnElement[bool]:
+    """Still owed work (the SQL twin of ``Finding.is_active``)."""
+    owed = [str(FindingStatus.OPEN), str(FindingStatus.IN_PROGRESS)]
+    return (Finding.status.in_(owed)) | and_(
+        Finding.status == str(FindingStatus.RISK_ACCEPTED),
+        Finding.risk_expires.is_not(None),
+        Finding.risk_expires < today,
+    )
+
+
+def _teams_filter(column: Any, team: str | None) -> list[ColumnElement[bool]]:
+    return [] if team is None else [column == team]
+
+
+def _counts(session: Session, period: Period, team: str | None, today: date) -> list[TeamFigures]:
+    rows: dict[str, TeamFigures] = {}
+
+    def row(name: str) -> TeamFigures:
+        return rows.setdefault(name, TeamFigures(name))
+
+    start, end = period.start_at, period.end_at
+    tabletops = session.execute(
+        select(team_label(Exercise.team), func.count())
+        .where(
+            Exercise.run_date >= period.start,
+            Exercise.run_date < period.end,
+            Exercise.status.not_in(NOT_STARTED),
+            *_teams_filter(Exercise.team, team),
+        )
+        .group_by(team_label(Exercise.team))
+    )
+    for name, count in tabletops:
+        row(name).tabletops = int(count)
+    drills = session.execute(
+        select(team_label(DrillRun.team), func.count())
+        .where(
+            DrillRun.started_at >= start,
+            DrillRun.started_at < end,
+            *_teams_filter(DrillRun.team, team),
+        )
+        .group_by(team_label(DrillRun.team))
+    )
+    for name, count in drills:
+        row(name).drills = int(count)
+    closed_by_end = and_(Finding.closed_at.is_not(None), Finding.closed_at < end)
+    opened = session.execute(
+        select(
+            team_label(Finding.team),
+            func.count(),
+            func.sum(case((closed_by_end, 1), else_=0)),
+        )
+        .where(Finding.created_at >= start, Finding.created_at < end)
+        .where(*_teams_filter(Finding.team, team))
+        .group_by(team_label(Finding.team))
+    )
+    for name, count, closed in opened:
+        row(name).findings_opened = int(count)
+        row(name).closed_of_opened = int(closed or 0)
+    closed_rows = session.execute(
+        select(team_label(Finding.team), func.count())
+        .where(Finding.closed_at >= start, Finding.closed_at < end)
+        .where(*_teams_filter(Finding.team, team))
+        .group_by(team_label(Finding.team))
+    )
+    for name, count in closed_rows:
+        row(name).findings_closed = int(count)
+    overdue = session.execute(
+        select(team_label(Finding.team), func.count())
+        .where(active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today)
+        .where(*_teams_filter(Finding.team, team))
+        .group_by(team_label(Finding.team))
+    )
+    for name, count in overdue:
+        row(name).overdue = int(count)
+    return sorted(rows.values(), key=lambda r: (r.team == NO_TEAM, r.team))
+
+
+def _time_to_close(session: Session, period: Period, team: str | None) -> dict[str, Distribution]:
+    closed = (
+        select(
+            Finding.severity.label("severity"),
+            days_between(Finding.created_at, Finding.closed_at).label("value"),
+        )
+        .where(Finding.closed_at >= period.start_at, Finding.closed_at < period.end_at)
+        .where(*_teams_filter(Finding.team, team))
+        .subquery()
+    )
+    found = {
+        r.severity: Distribution.of(r) for r in session.execute(percentiles(closed, "severity"))
+    }
+    return {str(s): found.get(str(s), Distribution(0, None, None)) for s in _severities()}
+
+
+def _severities() -> Sequence[Severity]:
+    return sorted(Severity, key=lambda s: -s.rank)
+
+
+def _overdue_by_severity(session: Session, team: str | None, today: date) -> dict[str, int]:
+    rows = dict(
+        session.execute(
+            select(Finding.severity, func.count())
+            .where(active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today)
+            .where(*_teams_filter(Finding.team, team))
+            .group_by(Finding.severity)
+        ).all()
+    )
+    return {str(s): int(rows.get(str(s), 0)) for s in _severities()}
+
+
+def _detection(session: Session, period: Period, team: str | None) -> list[DetectionQuarter]:
+    in_period = [
+        DetectionResultRow.checked_at >= period.start_at,
+        DetectionResultRow.checked_at < period.end_at,
+    ]
+    base = select(DetectionResultRow).where(*in_period)
+    if team is not None:
+        runs = select(DrillRun.id).where(DrillRun.team == team)
+        base = base.where(DetectionResultRow.drill_run_id.in_(runs))
+    rows = base.subquery()
+    quarter = quarter_label(rows.c.checked_at).label("quarter")
+    counts = session.execute(
+        select(quarter, func.count(), func.sum(case((rows.c.fired.is_(True), 1), else_=0)))
+        .group_by(quarter)
+        .order_by(quarter)
+    ).all()
+    alert = (
+        select(
+            quarter_label(rows.c.checked_at).label("quarter"),
+            rows.c.time_to_alert_seconds.label("value"),
+        )
+        .where(rows.c.time_to_alert_seconds.is_not(None))
+        .subquery()
+    )
+    alerts = {
+        r.quarter: Distribution.of(r, 1) for r in session.execute(percentiles(alert, "quarter"))
+    }
+    ack = (
+        select(
+            quarter_label(rows.c.checked_at).label("quarter"),
+            (days_between(rows.c.first_alert_at, rows.c.acknowledged_at) * 86400.0).label("value"),
+        )
+        .where(rows.c.first_alert_at.is_not(None), rows.c.acknowledged_at.is_not(None))
+        .subquery()
+    )
+    acks = {r.quarter: Distribution.of(r, 1) for r in session.execute(percentiles(ack, "quarter"))}
+    empty = Distribution(0, None, None)
+    return [
+        DetectionQuarter(
+            str(label),
+            int(count),
+            int(fired or 0),
+            alerts.get(label, empty),
+            acks.get(label, empty),
+        )
+        for label, count, fired in counts
+    ]
+
+
+def compute_metrics(
+    session: Session, period: Period, *, team: str | None = None, today: date | None = None
+) -> ProgramMetrics:
+    """Every figure for ``period`` (and ``team``); signals are added by the caller
+    (:func:`drillbook.domain.program.signals.find_signals`)."""
+    today = today or clock.today()
+    return ProgramMetrics(
+        period=period,
+        team=team,
+        as_of=today,
+        teams=_counts(session, period, team, today),
+        time_to_close_days=_time_to_close(session, period, team),
+        overdue_by_severity=_overdue_by_severity(session, team, today),
+        detection=_detection(session, period, team),
+    )

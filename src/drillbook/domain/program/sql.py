@@ -1,0 +1,112 @@
+"""Portable SQL expressions the program's aggregates need, compiled per database.
+
+SQLite and PostgreSQL spell date arithmetic and string aggregation differently; these
+small SQLAlchemy constructs let the metrics queries be written once. Percentiles use the
+nearest-rank method through window functions (``ROW_NUMBER``/``COUNT OVER``), which both
+databases have, so a median over a hundred thousand findings is computed by the
+database, not by loading the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, String, case, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.selectable import Subquery
+
+
+class days_between(FunctionElement[float]):
+    """Days (fractional) from the first datetime argument to the second."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return (
+        f"(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+    )
+
+
+@compiles(days_between)
+def _days_default(element: days_between, compiler: Any, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return (
+        f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - "
+        f"{compiler.process(start, **kw)})) / 86400.0)"
+    )
+
+
+class quarter_label(FunctionElement[str]):
+    """``2026-Q3`` for a date or datetime column."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(quarter_label, "sqlite")
+def _quarter_sqlite(element: quarter_label, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    v = compiler.process(value, **kw)
+    return (
+        f"(strftime('%Y', {v}) || '-Q' || "
+        f"CAST(((CAST(strftime('%m', {v}) AS INTEGER) + 2) / 3) AS TEXT))"
+    )
+
+
+@compiles(quarter_label)
+def _quarter_default(element: quarter_label, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    v = compiler.process(value, **kw)
+    return f"(to_char({v}, 'YYYY') || '-Q' || to_char({v}, 'Q'))"
+
+
+class joined_text(FunctionElement[str]):
+    """The group's values joined with ``, `` (``group_concat`` / ``string_agg``)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(joined_text, "sqlite")
+def _joined_sqlite(element: joined_text, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"group_concat(DISTINCT {compiler.process(value, **kw)})"
+
+
+@compiles(joined_text)
+def _joined_default(element: joined_text, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"string_agg(DISTINCT CAST({compiler.process(value, **kw)} AS TEXT), ',')"
+
+
+def split_joined(text: str | None) -> list[str]:
+    """The values of a :class:`joined_text` column, sorted (the databases' order differs)."""
+    return sorted(v for v in (text or "").split(",") if v)
+
+
+def percentiles(rows: Subquery, group: str | None = None, value_name: str = "value") -> Any:
+    """A select of ``([group,] n, median, p90)`` over ``rows.c[value_name]`` by nearest
+    rank: the p-th percentile of n sorted values is the value at rank ceil(p * n)."""
+    value = rows.c[value_name]
+    partition = [rows.c[group]] if group is not None else None
+    ranked = select(
+        *(partition or []),
+        value.label("v"),
+        func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+        func.count().over(partition_by=partition).label("n"),
+    ).subquery()
+    n = ranked.c.n
+    rank50 = (n * 50 + 99) // 100
+    rank90 = (n * 90 + 99) // 100
+    keys = [ranked.c[group]] if group is not None else []
+    return select(
+        *keys,
+        func.max(n).label("n"),
+        func.max(case((ranked.c.rn == rank50, ranked.c.v))).label("median"),
+        func.max(case((ranked.c.rn == rank90, ranked.c.v))).label("p90"),
+    ).group_by(*keys)

@@ -1,0 +1,84 @@
+"""Series for the program's charts, aggregated by the database.
+
+* open findings by severity at each month end (opened before it, not closed by it);
+* the time-to-close distribution in buckets (a week, a month, a quarter, half a year).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from drillbook.domain.finding.models import Finding
+from drillbook.domain.program.periods import Period
+from drillbook.domain.program.sql import days_between
+from drillbook.domain.scenario.enums import Severity
+
+BUCKETS = ((7, "≤ 7 d"), (30, "8-30 d"), (90, "31-90 d"), (180, "91-180 d"))
+LAST_BUCKET = "> 180 d"
+
+
+def month_ends(period: Period, today: date) -> list[date]:
+    """The first day of each month after one in the period (a month's end, exclusive),
+    stopping at today."""
+    points = []
+    year, month = period.start.year, period.start.month
+    while True:
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+        point = date(year, month, 1)
+        if point > period.end or point > today:
+            break
+        points.append(point)
+    return points or [min(today, period.end)]
+
+
+def open_by_severity(
+    session: Session, points: Sequence[date], team: str | None = None
+) -> dict[str, list[int]]:
+    series: dict[str, list[int]] = {str(s): [] for s in sorted(Severity, key=lambda s: -s.rank)}
+    for point in points:
+        moment = datetime.combine(point, time.min, tzinfo=UTC)
+        query = (
+            select(Finding.severity, func.count())
+            .where(
+                Finding.created_at < moment,
+                Finding.closed_at.is_(None) | (Finding.closed_at >= moment),
+            )
+            .group_by(Finding.severity)
+        )
+        if team is not None:
+            query = query.where(Finding.team == team)
+        counts = dict(session.execute(query).all())
+        for severity, values in series.items():
+            values.append(int(counts.get(severity, 0)))
+    return series
+
+
+def time_to_close_buckets(
+    session: Session, period: Period, team: str | None = None
+) -> list[tuple[str, int]]:
+    days = days_between(Finding.created_at, Finding.closed_at)
+    # inlined literals: PostgreSQL must see the same expression in SELECT and GROUP BY
+    bucket = case(
+        *(
+            (days <= literal_column(str(limit)), literal_column(f"'{label}'"))
+            for limit, label in BUCKETS
+        ),
+        else_=literal_column(f"'{LAST_BUCKET}'"),
+    )
+    query = (
+        select(bucket.label("bucket"), func.count())
+        .where(Finding.closed_at >= period.start_at, Finding.closed_at < period.end_at)
+        .group_by(bucket)
+    )
+    if team is not None:
+        query = query.where(Finding.team == team)
+    counts: dict[str, int] = {str(k): int(v) for k, v in session.execute(query).all()}
+    return [(label, int(counts.get(label, 0))) for _, label in BUCKETS] + [
+        (LAST_BUCKET, int(counts.get(LAST_BUCKET, 0)))
+    ]

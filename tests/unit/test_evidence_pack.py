@@ -1,0 +1,133 @@
+"""The evidence pack: built from a year of records, verified, tamper named, hostile text
+kept as text."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from drillbook.cli.main import app
+from drillbook.clock import FakeClock
+from drillbook.domain.finding.service import create_finding
+from drillbook.flows.evidence import EvidenceMismatch, build_pack, verify_pack
+from drillbook.storage.engine import Store
+from tests.program_year import TODAY, at, build_year
+
+HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
+
+
+def _pack(store: Store, fake_clock: FakeClock, output: Path, **kwargs: object) -> list[str]:
+    lib = build_year(store, fake_clock)
+    fake_clock.set(at("2026-12-01"))
+    with store.session() as session:
+        create_finding(
+            session,
+            description=HOSTILE,
+            severity="low",
+            source="incident",
+            team="alpha",
+            capability="other",
+            fix_location="https://tracker.example.invalid/SEC-1",
+            extra={"tracker": "https://tracker.example.invalid/SEC-1"},
+        )
+    fake_clock.set(at(TODAY.isoformat()))
+    with store.session() as session:
+        result = build_pack(session, lib, since=date(2026, 1, 1), output=output, **kwargs)
+    return result.files
+
+
+def test_a_pack_holds_the_year_and_verifies(
+    store: Store, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack"
+    files = _pack(store, fake_clock, out)
+    assert "index.html" in files
+    assert "manifest.json" in files
+    assert "reports/2026-01-15-EX-1.md" in files
+    assert "scorecards/2026-03-20-d1.yaml" in files
+    assert {"schedule.json", "schedule.ics", "metrics.json", "audit-log.jsonl"} <= set(files)
+    assert verify_pack(out) == len(files) - 1
+    findings = json.loads((out / "findings" / "findings.json").read_text())
+    f008 = next(f for f in findings if f["id"] == "F-008")
+    assert [(h["from"], h["to"]) for h in f008["history"]] == [(None, "open"), ("open", "verified")]
+    hostile = next(f for f in findings if f["description"] == HOSTILE)
+    assert hostile["links"] == ["https://tracker.example.invalid/SEC-1"]
+    index = (out / "index.html").read_text()
+    assert "<script>" not in index
+    assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in index
+    assert "<img src=x" not in index
+    assert 'href="https://tracker.example.invalid/SEC-1"' in index
+    assert "EX-1" in index
+    assert "alpha-observer" in index  # who took part
+    for chart in (out / "charts").glob("*.svg"):
+        ElementTree.fromstring(chart.read_bytes())  # well-formed: labels were escaped
+    audit = [json.loads(line) for line in (out / "audit-log.jsonl").read_text().splitlines()]
+    assert [a["at"] for a in audit] == sorted(a["at"] for a in audit)
+    assert any(a["record"] == "F-004" and a["to"] == "verified" for a in audit)
+
+
+def test_changing_one_byte_makes_verify_fail_naming_the_file(
+    store: Store, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack"
+    _pack(store, fake_clock, out)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["evidence", "verify", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert "match the manifest" in ok.output
+    target = out / "findings" / "findings.json"
+    data = bytearray(target.read_bytes())
+    data[10] ^= 1
+    target.write_bytes(bytes(data))
+    bad = runner.invoke(app, ["evidence", "verify", str(out)])
+    assert bad.exit_code == 1
+    assert "findings/findings.json: changed" in " ".join(bad.output.split())
+    assert "Traceback" not in bad.output
+    (out / "extra.txt").write_text("slipped in")
+    (out / "metrics.json").unlink()
+    with pytest.raises(EvidenceMismatch) as caught:
+        verify_pack(out)
+    message = str(caught.value)
+    assert "metrics.json: missing" in message
+    assert "extra.txt: not in the manifest" in message
+
+
+def test_a_zip_pack_for_one_team_verifies_and_tamper_is_named(
+    store: Store, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack.zip"
+    files = _pack(store, fake_clock, out, team="beta")
+    assert not any(f.startswith("scorecards/") for f in files)  # beta ran no drill
+    assert verify_pack(out) == len(files) - 1
+    with zipfile.ZipFile(out) as archive:
+        members = {i.filename: archive.read(i) for i in archive.infolist()}
+    findings = json.loads(members["findings/findings.json"])
+    assert {f["team"] for f in findings} == {"beta"}
+    members["index.html"] = members["index.html"].replace(b"beta", b"betb", 1)
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    with pytest.raises(EvidenceMismatch, match=r"index\.html: changed"):
+        verify_pack(tampered)
+
+
+def test_building_refuses_to_overwrite(store: Store, fake_clock: FakeClock, tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["evidence", "--since", "2026-01-01", "-o", str(out)],
+        env={"DRILLBOOK_DATABASE_URL": str(store.url)},
+    )
+    assert result.exit_code != 0
+    assert "not an empty folder" in result.output
+    assert (out / "keep.txt").read_text() == "mine"
