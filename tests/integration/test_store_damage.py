@@ -99,7 +99,7 @@ OLD_HEADS = frozenset({"0002_exercise_finding", "0003_drill", "0004_detection"})
 def test_an_older_store_is_upgraded_on_use(library: Path, database_url: str) -> None:
     from sqlalchemy import inspect
 
-    from drillbook.storage.schema import read_state, shipped_heads
+    from drillbook.storage.schema import covered_revisions, read_state, shipped_heads
 
     url, env = _old_store(library, database_url)
     engine = create_engine(url)
@@ -116,7 +116,8 @@ def test_an_older_store_is_upgraded_on_use(library: Path, database_url: str) -> 
         state = read_state(connection)
         ids = [r[0] for r in connection.execute(text("SELECT id FROM findings ORDER BY id"))]
     engine.dispose()
-    assert state.applied == shipped_heads()
+    assert state.current
+    assert shipped_heads() <= covered_revisions(state.applied)
     assert state.meta["schema_written_by"]
     assert "F-007" in ids
     assert len(ids) == 2

@@ -47,6 +47,15 @@ def shipped_heads() -> frozenset[str]:
     return frozenset(_scripts().get_heads())
 
 
+@lru_cache(maxsize=8)
+def covered_revisions(applied: frozenset[str]) -> frozenset[str]:
+    """The applied revisions with all their ancestors and dependencies."""
+    scripts = _scripts()
+    return frozenset(
+        rev.revision for rev in scripts.iterate_revisions(tuple(sorted(applied)), "base") if rev
+    )
+
+
 def shipped_revisions() -> frozenset[str]:
     return frozenset(rev.revision for rev in _scripts().walk_revisions())
 
@@ -64,7 +73,14 @@ class SchemaState:
 
     @property
     def current(self) -> bool:
-        return self.applied == shipped_heads()
+        """Every shipped head is applied, or an ancestor or dependency of an applied one.
+
+        Alembic drops a revision from ``alembic_version`` once a later one that depends on
+        it is applied (``0016_program`` depends on ``0014_web_accounts``), so the version
+        table is not simply the set of heads."""
+        if not self.applied or self.unknown:
+            return False
+        return shipped_heads() <= covered_revisions(self.applied)
 
     @property
     def empty(self) -> bool:

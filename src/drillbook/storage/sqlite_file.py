@@ -234,11 +234,10 @@ def describe_holder(path: Path) -> str:
         pid, command, since = int(record["pid"]), str(record["command"]), float(record["since"])
     except (OSError, ValueError, KeyError, TypeError):
         return "another process"
-    if pid == os.getpid():
-        # we hold drillbook's queue, so SQLite's own lock is held by another program
+    if pid == os.getpid() or not _alive(pid):
+        # We hold drillbook's queue, or the last drillbook to hold it is gone (its flock
+        # went with it): SQLite's own lock is held by something that is not in the queue.
         return "another program (not a drillbook command) using the file"
-    if not _alive(pid):
-        return "another process"
     return f"PID {pid}, `{command}` since {max(0, round(time.time() - since))} s"
 
 

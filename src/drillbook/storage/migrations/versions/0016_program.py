@@ -1,17 +1,14 @@
 """The program: incidents, the team of a drill run, indexes for metrics and big backlogs.
 
 Revision ID: 0016_program
-Revises: 0004_detection; depends on 0002_exercise_finding and 0003_drill, or on
-0014_web_accounts (which depends on both) where that revision exists
+Revises: 0004_detection; depends on 0014_web_accounts (which depends on the findings and
+drill branches)
 
-``drill_runs.team`` is also added by ``0014_web_accounts`` (issue 14, same column, same
-index). Where that revision is present this one runs after it and leaves the column
-alone; where it is not, this one adds it.
+``drill_runs.team`` is added by ``0014_web_accounts``; this revision adds it only on a
+store where the column is somehow missing.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,15 +19,10 @@ revision = "0016_program"
 _WEB_ACCOUNTS = "0014_web_accounts"
 down_revision = "0004_detection"
 branch_labels = None
-# The findings and drill tables are other branches: depended on, not merged. Where
-# 0014_web_accounts exists it is the one dependency: it already depends on
-# 0002_exercise_finding and follows 0003_drill, and Alembic takes a dependency off the
-# heads when it is applied, so naming 0002 again here would fail.
-depends_on: tuple[str, ...] = (
-    (_WEB_ACCOUNTS,)
-    if (Path(__file__).parent / f"{_WEB_ACCOUNTS}.py").exists()
-    else ("0002_exercise_finding", "0003_drill")
-)
+# The findings and drill tables are other branches: depended on, not merged.
+# 0014_web_accounts already depends on 0002_exercise_finding and follows 0003_drill, and
+# naming 0002 again here makes Alembic fail.
+depends_on: tuple[str, ...] = (_WEB_ACCOUNTS,)
 
 _INDEXES = (
     ("ix_findings_created_at", "findings", ["created_at"]),
