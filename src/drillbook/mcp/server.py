@@ -57,7 +57,7 @@ class AuditedServer(MCPServer):
             "mcp.tool",
             name,
             target,
-            {"tool": name, **ids},
+            {"tool": name, "arguments": ids},
             ToolError,
             lambda: super(AuditedServer, self).call_tool(name, arguments, context),
         )
