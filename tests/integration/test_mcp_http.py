@@ -22,6 +22,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app as cli
@@ -32,6 +33,8 @@ from drillbook.web.app import create_app
 from drillbook.web.server import WebServer
 from tests.e2e.conftest import free_port
 from tests.web_helpers import add_account
+
+pytestmark = pytest.mark.slow
 
 SCENARIO = "mcp-server-data-exfiltration"
 
@@ -114,7 +117,8 @@ def test_agents_sign_in_with_tokens_and_see_only_their_team(
         decided = await client.call_tool(
             "exercise_decide", {"exercise_id": mine, "text": "Rotate the MCP token"}
         )
-        assert not started.is_error and not decided.is_error, decided.content
+        assert not started.is_error, started.content
+        assert not decided.is_error, decided.content
         status = await client.call_tool("exercise_status", {"exercise_id": sales})
         decide = await client.call_tool("exercise_decide", {"exercise_id": sales, "text": "x"})
         return {
@@ -142,9 +146,8 @@ def test_agents_sign_in_with_tokens_and_see_only_their_team(
         ours = service.get_exercise(session, mine)
         decision = [e for e in ours.events if e.kind == "decision"]
         assert [e.author for e in decision] == ["sam via support-bot"]
-        assert service.get_exercise(session, sales).events == [] or all(
-            e.kind != "decision" for e in service.get_exercise(session, sales).events
-        )
+        theirs = service.get_exercise(session, sales)
+        assert all(e.kind != "decision" for e in theirs.events), "a refused call logged"
         lines = [(e.actor, e.action, e.target, e.detail) for e in audit_entries(session)]
     tools = [(a, d["tool"], d["outcome"]) for a, act, _, d in lines if act == "mcp.tool"]
     assert ("ada via ops-agent", "exercise_create", "ok") in tools
@@ -207,14 +210,13 @@ def test_no_token_and_wrong_tokens_are_refused_and_audited(
     async def never(client: Client) -> None:
         raise AssertionError("connected without a token")
 
-    with pytest.raises(Exception):  # noqa: B017 - the SDK's own error for a 401
+    with pytest.raises(ExceptionGroup) as raised:
         anyio.run(_session, url, None, never)
+    assert raised.group_contains(MCPError)  # the SDK's error for the 401
 
     # a revoked token stops working at once
     token_id = json.loads(
-        CliRunner()
-        .invoke(cli, ["--library", str(library), "user", "tokens", "--json"])
-        .output
+        CliRunner().invoke(cli, ["--library", str(library), "user", "tokens", "--json"]).output
     )[0]["id"]
     revoked = CliRunner().invoke(
         cli, ["--library", str(library), "user", "revoke-token", str(token_id)]
