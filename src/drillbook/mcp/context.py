@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +124,10 @@ class McpContext:
         allow_drills: bool = False,
         team: str | None = None,
         store: Store | None = None,
+        write_lock: AbstractContextManager[object] | None = None,
     ) -> None:
         self.root = root
+        self.write_lock = write_lock
         self.agent_name = agent
         self.allow_drills = allow_drills
         self.server_team = team
@@ -168,6 +170,19 @@ class McpContext:
 
             self._store = open_store(self.root)
         return self._store
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work on the store. Behind the web app on SQLite it waits for the
+        web writers' turn (the web app's write lock): an agent's write and a browser's
+        must not meet in one WAL (the second would fail "database is locked")."""
+        store = self.store()
+        if self.write_lock is None or store.engine.dialect.name != "sqlite":
+            with store.session() as session:
+                yield session
+            return
+        with self.write_lock, store.session() as session:
+            yield session
 
     def require_root(self) -> Path:
         if self.root is None:
@@ -247,7 +262,7 @@ class McpContext:
         else:
             actor = f"{self.agent_name} (stdio)"
             detail = {"client": self.agent_name, "team": self.server_team, **detail}
-        with self.store().session() as session:
+        with self.session() as session:
             audit(
                 session,
                 actor=actor,

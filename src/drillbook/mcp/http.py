@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -67,7 +67,7 @@ class BearerGate:
         from drillbook.domain.account.enums import AccountRole
         from drillbook.domain.account.tokens import authenticate_token
 
-        with self.context.store().session() as session:
+        with self.context.session() as session:
             account, token = authenticate_token(session, secret)
             principal = Principal(
                 name=account.display_name,
@@ -103,7 +103,7 @@ class BearerGate:
     def _audit_refusal(self, remote: str | None, detail: dict[str, Any]) -> None:
         from drillbook.domain.account.service import audit
 
-        with self.context.store().session() as session:
+        with self.context.session() as session:
             audit(
                 session,
                 actor="anonymous",
@@ -115,11 +115,12 @@ class BearerGate:
 
 
 def mcp_endpoint(
-    library_root: Any, store: Store
+    library_root: Any, store: Store, *, write_lock: AbstractContextManager[object] | None = None
 ) -> tuple[BearerGate, Callable[[], AbstractAsyncContextManager[None]]]:
     """The ``/mcp`` endpoint for the web app and what its lifespan must run (the SDK's
-    task group). Drill detonation is never offered over HTTP."""
-    context = McpContext(root=library_root, agent="mcp-http", store=store)
+    task group). ``write_lock`` is the web app's turn for writers on SQLite. Drill
+    detonation is never offered over HTTP."""
+    context = McpContext(root=library_root, agent="mcp-http", store=store, write_lock=write_lock)
     server = build_server(context, http=True)
     server.streamable_http_app(
         streamable_http_path=PATH,

@@ -44,7 +44,8 @@ class WebContext:
     library_root: Path | None
     store: Store
     hub: FeedHub
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Writers' turn on SQLite: the web routes' and the MCP endpoint's (see writing)."""
 
     def library(self) -> Library:
         return load_library(self.library_root)
@@ -59,7 +60,7 @@ class WebContext:
             with self.store.session() as session:
                 yield session
             return
-        with self._write_lock, self.store.session() as session:
+        with self.write_lock, self.store.session() as session:
             yield session
 
 
@@ -200,7 +201,7 @@ def _mount_mcp(app: FastAPI, library_root: Path | None, store: Store) -> None:
         from drillbook.mcp.http import PATH, mcp_endpoint
     except ImportError:
         return
-    gate, running = mcp_endpoint(library_root, store)
+    gate, running = mcp_endpoint(library_root, store, write_lock=context_of(app).write_lock)
     from starlette.routing import Route
 
     app.router.routes.append(
@@ -214,6 +215,12 @@ def _mount_mcp(app: FastAPI, library_root: Path | None, store: Store) -> None:
             yield state
 
     app.router.lifespan_context = lifespan
+
+
+def context_of(app: FastAPI) -> WebContext:
+    ctx = app.state.ctx
+    assert isinstance(ctx, WebContext)
+    return ctx
 
 
 def context(request: Request) -> WebContext:
