@@ -133,14 +133,22 @@ def test_agents_sign_in_with_tokens_and_see_only_their_team(
     assert f"no exercise {sales} for team support" in support_seen["decide"]
     mine = support_seen["own"]["exercise"]
 
-    async def as_viewer(client: Client) -> dict[str, str | dict[str, Any]]:
+    async def as_viewer(client: Client) -> dict[str, Any]:
         status = await client.call_tool("exercise_status", {"exercise_id": mine})
         decide = await client.call_tool("exercise_decide", {"exercise_id": mine, "text": "y"})
-        return {"status": status.structured_content or {}, "decide": _error_text(decide)}
+        model = await client.call_tool(
+            "exercise_plan", {"scenario_id": SCENARIO, "use_model": True}
+        )
+        return {
+            "status": status.structured_content or {},
+            "decide": _error_text(decide),
+            "model": _error_text(model),
+        }
 
     viewer_seen = anyio.run(_session, url, viewer, as_viewer)
     assert viewer_seen["status"]["exercise"] == mine  # type: ignore[index]
     assert "needs the member role" in str(viewer_seen["decide"])
+    assert "exercise_plan needs the member role" in str(viewer_seen["model"])
 
     with store.session() as session:
         ours = service.get_exercise(session, mine)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -223,14 +223,21 @@ class McpContext:
         if record is not None:
             record.refusals.append(f"asked for {what}")
 
-    def authorise(self, tool: str) -> None:
-        """The role a tool needs over HTTP (the web API's rules: viewers read, members log
-        decisions and notes, facilitators run exercises, admins detonate drills). Over
-        stdio every tool is allowed, as every CLI command is."""
+    def authorise(self, tool: str, arguments: Mapping[str, object] | None = None) -> None:
+        """The role a call needs over HTTP (the web API's rules: viewers read, members log
+        decisions and notes, facilitators run exercises, admins detonate drills). Asking
+        the model (``use_model``) needs a member, writing a scenario into the library
+        (``scenario_generate`` with ``save``) a facilitator. Over stdio every tool is
+        allowed, as every CLI command is."""
         principal = self.principal
         if principal is None:
             return
+        given = arguments or {}
         needed = TOOL_ROLES.get(tool, AccountRole.ADMIN)
+        if given.get("use_model") is True and not needed.at_least(AccountRole.MEMBER):
+            needed = AccountRole.MEMBER
+        if tool == "scenario_generate" and given.get("save") is True:
+            needed = AccountRole.FACILITATOR
         if not principal.at_least(needed):
             self.refused(f"tool {tool} (needs {needed})")
             raise AccessDenied(

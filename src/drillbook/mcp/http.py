@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from drillbook.storage.engine import Store
 
 PATH = "/mcp"
+MAX_BODY = 1024 * 1024
+"""The largest JSON-RPC request an agent may send (the longest tool input is 4000
+characters of text; the SDK's default is 4 MiB)."""
 
 
 class BearerGate:
@@ -126,6 +129,7 @@ def mcp_endpoint(
         streamable_http_path=PATH,
         stateless_http=True,
         json_response=True,
+        max_request_body_size=MAX_BODY,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     manager = server.session_manager

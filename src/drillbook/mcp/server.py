@@ -15,6 +15,7 @@ a call without a caller is refused: the server fails closed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
 from drillbook import __version__
+from drillbook.errors import AccessDenied
 from drillbook.mcp import resources, tools_drills, tools_exercise, tools_findings, tools_library
 from drillbook.mcp.context import CALLER, McpContext
 
@@ -60,6 +62,7 @@ class AuditedServer(MCPServer):
             {"tool": name, "arguments": ids},
             ToolError,
             lambda: super(AuditedServer, self).call_tool(name, arguments, context),
+            lambda: self.drillbook.authorise(name, arguments),
         )
 
     async def read_resource(self, uri: Any, context: Context[Any, Any] | None = None) -> Any:
@@ -80,7 +83,8 @@ class AuditedServer(MCPServer):
         target: str | None,
         detail: dict[str, object],
         error: type[Exception],
-        run: Any,
+        run: Callable[[], Awaitable[Any]],
+        authorise: Callable[[], None] | None = None,
     ) -> Any:
         ctx = self.drillbook
         caller = CALLER.get()
@@ -90,11 +94,11 @@ class AuditedServer(MCPServer):
                 if self.http and caller is None:
                     ctx.refused(f"{tool} without a signed-in caller")
                     raise error("sign in with an API token first")
-                if action == "mcp.tool":
+                if authorise is not None:
                     try:
-                        ctx.authorise(tool)
-                    except Exception as exc:
-                        raise ToolError(str(exc)) from None
+                        authorise()
+                    except AccessDenied as exc:
+                        raise error(str(exc)) from None
                 result = await run()
                 if getattr(result, "is_error", False):
                     outcome = "error"
