@@ -121,7 +121,10 @@ def test_agents_sign_in_with_tokens_and_see_only_their_team(
         assert not decided.is_error, decided.content
         status = await client.call_tool("exercise_status", {"exercise_id": sales})
         decide = await client.call_tool("exercise_decide", {"exercise_id": sales, "text": "x"})
+        with pytest.raises(MCPError) as report:
+            await client.read_resource(f"drillbook://reports/{sales}")
         return {
+            "report": str(report.value),
             "own": own.structured_content,
             "status": _error_text(status),
             "decide": _error_text(decide),
@@ -131,6 +134,7 @@ def test_agents_sign_in_with_tokens_and_see_only_their_team(
     assert support_seen["own"]["team"] == "support"
     assert f"no exercise {sales} for team support" in support_seen["status"]
     assert f"no exercise {sales} for team support" in support_seen["decide"]
+    assert f"no exercise {sales} for team support" in support_seen["report"]
     mine = support_seen["own"]["exercise"]
 
     async def as_viewer(client: Client) -> dict[str, Any]:
@@ -167,6 +171,8 @@ def test_agents_sign_in_with_tokens_and_see_only_their_team(
     refused = [d for a, act, t, d in lines if act == "mcp.tool" and d["outcome"] == "refused"]
     assert all(d["transport"] == "http" and d["account"] and d["client"] for d in refused)
     assert any(f"exercise {sales} of team sales" in d["reason"] for d in refused)
+    resources = [(a, d["outcome"]) for a, act, _, d in lines if act == "mcp.resource"]
+    assert resources == [("sam via support-bot", "refused")]
 
 
 def test_no_token_and_wrong_tokens_are_refused_and_audited(

@@ -100,7 +100,7 @@ def test_api_tokens_are_shown_once_stored_as_digests_and_revocable(
 ) -> None:
     from sqlalchemy import select
 
-    from drillbook.domain.account.models import ApiToken
+    from drillbook.domain.account.models import Account, ApiToken
     from drillbook.domain.account.tokens import authenticate_token
     from drillbook.errors import AccessDenied
 
@@ -141,5 +141,13 @@ def test_api_tokens_are_shown_once_stored_as_digests_and_revocable(
         assert runner.invoke(user_app, ["revoke-token", "999"]).exit_code != 0
         with store.session() as session, pytest.raises(AccessDenied):
             authenticate_token(session, secret)
+        # a disabled account's other tokens stop working too
+        second = json.loads(runner.invoke(user_app, ["token", "fred", "--json"]).output)["token"]
+        with store.session() as session:
+            assert authenticate_token(session, second)[0].username == "fred"
+            account = session.scalars(select(Account).where(Account.username == "fred")).one()
+            account.disabled = True
+        with store.session() as session, pytest.raises(AccessDenied):
+            authenticate_token(session, second)
     finally:
         store.close()
