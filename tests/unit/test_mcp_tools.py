@@ -371,3 +371,14 @@ def test_a_team_scoped_server_refuses_another_teams_exercise(
     assert all(d["transport"] == "stdio" and d["team"] == "support" for d in refused)
     assert any(d["outcome"] == "ok" and d["tool"] == "exercise_create" for d in support)
     assert ("tester (stdio)", "mcp.tool") in {(a, act) for a, act, _ in lines}
+
+
+def test_every_tool_has_a_role_over_http(library: Path) -> None:
+    """A new tool without a line in TOOL_ROLES would be admin-only over HTTP: say so."""
+    from drillbook.mcp.context import TOOL_ROLES
+
+    async def names(client: Client) -> set[str]:
+        return {t.name for t in (await client.list_tools()).tools}
+
+    listed = _with_client(library, names, allow_drills=True)
+    assert listed == set(TOOL_ROLES)
