@@ -246,3 +246,21 @@ def test_no_token_and_wrong_tokens_are_refused_and_audited(
     refusals = [d["reason"] for a, act, d in lines if act == "mcp.refused" and a == "anonymous"]
     assert refusals.count("no API token") >= 3  # none, cookie-only, the SDK's client
     assert refusals.count("unknown or revoked API token") == 2  # wrong, revoked
+
+
+def test_without_the_lifespan_the_endpoint_says_so(library: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from drillbook.domain.account.tokens import account_named, issue_token
+
+    store = open_store(library)
+    try:
+        add_account(store, "ada", "admin")
+        with store.session() as session:
+            _, secret = issue_token(session, account_named(session, "ada"), client="x")
+        client = TestClient(create_app(library, store), base_url="http://127.0.0.1")
+        answer = client.post("/mcp", json={}, headers={"Authorization": f"Bearer {secret}"})
+        assert answer.status_code == 503
+        assert "lifespan" in answer.json()["error"]
+    finally:
+        store.close()

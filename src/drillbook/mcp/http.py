@@ -45,6 +45,8 @@ class BearerGate:
     def __init__(self, context: McpContext, manager: StreamableHTTPSessionManager) -> None:
         self.context = context
         self.manager = manager
+        self.live = False
+        """Set while the app's lifespan runs the SDK's task group (uvicorn's default)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -58,6 +60,9 @@ class BearerGate:
             caller = await anyio.to_thread.run_sync(self._caller, secret.strip(), remote)
         except AccessDenied as exc:
             await self._refuse(send, remote, user_agent, str(exc))
+            return
+        if not self.live:
+            await _answer(send, 503, "the MCP endpoint needs the server's lifespan (not 'off')")
             return
         token = CALLER.set(caller)
         try:
@@ -89,19 +94,7 @@ class BearerGate:
     async def _refuse(self, send: Send, remote: str | None, user_agent: str, why: str) -> None:
         detail = {"transport": "http", "reason": why, "user_agent": user_agent}
         await anyio.to_thread.run_sync(self._audit_refusal, remote, detail)
-        body = json.dumps({"error": f"{why}: sign in with an API token", "status": 401}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b'Bearer realm="drillbook"'),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 401, f"{why}: sign in with an API token")
 
     def _audit_refusal(self, remote: str | None, detail: dict[str, Any]) -> None:
         from drillbook.domain.account.service import audit
@@ -115,6 +108,15 @@ class BearerGate:
                 remote=remote,
                 detail=detail,
             )
+
+
+async def _answer(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": message, "status": status}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="drillbook"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def mcp_endpoint(
@@ -132,11 +134,15 @@ def mcp_endpoint(
         max_request_body_size=MAX_BODY,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    manager = server.session_manager
+    gate = BearerGate(context, server.session_manager)
 
     @asynccontextmanager
     async def running() -> AsyncIterator[None]:
-        async with manager.run():
-            yield
+        async with gate.manager.run():
+            gate.live = True
+            try:
+                yield
+            finally:
+                gate.live = False
 
-    return BearerGate(context, manager), running
+    return gate, running
