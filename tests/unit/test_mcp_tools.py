@@ -349,3 +349,36 @@ def test_a_team_scoped_server_refuses_another_teams_exercise(
     refusals = [r.getMessage() for r in caplog.records if r.name == "drillbook.mcp.audit"]
     assert len(refusals) == 5
     assert all(m.startswith("refused: agent support-bot (team support)") for m in refusals)
+    # ... and in the store's append-only audit log, beside every other call
+    from drillbook.domain.account.service import audit_entries
+    from drillbook.storage.engine import open_store
+
+    store = open_store(library)
+    try:
+        with store.session() as session:
+            lines = [(e.actor, e.action, e.detail) for e in audit_entries(session)]
+    finally:
+        store.close()
+    support = [d for actor, action, d in lines if actor == "support-bot (stdio)"]
+    refused = [d for d in support if d["outcome"] == "refused"]
+    assert len(refused) == 5
+    assert {d["tool"] for d in refused if "tool" in d} == {
+        "exercise_status",
+        "exercise_decide",
+        "finding_rank",
+        "exercise_create",
+    }
+    assert all(d["transport"] == "stdio" and d["team"] == "support" for d in refused)
+    assert any(d["outcome"] == "ok" and d["tool"] == "exercise_create" for d in support)
+    assert ("tester (stdio)", "mcp.tool") in {(a, act) for a, act, _ in lines}
+
+
+def test_every_tool_has_a_role_over_http(library: Path) -> None:
+    """A new tool without a line in TOOL_ROLES would be admin-only over HTTP: say so."""
+    from drillbook.mcp.context import TOOL_ROLES
+
+    async def names(client: Client) -> set[str]:
+        return {t.name for t in (await client.list_tools()).tools}
+
+    listed = _with_client(library, names, allow_drills=True)
+    assert listed == set(TOOL_ROLES)

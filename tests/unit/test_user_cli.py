@@ -93,3 +93,61 @@ def test_the_tour_makes_a_demo_login(tmp_path: Path) -> None:
         assert authenticate(session, *login).role == "admin"
     store.close()
     assert create_demo_login(tmp_path) is None  # a second tour in the same folder
+
+
+def test_api_tokens_are_shown_once_stored_as_digests_and_revocable(
+    db_env: str, runner: CliRunner
+) -> None:
+    from sqlalchemy import select
+
+    from drillbook.domain.account.models import Account, ApiToken
+    from drillbook.domain.account.tokens import authenticate_token
+    from drillbook.errors import AccessDenied
+
+    made = runner.invoke(
+        user_app, ["add", "fred", "--role", "member", "--team", "sre", "--generate-password"]
+    )
+    assert made.exit_code == 0, made.output
+    issued = runner.invoke(user_app, ["token", "fred", "--client", "ide-agent", "--json"])
+    assert issued.exit_code == 0, issued.output
+    secret = json.loads(issued.output)["token"]
+    assert secret.startswith("dbk_")
+    shown = runner.invoke(user_app, ["token", "FRED"])
+    assert "shown once" in shown.output
+    bad_client = runner.invoke(user_app, ["token", "fred", "--client", "../x y"])
+    assert bad_client.exit_code != 0
+    assert "not a usable client name" in bad_client.output
+    nobody = runner.invoke(user_app, ["token", "nobody"])
+    assert nobody.exit_code != 0
+    assert "no account 'nobody'" in nobody.output
+    store = Store(db_env)
+    try:
+        with store.session() as session:
+            rows = list(session.scalars(select(ApiToken)))
+            assert all(secret not in (r.token_digest, r.client) for r in rows)
+            account, token = authenticate_token(session, secret)
+            assert (account.username, token.client) == ("fred", "ide-agent")
+            for wrong in ("", "dbk_short", secret + "x", "Bearer " + secret, secret.upper()):
+                with pytest.raises(AccessDenied):
+                    authenticate_token(session, wrong)
+        listed = json.loads(runner.invoke(user_app, ["tokens", "--json"]).output)
+        assert [(t["username"], t["client"], t["revoked"]) for t in listed] == [
+            ("fred", "ide-agent", False),
+            ("fred", "mcp-agent", False),
+        ]
+        assert secret not in runner.invoke(user_app, ["tokens"]).output
+        revoked = runner.invoke(user_app, ["revoke-token", str(listed[0]["id"])])
+        assert revoked.exit_code == 0, revoked.output
+        assert runner.invoke(user_app, ["revoke-token", "999"]).exit_code != 0
+        with store.session() as session, pytest.raises(AccessDenied):
+            authenticate_token(session, secret)
+        # a disabled account's other tokens stop working too
+        second = json.loads(runner.invoke(user_app, ["token", "fred", "--json"]).output)["token"]
+        with store.session() as session:
+            assert authenticate_token(session, second)[0].username == "fred"
+            account = session.scalars(select(Account).where(Account.username == "fred")).one()
+            account.disabled = True
+        with store.session() as session, pytest.raises(AccessDenied):
+            authenticate_token(session, second)
+    finally:
+        store.close()

@@ -103,3 +103,74 @@ def list_users(
         console.print(
             f"{row['username']}  {row['role']}{team}  {row['display_name']}", markup=False
         )
+
+
+@user_app.command("token")
+def token(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account the agent acts for.")],
+    client: Annotated[
+        str,
+        typer.Option("--client", "-c", help="The agent's name in the audit log (e.g. ide-agent)."),
+    ] = "mcp-agent",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Issue an API token for the MCP server over HTTP (shown once; only a digest is kept)."""
+    from drillbook.domain.account.tokens import account_named, issue_token
+
+    with state(ctx).store().session() as session:
+        issued, secret = issue_token(session, account_named(session, username), client=client)
+        shown = {"id": issued.id, "username": username.strip().lower(), "client": issued.client}
+    if as_json:
+        print_json({**shown, "token": secret})
+        return
+    console.print(
+        f"API token {shown['id']} for {shown['username']} (client {shown['client']}); "
+        "shown once, send it as 'Authorization: Bearer TOKEN':",
+        markup=False,
+    )
+    console.print(secret, markup=False, soft_wrap=True)
+
+
+@user_app.command("tokens")
+def tokens(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the API tokens (account, client, revoked; never the secrets)."""
+    from drillbook.domain.account.service import list_accounts
+    from drillbook.domain.account.tokens import list_tokens
+
+    with state(ctx).store().session() as session:
+        names = {a.id: a.username for a in list_accounts(session)}
+        rows = [
+            {
+                "id": t.id,
+                "username": names.get(t.account_id, "?"),
+                "client": t.client,
+                "created_at": t.created_at.isoformat(),
+                "revoked": t.revoked,
+            }
+            for t in list_tokens(session)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No API tokens yet: `drillbook user token NAME --client AGENT`", markup=False)
+    for row in rows:
+        revoked = "  revoked" if row["revoked"] else ""
+        console.print(f"{row['id']}  {row['username']}  {row['client']}{revoked}", markup=False)
+
+
+@user_app.command("revoke-token")
+def revoke(
+    ctx: typer.Context,
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `drillbook user tokens`).")],
+) -> None:
+    """Revoke an API token: the next request with it is refused."""
+    from drillbook.domain.account.tokens import revoke_token
+
+    with state(ctx).store().session() as session:
+        revoked = revoke_token(session, token_id)
+        console.print(f"Revoked API token {revoked.id} ({revoked.client})", markup=False)

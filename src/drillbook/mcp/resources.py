@@ -45,7 +45,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         _checked(exercise_id, _EXERCISE, "exercise id")
         program = ctx.library().program
         try:
-            with ctx.store().session() as session:
+            with ctx.session() as session:
                 exercise = ctx.exercise(session, exercise_id)
                 content = render(build_report(session, exercise, program), ReportFormat.MARKDOWN)
         except DrillbookError as exc:
@@ -61,7 +61,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
 
         _checked(exercise_id, _EXERCISE, "exercise id")
         try:
-            with ctx.store().session() as session:
+            with ctx.session() as session:
                 return export_text(session, ctx.exercise(session, exercise_id))[1]
         except DrillbookError as exc:
             raise ResourceNotFoundError(str(exc)) from None

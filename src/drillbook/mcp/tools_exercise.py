@@ -40,7 +40,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     ) -> EventView:
 
         who = by or ctx.agent
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             exercise = ctx.exercise(session, exercise_id)
             event = _act(session, exercise, action, who, options)
             return _event(exercise, event)
@@ -116,7 +116,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         from drillbook.planning.roles import assign_roles
 
         library = ctx.library()
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             ctx.exercise(session, exercise_id)
             stored = brief_inputs(session, exercise_id)
             scenario = library.scenario(stored.scenario_id).scenario
@@ -144,7 +144,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
 
         library = ctx.library()
         scenario = library.scenario(scenario_id).scenario
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             exercise = service.create_exercise(
                 session,
                 scenario=scenario,
@@ -164,7 +164,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     def exercise_status(exercise_id: ExerciseId) -> ExerciseView:
         """The clock (pauses excluded), phase, next inject and seats."""
 
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             return ExerciseView.of(ctx.exercise(session, exercise_id))
 
     @server.tool()
@@ -173,7 +173,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         """Every event with its exercise time (T+mm:ss)."""
         from drillbook.domain.exercise.evaluation import offsets
 
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             exercise = ctx.exercise(session, exercise_id)
             at = offsets(exercise.events)
             return [EventView.of(e, at) for e in exercise.events]
@@ -251,7 +251,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         from drillbook.reports.render import ReportFormat, render
 
         program = ctx.library().program
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             exercise = ctx.exercise(session, exercise_id)
             content = render(
                 build_report(session, exercise, program, counsel=counsel), ReportFormat.MARKDOWN

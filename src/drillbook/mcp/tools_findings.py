@@ -42,7 +42,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
             from drillbook.planning.llm_client import resolve_endpoint
 
             endpoint = resolve_endpoint(program.llm if program else None)
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             exercise = ctx.exercise(session, exercise_id)
             if endpoint is not None:
                 result = draft_with_model(session, exercise, endpoint, author=ctx.agent)
@@ -80,7 +80,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
 
         team = ctx.scoped_team(team)
         scenarios = [loaded.scenario for loaded in ctx.library().scenarios.values()]
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             history = service.list_findings(session)
             candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
             ranked = rank_findings(candidates, history, scenarios, clock.today())[:limit]
@@ -118,7 +118,7 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         if days is None:
             program = ctx.library().program
             days = parse_duration(program.cadence.followup_after).days if program else 30
-        with ctx.store().session() as session:
+        with ctx.session() as session:
             items = followup_items(session, days=days, team=team)
             recorded = record_followup(session, items, author=ctx.agent) if record else []
             return FollowupView(

@@ -10,8 +10,8 @@ CLI, and render a read model from ``domain/*/views.py``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,8 @@ class WebContext:
     library_root: Path | None
     store: Store
     hub: FeedHub
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Writers' turn on SQLite: the web routes' and the MCP endpoint's (see writing)."""
 
     def library(self) -> Library:
         return load_library(self.library_root)
@@ -59,7 +60,7 @@ class WebContext:
             with self.store.session() as session:
                 yield session
             return
-        with self._write_lock, self.store.session() as session:
+        with self.write_lock, self.store.session() as session:
             yield session
 
 
@@ -146,6 +147,8 @@ def create_app(
         secure_cookies=secure_cookies,
     )
 
+    _mount_mcp(app, library_root, store)
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
         return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
@@ -189,6 +192,35 @@ def create_app(
         return _error_response(request, 422, f"invalid input: {fields}")
 
     return app
+
+
+def _mount_mcp(app: FastAPI, library_root: Path | None, store: Store) -> None:
+    """The MCP server over streamable HTTP at ``/mcp`` (API tokens; docs/mcp.md), when
+    the ``mcp`` extra is installed; its task group runs for the app's lifetime."""
+    try:
+        from drillbook.mcp.http import PATH, mcp_endpoint
+    except ImportError:
+        return
+    gate, running = mcp_endpoint(library_root, store, write_lock=context_of(app).write_lock)
+    from starlette.routing import Route
+
+    app.router.routes.append(
+        Route(PATH, gate, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    )
+    before = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(started: FastAPI) -> AsyncIterator[Any]:
+        async with running(), before(started) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+
+
+def context_of(app: FastAPI) -> WebContext:
+    ctx = app.state.ctx
+    assert isinstance(ctx, WebContext)
+    return ctx
 
 
 def context(request: Request) -> WebContext:

@@ -33,7 +33,14 @@ def app_from_environment() -> FastAPI:
         bind_host=os.environ.get(BIND_HOST, "127.0.0.1"),
         allowed_hosts=[h for h in os.environ.get(ALLOWED, "").split(",") if h],
     )
-    app.router.lifespan_context = _close_streams_on_exit
+    before = app.router.lifespan_context  # the MCP endpoint's task group, where mounted
+
+    @asynccontextmanager
+    async def lifespan(started: FastAPI) -> AsyncIterator[Any]:
+        async with before(started) as state, _close_streams_on_exit(started):
+            yield state
+
+    app.router.lifespan_context = lifespan
     return app
 
 

@@ -11,6 +11,10 @@ For every request it:
   ``X-CSRF-Token`` header, or a ``csrf_token`` form field) does not match the session's;
 - adds the security headers: a Content-Security-Policy with no inline script,
   ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``nosniff``, no referrer.
+
+``/mcp`` (the MCP server over HTTP) is bearer-token only: the Host check and the headers
+apply, but no cookie session is loaded or set there and so no CSRF token is asked for (a
+browser never attaches a bearer token by itself; without one the endpoint answers 401).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ SESSION_MAX_AGE = 12 * 3600
 MAX_BODY = 256 * 1024
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BEARER_ONLY_PATHS = frozenset({"/mcp", "/mcp/"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -120,6 +125,9 @@ class Guard:
         if host_name(headers.get("host", "")) not in self.hosts:
             await _plain(send, 400, "this server does not answer to that Host name")
             return
+        if scope["path"] in BEARER_ONLY_PATHS:
+            await self.app(scope, receive, _with_headers(send))
+            return
         session = self._load(scope)
         original = json.dumps(session, sort_keys=True)
         if "csrf" not in session:
@@ -144,6 +152,15 @@ class Guard:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _with_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+        await send(message)
+
+    return sending
 
 
 def _csrf_ok(headers: dict[str, str], body: bytes, expected: str) -> bool:

@@ -67,3 +67,17 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     remote: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]]
+
+
+class ApiToken(Base):
+    """A bearer token an agent (an MCP client) uses for one account over HTTP. Only the
+    SHA-256 digest of the secret is stored; ``client`` names the agent in the audit log."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(index=True)
+    client: Mapped[str] = mapped_column(String(80))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked: Mapped[bool] = mapped_column(default=False)
