@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from drillbook import clock
+from drillbook.documents.durations import parse_duration
 from drillbook.domain.exercise.enums import EventKind, ExerciseStatus
 from drillbook.domain.exercise.evaluation import (
     CriterionResult,
@@ -35,7 +36,6 @@ from drillbook.domain.finding.service import list_findings
 from drillbook.domain.finding.tracking import links_by_finding
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.enums import PHASE_ORDER
-from drillbook.library.durations import parse_duration
 from drillbook.planning.brief import weekend_note
 
 COUNSEL_LABEL = "Prepared at the direction of counsel for incident-response improvement."
