@@ -56,6 +56,12 @@ def test_every_top_level_package_is_in_a_layer() -> None:
     assert not missing, f"place these in [tool.importlinter] layers: {sorted(missing)}"
 
 
+def test_the_docs_name_every_layered_package() -> None:
+    page = (ROOT / "docs" / "code-layout.md").read_text(encoding="utf-8")
+    missing = [name for name in sorted(_layered_modules()) if f"`drillbook.{name}" not in page]
+    assert not missing, f"docs/code-layout.md does not place: {missing}"
+
+
 @pytest.mark.parametrize(
     ("contract_id", "importer", "imported"),
     [
