@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from drillbook.library.lint import lint_library
+from drillbook.flows.lint_library import lint_library
 
 TARGET_SECONDS = 1.0
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from drillbook.errors import ConfigError
 
 LIBRARY_FILE = "drillbook.yaml"
+# beside drillbook.yaml; here (not in the library loader) because the inventory domain reads it
+INVENTORY_FILE = "inventory.yaml"
 DATA_DIR = ".drillbook"
 DATABASE_FILE = "drillbook.db"
 

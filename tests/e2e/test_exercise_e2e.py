@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from drillbook.cli.main import app
 from drillbook.clock import FakeClock
+from drillbook.documents.yaml_io import load_text, to_plain
 from drillbook.flows.followup import carry_over_items
-from drillbook.library.yaml_io import load_text, to_plain
 from drillbook.storage.engine import open_store
 from tests.helpers import SEED
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from drillbook.cli.main import app
 from drillbook.config import database_url
-from drillbook.library.yaml_io import load_text, to_plain
+from drillbook.documents.yaml_io import load_text, to_plain
 from drillbook.storage.engine import Store
 from tests.helpers import FILES, shared_data
 from tests.unit.test_scorecard import LS, UNAME, make_run

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drillbook.clock import FakeClock
+from drillbook.documents.yaml_io import load_text, to_plain
 from drillbook.domain.exercise.service import get_exercise
 from drillbook.domain.finding import service
 from drillbook.errors import LibraryError
 from drillbook.flows.exercise_findings import export_text, import_document, read_document
-from drillbook.library.yaml_io import load_text, to_plain
 from drillbook.storage.engine import Store
 from tests.helpers import SEED
 

@@ -9,7 +9,7 @@ from drillbook.clock import FakeClock
 from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding.repeats import repeated_gaps
 from drillbook.domain.finding.service import create_finding
-from drillbook.library.lint import lint_library
+from drillbook.flows.lint_library import lint_library
 from drillbook.library.loader import load_scenario_file
 from drillbook.storage.engine import Store
 from tests.helpers import SEED

@@ -34,7 +34,7 @@ def inventory() -> Inventory:
 
 def lint_file(path: Path) -> list[Problem]:
     """The library linter's scenario rules on a written file (errors and warnings)."""
-    from drillbook.library.lint_rules import ScenarioContext, check_scenario
+    from drillbook.flows.lint_rules import ScenarioContext, check_scenario
 
     loaded = load_scenario_file(path)
     return check_scenario(ScenarioContext(loaded, date(2026, 11, 21), timedelta(days=91)))

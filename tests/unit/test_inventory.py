@@ -218,7 +218,7 @@ def test_the_parser_only_ever_raises_library_errors(tmp_path: Path, text: str) -
 def test_structured_inventories_fail_only_with_library_errors(
     tmp_path: Path, agents: list[dict[str, object]]
 ) -> None:
-    from drillbook.library.yaml_io import dump_text
+    from drillbook.documents.yaml_io import dump_text
 
     path = tmp_path / "inventory.yaml"
     document = {

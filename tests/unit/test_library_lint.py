@@ -132,7 +132,7 @@ def test_every_document_kind_has_a_schema_with_an_id(kind: str) -> None:
 
 def test_schema_accepts_the_seed_documents() -> None:
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed")
-    from drillbook.library.yaml_io import load_text, to_plain
+    from drillbook.documents.yaml_io import load_text, to_plain
 
     result = CliRunner().invoke(app, ["schema", "findings"])
     findings = SEED / "findings" / "scenario-2026-q2-001-run-2026-04-29.yaml"
@@ -150,7 +150,7 @@ def test_init_points_the_editor_at_the_schemas(library: Path) -> None:
 
 
 def test_pre_commit_hook_runs_lint() -> None:
-    from drillbook.library.yaml_io import load_text, to_plain
+    from drillbook.documents.yaml_io import load_text, to_plain
 
     hooks = to_plain(load_text((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")))
     [hook] = hooks

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-import types
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,17 +12,17 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
+from drillbook.domain.finding.repeats import FindingRepeat
 from drillbook.errors import Problem
-from drillbook.library import lint
-from drillbook.library.lint import (
-    FindingRepeat,
+from drillbook.flows import lint_library as lint
+from drillbook.flows.lint_library import (
     LintReport,
     lint_library,
     repeat_findings_check,
 )
-from drillbook.library.lint_rules import ROLE_ALIASES, canonical_role
+from drillbook.flows.lint_rules import ROLE_ALIASES, canonical_role
+from drillbook.flows.scenario_revisions import content_hash, record_revisions
 from drillbook.library.loader import load_scenario_file
-from drillbook.library.revisions import content_hash, record_revisions
 from drillbook.storage.engine import Store
 from drillbook.storage.models import ScenarioRevision
 from tests.helpers import SEED
@@ -384,20 +381,16 @@ def test_lint_records_scenario_revisions(tmp_path: Path, store: Store, fake_cloc
     assert all(row.first_seen.tzinfo is not None for row in rows)
 
 
-def test_the_findings_domain_hook(
+def test_with_a_store_lint_asks_the_findings_domain(
     tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = datetime(2026, 6, 1, tzinfo=UTC)
-    module = types.ModuleType("fake_findings")
 
     def finding_repeats(store: Store) -> Callable[[str], list[FindingRepeat]]:
         assert store is sqlite_store
         return lambda sid: [FindingRepeat(sid, "F-002 no runbook", 2, first)]
 
-    module.finding_repeats = finding_repeats  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fake_findings", module)
-    monkeypatch.setattr(lint, "FINDING_REPEATS_HOOK", ("fake_findings", "finding_repeats"))
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(lint, "store_finding_repeats", finding_repeats)
     root = _library(tmp_path, {"s": GOOD})
     # the content is first seen now (after the finding): the team changed it, no warning
     report = lint_library(root, include_builtin=False, today=TODAY, store=sqlite_store)

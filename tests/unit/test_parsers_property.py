@@ -11,12 +11,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drillbook.documents.durations import format_duration, parse_duration
+from drillbook.documents.yaml_io import dump_text, load_text, to_plain
 from drillbook.domain.scenario.criteria import parse_criterion
 from drillbook.errors import LibraryError
-from drillbook.library.durations import format_duration, parse_duration
-from drillbook.library.lint import lint_library
+from drillbook.flows.lint_library import lint_library
 from drillbook.library.loader import load_scenario_file
-from drillbook.library.yaml_io import dump_text, load_text, to_plain
 
 FAST = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

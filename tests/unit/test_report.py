@@ -16,8 +16,9 @@ from drillbook.domain.exercise import service
 from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.finding.service import create_finding
 from drillbook.domain.program.models import Program
-from drillbook.flows.exercise_report import ReportData, build_report, mark_reported
+from drillbook.flows.exercise_report import build_report, mark_reported
 from drillbook.library.loader import load_scenario_file
+from drillbook.reports.data import ReportData
 from drillbook.reports.render import render_html, render_markdown, render_pdf
 from drillbook.storage.engine import Store
 from tests.helpers import ROOT, SEED

@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
+from drillbook.documents.yaml_io import load_text, to_plain
 from drillbook.domain.program.models import Program
 from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import NotFoundError
 from drillbook.library.loader import load_scenario_file
 from drillbook.library.schema import SCHEMAS, json_schema, schema_names
-from drillbook.library.yaml_io import load_text, to_plain
 from tests.helpers import SEED
 
 SEED_SCENARIO = SEED / "scenarios" / "data-exfil-via-mcp.yaml"

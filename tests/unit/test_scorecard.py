@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drillbook.detection.config import DetectionConfig
+from drillbook.documents.yaml_io import load_text, to_plain
 from drillbook.domain.drill.models import DrillRun, ProcessEvent, TechniqueRun
 from drillbook.domain.finding import service as findings
 from drillbook.domain.scorecard.document import (
@@ -25,7 +26,6 @@ from drillbook.domain.scorecard.models import DetectionResultRow
 from drillbook.domain.scorecard.service import build_scorecard, percentile, record_ack
 from drillbook.errors import LibraryError
 from drillbook.flows.drill_check import check_drill, scorecard_for
-from drillbook.library.yaml_io import load_text, to_plain
 from drillbook.storage.engine import Store
 from tests.helpers import FILES, shared_data
 

@@ -13,12 +13,12 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
+from drillbook.documents.durations import DurationText
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_events import MAX_DEPTH
+from drillbook.documents.yaml_io import MAX_ALIASES, load_file, load_text
 from drillbook.errors import LibraryError
-from drillbook.library.durations import DurationText
 from drillbook.library.loader import load_scenario_file
-from drillbook.library.validation import validate
-from drillbook.library.yaml_events import MAX_DEPTH
-from drillbook.library.yaml_io import MAX_ALIASES, load_file, load_text
 
 BASE = """\
 id: broken-example

@@ -168,8 +168,8 @@ def load_manifest(fixtures: Path) -> list[dict[str, Any]]:
     """``fixtures.yaml``: which rules each recorded fixture must (and must not) fire."""
     from pydantic import BaseModel, ConfigDict, Field
 
-    from drillbook.library.validation import validate
-    from drillbook.library.yaml_io import load_mapping
+    from drillbook.documents.validation import validate
+    from drillbook.documents.yaml_io import load_mapping
 
     class Fixture(BaseModel):
         model_config = ConfigDict(extra="forbid")

@@ -10,8 +10,8 @@ from drillbook.cli.app import app
 from drillbook.cli.context import state
 from drillbook.cli.exercise import author
 from drillbook.cli.output import console, table
+from drillbook.documents.durations import parse_duration
 from drillbook.flows.followup import followup_items, record_followup, verify_at_followup
-from drillbook.library.durations import parse_duration
 
 
 @app.command("followup")

@@ -15,7 +15,7 @@ from drillbook.cli.context import state
 from drillbook.cli.output import console, err_console, print_json
 from drillbook.config import DATA_DIR, DATABASE_FILE, LIBRARY_FILE, setting
 from drillbook.errors import ConfigError
-from drillbook.library.lint import LintReport
+from drillbook.flows.lint_library import LintReport
 from drillbook.library.scaffolding import scaffold
 from drillbook.library.schema import SCHEMAS
 from drillbook.storage.engine import Store, open_store
@@ -115,7 +115,7 @@ def lint(
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Check the library: every problem at once as path:line:column: message."""
-    from drillbook.flows.library_lint import lint_paths, sarif
+    from drillbook.flows.lint_paths import lint_paths, sarif
 
     if as_json:
         output_format = OutputFormat.JSON

@@ -13,8 +13,8 @@ from drillbook.cli.app import exercise_app, inventory_app
 from drillbook.cli.context import CliState, state
 from drillbook.cli.files import OutputOption, write_output
 from drillbook.cli.output import console, err_console, print_json, table
+from drillbook.config import INVENTORY_FILE
 from drillbook.domain.inventory.service import (
-    INVENTORY_FILE,
     inventory_path,
     load_inventory,
     scoped_to_product,

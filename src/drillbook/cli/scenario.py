@@ -15,11 +15,11 @@ from drillbook.cli.app import scenario_app
 from drillbook.cli.context import state
 from drillbook.cli.files import OutputOption, is_stdio, write_output
 from drillbook.cli.output import cell, console, print_json, table
+from drillbook.documents.yaml_io import dump_text, load_roundtrip
 from drillbook.domain.scenario.enums import Category, Difficulty
 from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConflictError
 from drillbook.library.loader import LoadedScenario
-from drillbook.library.yaml_io import dump_text, load_roundtrip
 
 
 def _flow(text: str) -> str:

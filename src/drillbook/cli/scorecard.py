@@ -32,8 +32,8 @@ def free_scorecard_path(folder: Path, name: str, run_id: str) -> Path:
 
 
 def _scorecard_run(path: Path) -> str | None:
+    from drillbook.documents.yaml_io import load_file
     from drillbook.errors import LibraryError
-    from drillbook.library.yaml_io import load_file
 
     try:
         data = load_file(path)

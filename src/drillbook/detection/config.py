@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drillbook.documents.durations import DurationText, parse_duration
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import load_file
 from drillbook.errors import ConfigError, LibraryError, Location
-from drillbook.library.durations import DurationText, parse_duration
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import load_file
 
 
 class _Strict(BaseModel):

@@ -103,7 +103,7 @@ def read_info(
 ) -> tuple[list[RegressionCase], list[Problem]]:
     """The cases one ``info.yml`` declares, and what is wrong with it; samples are read
     only from inside ``boundary``."""
-    from drillbook.library.yaml_io import load_file, to_plain
+    from drillbook.documents.yaml_io import load_file, to_plain
 
     problems: list[Problem] = []
     try:

@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import load_mapping
 from drillbook.errors import NotFoundError
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import load_mapping
 
 RUNNABLE_EXECUTORS = ("sh", "bash")
 _PLACEHOLDER = re.compile(r"#\{([A-Za-z0-9_.-]+)\}")

@@ -1,1 +1,1 @@
-"""Orchestration that crosses domains (run a drill, close an exercise)."""
+"""Orchestration that crosses domains (run a drill, close an exercise, lint a library)."""

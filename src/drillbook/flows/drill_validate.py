@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drillbook.documents.yaml_io import load_file, problem_at
 from drillbook.domain.drill.plan import AtomicTechnique
 from drillbook.errors import LibraryError, NotFoundError, Problem
 from drillbook.executors.atomics import AtomicsFolder
 from drillbook.executors.safety import explanation
 from drillbook.flows.drill_decide import is_contained
 from drillbook.flows.drill_run import Prepared, prepare_plan
-from drillbook.library.yaml_io import load_file, problem_at
 
 
 @dataclass

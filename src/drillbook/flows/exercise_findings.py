@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drillbook import clock
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import dump_text, load_mapping
 from drillbook.domain.exercise.enums import ExerciseStatus
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.documents import (
@@ -37,8 +39,6 @@ from drillbook.domain.finding.service import (
 )
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.domain.scenario.models import Scenario
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import dump_text, load_mapping
 
 
 @dataclass

@@ -8,12 +8,12 @@ the same functions as the live clock, so the report and the timeline always agre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
 from drillbook import clock
+from drillbook.documents.durations import parse_duration
 from drillbook.domain.exercise.enums import EventKind, ExerciseStatus
 from drillbook.domain.exercise.evaluation import (
     CriterionResult,
@@ -30,102 +30,15 @@ from drillbook.domain.exercise.service import (
     scenario_of,
 )
 from drillbook.domain.exercise.timeline import format_offset
-from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.service import list_findings
 from drillbook.domain.finding.tracking import links_by_finding
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.enums import PHASE_ORDER
-from drillbook.library.durations import parse_duration
-from drillbook.planning.brief import weekend_note
-
-COUNSEL_LABEL = "Prepared at the direction of counsel for incident-response improvement."
+from drillbook.reports.data import CriterionRow, PhaseSection, ReportData, ReportEvent
 
 # What the phase-by-phase summary lists; status changes and role assignments are in the
 # full timeline at the end.
 SUMMARY_KINDS = (EventKind.INJECT, EventKind.DECISION, EventKind.OBSERVATION, EventKind.NOTE)
-
-
-@dataclass(frozen=True)
-class ReportEvent:
-    offset: str
-    at: datetime
-    kind: str
-    text: str
-    author: str | None
-    role: str | None
-    phase: str | None
-
-    @property
-    def who(self) -> str:
-        if self.author and self.role:
-            return f"{self.author} ({self.role})"
-        return self.author or self.role or ""
-
-
-@dataclass(frozen=True)
-class PhaseSection:
-    phase: str
-    label: str
-    started: str | None
-    events: list[ReportEvent]
-
-    @property
-    def decisions(self) -> list[ReportEvent]:
-        return [e for e in self.events if e.kind == EventKind.DECISION]
-
-
-@dataclass(frozen=True)
-class CriterionRow:
-    key: str
-    text: str
-    deadline: str | None
-    outcome: str  # open, met, missed
-    detail: str  # the evidence that met it, or why it is open or missed
-    evidence_time: str | None  # exercise time of the first evidence
-
-
-@dataclass
-class ReportData:
-    exercise_label: str
-    title: str
-    scenario_id: str
-    team: str | None
-    run_date: date
-    status: str
-    started_at: datetime | None
-    ended_at: datetime | None
-    elapsed: str
-    prepared_on: date
-    report_due: datetime | None
-    on_time: bool | None
-    participants: list[tuple[str, str]]
-    initial_state: str
-    duration: str
-    schedule: list[tuple[str, str]]
-    discussion_questions: list[str]
-    phases: list[PhaseSection]
-    criteria: list[CriterionRow]
-    unanswered: list[ReportEvent]
-    fixes: list[Finding]
-    next_tabletop: date
-    next_actions: list[str]
-    timeline: list[ReportEvent]
-    organisation: str | None = None
-    first_reported_at: datetime | None = None  # when an earlier copy was written
-    counsel: bool = False
-    distribution: list[str] = field(default_factory=list)
-    counsel_label: str = COUNSEL_LABEL
-    # finding id -> its tracker issue keys ("SEC-41"), when `finding sync` linked any
-    tracker_keys: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def report_due_note(self) -> str:
-        """ " (a Sunday)" when the report deadline falls on a weekend."""
-        return weekend_note(self.report_due)
-
-    @property
-    def missed(self) -> list[CriterionRow]:
-        return [c for c in self.criteria if c.outcome == "missed"]
 
 
 def _event(event: ExerciseEvent, offset: timedelta) -> ReportEvent:

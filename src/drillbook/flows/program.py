@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from drillbook import clock
+from drillbook.documents.durations import parse_duration
 from drillbook.domain.program.metrics import ProgramMetrics, compute_metrics
 from drillbook.domain.program.periods import Period, quarter_of, quarters_from, span
 from drillbook.domain.program.signals import find_signals
-from drillbook.library.durations import parse_duration
 from drillbook.library.loader import Library
 
 DEFAULT_QUARTERS = 4

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drillbook import clock
+from drillbook.documents.durations import parse_duration
 from drillbook.domain.drill.models import DrillRun
 from drillbook.domain.drill.planfile import load_plan
 from drillbook.domain.exercise.models import Exercise
@@ -43,7 +44,6 @@ from drillbook.domain.scenario.enums import Category
 from drillbook.errors import LibraryError
 from drillbook.flows.inventory_history import inventory_history
 from drillbook.flows.program import review_every
-from drillbook.library.durations import parse_duration
 from drillbook.library.loader import DRILL_DIR, Library, yaml_files
 
 ATTACK = re.compile(r"\bT\d{4}(?:\.\d{3})?\b")

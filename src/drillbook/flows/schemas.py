@@ -22,7 +22,7 @@ from pydantic import RootModel
 from drillbook.domain.drill.plan import DrillPlan, SafetyProfileFile, TechniqueList
 from drillbook.domain.finding.documents import FindingsDocument
 from drillbook.domain.scorecard.document import Scorecard
-from drillbook.flows.library_lint import ProgramDocument
+from drillbook.flows.lint_paths import ProgramDocument
 from drillbook.library.schema import SCHEMAS, SchemaEntry, json_schema, schema_names
 
 

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.config import LIBRARY_FILE
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import load_mapping, problem_at
 from drillbook.domain.program.models import Program
 from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import LibraryError, NotFoundError, Problem
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import load_mapping, problem_at
 
 SCENARIO_DIR = "scenarios"
 DRILL_DIR = "drills"
-INVENTORY_FILE = "inventory.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 

@@ -13,11 +13,10 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-from drillbook.config import LIBRARY_FILE
+from drillbook.config import INVENTORY_FILE, LIBRARY_FILE
 from drillbook.errors import ConflictError, LibraryError, NotFoundError
 from drillbook.library.loader import (
     DRILL_DIR,
-    INVENTORY_FILE,
     SCENARIO_DIR,
     LoadedScenario,
     load_builtin,

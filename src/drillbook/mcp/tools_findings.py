@@ -111,8 +111,8 @@ def register(server: MCPServer, ctx: McpContext) -> None:
     ) -> FollowupView:
         """Each fix from a reported exercise with whether it moved; unmoved ones carry over
         to the next brief."""
+        from drillbook.documents.durations import parse_duration
         from drillbook.flows.followup import followup_items, record_followup
-        from drillbook.library.durations import parse_duration
 
         team = ctx.scoped_team(team)
         if days is None:

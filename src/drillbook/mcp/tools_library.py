@@ -33,7 +33,7 @@ def problem_view(problem: Problem) -> ProblemView:
 def lint_file(path: Path) -> list[ProblemView]:
     """Schema and reviewer's checks of one scenario file, as the `lint` command runs them."""
     from drillbook.errors import LibraryError
-    from drillbook.library.lint_rules import ScenarioContext, check_scenario
+    from drillbook.flows.lint_rules import ScenarioContext, check_scenario
     from drillbook.library.loader import load_scenario_file
 
     try:

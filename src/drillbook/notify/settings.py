@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from drillbook.documents.durations import DurationText, parse_duration
 from drillbook.errors import Problem
-from drillbook.library.durations import DurationText, parse_duration
 
 
 class _Strict(BaseModel):
@@ -95,7 +95,7 @@ def _days(text: str) -> int:
 
 def notify_problems(section: dict[str, Any], path: Path, document: Any) -> list[Problem]:
     """Problems in ``notify:``, located in the file."""
-    from drillbook.library.validation import problems_from
+    from drillbook.documents.validation import problems_from
 
     try:
         NotifySettings.model_validate(section)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from drillbook.documents.durations import parse_duration
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.models import Scenario
-from drillbook.library.durations import parse_duration
 from drillbook.planning.roles import RolePlan
 from drillbook.planning.script import session_phases
 from drillbook.planning.variations import Variations, planned_duration, scope_statement

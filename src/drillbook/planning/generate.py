@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from drillbook.documents.yaml_io import dump_text
 from drillbook.domain.inventory.models import Agent, CustomerProfile, Inventory, Tool
 from drillbook.domain.scenario.enums import Category, Phase
 from drillbook.domain.scenario.models import (
@@ -30,7 +31,6 @@ from drillbook.domain.scenario.models import (
     phase_at,
 )
 from drillbook.errors import ConfigError, NotFoundError
-from drillbook.library.yaml_io import dump_text
 from drillbook.planning.controls import agent_controls
 from drillbook.planning.templates import Decision, Template, template_for
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from drillbook.documents.durations import minutes
 from drillbook.domain.scenario.enums import Phase
 from drillbook.domain.scenario.models import (
     PhaseWindow,
@@ -22,7 +23,6 @@ from drillbook.domain.scenario.models import (
     default_phase_windows,
     phase_at,
 )
-from drillbook.library.durations import minutes
 from drillbook.planning.regulatory import clocks_for
 from drillbook.planning.roles import RolePlan, assign_roles, role_label
 from drillbook.planning.variations import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from drillbook.flows.exercise_report import ReportData, ReportEvent
+from drillbook.reports.data import ReportData, ReportEvent
 
 Style = Literal["plain", "strong", "code", "time", "missed"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from html import escape
 
-from drillbook.flows.exercise_report import ReportData
+from drillbook.reports.data import ReportData
 from drillbook.reports.document import (
     Block,
     Bullets,

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from drillbook.documents.validation import problems_from
+from drillbook.documents.yaml_io import problem_at
 from drillbook.errors import ConfigError, Problem
-from drillbook.library.validation import problems_from
-from drillbook.library.yaml_io import problem_at
 from drillbook.trackers.base import Tracker, TrackerSettings
 
 GROUP = "drillbook.trackers"

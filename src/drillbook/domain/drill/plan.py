@@ -34,9 +34,9 @@ from pydantic import (
     model_validator,
 )
 
+from drillbook.documents.durations import DurationText, parse_duration
 from drillbook.domain.drill.enums import TargetKind
 from drillbook.domain.scenario.enums import Severity
-from drillbook.library.durations import DurationText, parse_duration
 
 DEFAULT_TECHNIQUE_TIMEOUT = "120s"
 ATTACK_ID = re.compile(r"^T\d{4}(?:\.\d{3})?$")

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import load_file, load_mapping, problem_at
 from drillbook.domain.drill.plan import (
     DrillPlan,
     SafetyProfile,
@@ -23,8 +25,6 @@ from drillbook.domain.drill.plan import (
     TechniqueList,
 )
 from drillbook.errors import LibraryError, Location
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import load_file, load_mapping, problem_at
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,43 @@ dicts (``UtcTime`` an aware datetime) plus ``drill_run_id``, ``technique_run_id`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from drillbook.domain.drill.models import DrillRun, ProcessEvent, TechniqueRun
 from drillbook.errors import NotFoundError
-from drillbook.telemetry.process_events import ProcessCreation
+
+
+class ObservedProcess(Protocol):
+    """One process-creation event as the drill records it (Sigma's field names).
+
+    A protocol, not the sensors' own class, so the domain does not import an adapter;
+    :class:`drillbook.telemetry.process_events.ProcessCreation` has this shape.
+    """
+
+    @property
+    def UtcTime(self) -> datetime: ...
+    @property
+    def ProcessId(self) -> int: ...
+    @property
+    def ParentProcessId(self) -> int | None: ...
+    @property
+    def Image(self) -> str: ...
+    @property
+    def CommandLine(self) -> str: ...
+    @property
+    def ParentImage(self) -> str | None: ...
+    @property
+    def ParentCommandLine(self) -> str | None: ...
+    @property
+    def User(self) -> str: ...
+    @property
+    def CurrentDirectory(self) -> str | None: ...
+    @property
+    def is_runner(self) -> bool: ...
 
 
 def get_run(session: Session, run_id: str) -> DrillRun:
@@ -80,7 +109,7 @@ def process_events(
 
 
 def store_events(
-    session: Session, technique_run: TechniqueRun, events: Iterable[ProcessCreation]
+    session: Session, technique_run: TechniqueRun, events: Iterable[ObservedProcess]
 ) -> int:
     count = 0
     for event in events:

@@ -9,6 +9,8 @@ scenario has stopped teaching the team anything new, or the fix never happened.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import select
@@ -18,7 +20,26 @@ from drillbook.clip import clip
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import SIMILARITY, _words
-from drillbook.library.lint import FindingRepeat
+
+
+@dataclass(frozen=True)
+class FindingRepeat:
+    """A finding that came back in more than one run of the same scenario.
+
+    ``first_seen`` is when the finding was first recorded, ``runs`` how many runs
+    recorded it. Lint (:mod:`drillbook.flows.lint_library`) turns these into warnings.
+    """
+
+    scenario_id: str
+    finding: str
+    runs: int
+    first_seen: datetime
+
+
+FindingRepeatSource = Callable[[str], Sequence[FindingRepeat]]
+"""Given a scenario id, the findings that repeat across its runs: what lint's "scenario
+unchanged while its findings repeat" check asks for (lint takes one as an argument, so a
+test or a caller without a store can pass its own)."""
 
 
 def repeated_gaps(session: Session, scenario_id: str) -> list[FindingRepeat]:
@@ -73,7 +94,7 @@ def repeated_gaps(session: Session, scenario_id: str) -> list[FindingRepeat]:
     ]
 
 
-def repeats_source(open_session: Callable[[], Session]) -> Callable[[str], Sequence[FindingRepeat]]:
+def repeats_source(open_session: Callable[[], Session]) -> FindingRepeatSource:
     """A scenario id -> repeated gaps lookup over a store (what lint asks for)."""
 
     def lookup(scenario_id: str) -> Sequence[FindingRepeat]:

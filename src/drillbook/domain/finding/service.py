@@ -30,11 +30,10 @@ from drillbook.domain.finding.enums import (
     Severity,
 )
 from drillbook.domain.finding.models import Finding, FindingCounter, FindingEvent
-from drillbook.domain.finding.repeats import repeats_source
+from drillbook.domain.finding.repeats import FindingRepeatSource, repeats_source
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConflictError, NotFoundError, StateError
-from drillbook.library.lint import FindingRepeatSource
 from drillbook.storage.engine import Store
 
 _ID = re.compile(r"^F-(\d{1,9})$", re.IGNORECASE)
@@ -484,6 +483,7 @@ def finding_summary(finding: Finding) -> dict[str, Any]:
 
 
 def finding_repeats(store: Store) -> FindingRepeatSource:
-    """The hook lint calls (``library.lint.FINDING_REPEATS_HOOK``): for a scenario id, the
-    gaps recorded in more than one of its runs."""
+    """What lint asks for (:func:`drillbook.flows.lint_library.lint_library` calls it
+    with the store it records revisions in): for a scenario id, the gaps recorded in more
+    than one of its runs."""
     return repeats_source(sessionmaker(store.engine))

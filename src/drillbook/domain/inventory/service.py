@@ -1,6 +1,6 @@
 """Load ``inventory.yaml`` and check that its names point at things it defines.
 
-Schema errors come from :func:`drillbook.library.validation.validate`; reference errors
+Schema errors come from :func:`drillbook.documents.validation.validate`; reference errors
 (an agent calling a tool nobody listed, a person in a team that does not exist) are found
 here, all at once, each located at the offending value so that the message reads
 ``inventory.yaml:12:9: agents[0].tools: unknown tool 'crm-rite' (known: crm-write, ...)``.
@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from drillbook.config import INVENTORY_FILE
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import LocPath, load_mapping, problem_at
 from drillbook.domain.inventory.models import Inventory
 from drillbook.errors import LibraryError, Location, NotFoundError, Problem
-from drillbook.library.loader import INVENTORY_FILE as INVENTORY_FILE  # re-exported for cli
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import LocPath, load_mapping, problem_at
 
 
 def inventory_path(library_root: Path | None, explicit: Path | None = None) -> Path:

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drillbook.documents.durations import DurationText, parse_duration
+from drillbook.documents.yaml_io import problem_at
 from drillbook.errors import Problem
-from drillbook.library.durations import DurationText, parse_duration
-from drillbook.library.yaml_io import problem_at
 
 
 class _Strict(BaseModel):

@@ -25,8 +25,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drillbook.documents.durations import DurationText, minutes
 from drillbook.domain.scenario.enums import EvidenceEvent, Phase
-from drillbook.library.durations import DurationText, minutes
 
 _UNIT_MINUTES = {
     "s": 1 / 60,

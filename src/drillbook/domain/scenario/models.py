@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from drillbook.documents.durations import DurationText, minutes
 from drillbook.domain.scenario.criteria import Criterion, parse_criterion
 from drillbook.domain.scenario.enums import (
     PHASE_ORDER,
@@ -24,7 +25,6 @@ from drillbook.domain.scenario.enums import (
     ScenarioKind,
     Severity,
 )
-from drillbook.library.durations import DurationText, minutes
 
 IDENTIFIER_MAX_LENGTH = 120
 Identifier = Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from drillbook.library.loader import LoadedScenario
+from drillbook.domain.scenario.models import Scenario
 
 
 class ScenarioSummaryView(BaseModel):
@@ -16,13 +16,13 @@ class ScenarioSummaryView(BaseModel):
     builtin: bool
 
 
-def scenario_summary(loaded: LoadedScenario) -> ScenarioSummaryView:
-    scenario = loaded.scenario
+def scenario_summary(scenario: Scenario, *, builtin: bool) -> ScenarioSummaryView:
+    """The list entry for one scenario (``builtin``: shipped with drillbook, not the user's)."""
     return ScenarioSummaryView(
         id=scenario.id,
         title=scenario.title,
         category=scenario.category.value if scenario.category else None,
         difficulty=scenario.difficulty.value if scenario.difficulty else None,
         duration=scenario.duration,
-        builtin=loaded.builtin,
+        builtin=builtin,
     )

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import dump_text, load_mapping
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import dump_text, load_mapping
 
 
 class Percentiles(BaseModel):

@@ -119,7 +119,7 @@ def scenarios(request: Request) -> list[ScenarioSummaryView]:
     with web.store.session() as session:
         account_only(request, session)
     loaded = sorted(web.library().scenarios.values(), key=lambda s: s.scenario.id)
-    return [scenario_summary(s) for s in loaded]
+    return [scenario_summary(s.scenario, builtin=s.builtin) for s in loaded]
 
 
 @router.get("/audit", response_model=list[AuditView])

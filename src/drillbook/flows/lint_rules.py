@@ -17,13 +17,13 @@ from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
 
+from drillbook.documents.durations import minutes
+from drillbook.documents.yaml_io import LocPath, problem_at
 from drillbook.domain.scenario.criteria import Criterion, guess_evidence
 from drillbook.domain.scenario.enums import ROLE_ALIASES as ROLE_ALIASES  # re-exported
 from drillbook.domain.scenario.enums import Phase, canonical_role
 from drillbook.errors import Level, Problem
-from drillbook.library.durations import minutes
 from drillbook.library.loader import LoadedScenario
-from drillbook.library.yaml_io import LocPath, problem_at
 
 MAX_INJECT_GAP_MINUTES = 15.0
 """The first seed: new information drops at least every 15 minutes, or the room stalls."""

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from drillbook.documents.yaml_io import LocPath, problem_at, to_plain
 from drillbook.errors import LibraryError, Problem
-from drillbook.library.yaml_io import LocPath, problem_at, to_plain
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

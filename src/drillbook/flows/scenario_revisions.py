@@ -2,7 +2,7 @@
 
 Lint records the hash of every scenario it reads when a store is at hand. The
 "scenario unchanged while its findings repeat" check compares that first-seen time with
-when a repeating finding first appeared (see :func:`drillbook.library.lint.
+when a repeating finding first appeared (see :func:`drillbook.flows.lint_library.
 repeat_findings_check`).
 """
 
@@ -16,8 +16,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from drillbook import clock
+from drillbook.documents.yaml_io import to_plain
 from drillbook.library.loader import LoadedScenario
-from drillbook.library.yaml_io import to_plain
 from drillbook.storage.engine import Store
 from drillbook.storage.models import ScenarioRevision
 

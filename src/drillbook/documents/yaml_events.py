@@ -6,9 +6,9 @@ library took over three seconds to lint. libyaml's event parser (through PyYAML,
 pySigma already requires) reads the same file in about 2 ms. This module walks those
 events without recursion and builds ruamel ``CommentedMap``/``CommentedSeq`` containers
 with the same line/column bookkeeping ruamel keeps (``node.lc``), so everything that
-locates problems (:func:`drillbook.library.yaml_io.locate`) works unchanged. Block and
+locates problems (:func:`drillbook.documents.yaml_io.locate`) works unchanged. Block and
 quoted scalar styles are kept, so writing a document back keeps ``|`` blocks; comments
-are not (:func:`drillbook.library.yaml_io.load_roundtrip` reads those for a verbatim
+are not (:func:`drillbook.documents.yaml_io.load_roundtrip` reads those for a verbatim
 export).
 
 Safety: no object construction at all (scalars resolve to str, int, float, bool, None,

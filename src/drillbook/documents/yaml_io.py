@@ -1,6 +1,6 @@
 """Safe, line-aware YAML reading and tidy YAML writing.
 
-Reading walks libyaml's parser events (:mod:`drillbook.library.yaml_events`, about 30
+Reading walks libyaml's parser events (:mod:`drillbook.documents.yaml_events`, about 30
 times faster than ruamel's pure-Python round-trip loader): it never constructs arbitrary
 Python objects, and every mapping and sequence it builds is a ruamel container that
 remembers the line and column it came from, so errors found later (by pydantic, by lint)
@@ -30,8 +30,8 @@ from yaml import MarkedYAMLError
 from yaml import YAMLError as PyYAMLError
 from yaml.reader import ReaderError
 
+from drillbook.documents.yaml_events import BuildError, build_documents
 from drillbook.errors import Level, LibraryError, Location, Problem
-from drillbook.library.yaml_events import BuildError, build_documents
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 64
@@ -48,7 +48,7 @@ def _reader() -> YAML:
 def load_text(text: str, path: str | Path = "<string>") -> Any:
     """Parse one YAML document from ``text``; raise :class:`LibraryError` with its location.
 
-    Reading goes through :mod:`drillbook.library.yaml_events` (libyaml events, no object
+    Reading goes through :mod:`drillbook.documents.yaml_events` (libyaml events, no object
     construction, bounded depth, aliases and size); the result carries ruamel's
     line/column bookkeeping so problems found later can be located.
     """

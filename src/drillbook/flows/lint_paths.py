@@ -1,6 +1,6 @@
 """``drillbook lint [PATH...]``: the whole library, or the files and folders given.
 
-:func:`drillbook.library.lint.lint_library` checks scenarios, ``drillbook.yaml``'s core
+:func:`drillbook.flows.lint_library.lint_library` checks scenarios, ``drillbook.yaml``'s core
 and the inventory; this flow adds what crosses domains and adapters:
 
 - every section of ``drillbook.yaml`` against a strict model (:class:`ProgramDocument`:
@@ -26,22 +26,21 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from drillbook import __version__
-from drillbook.config import LIBRARY_FILE
+from drillbook.config import INVENTORY_FILE, LIBRARY_FILE
 from drillbook.detection.config import DetectionConfig
+from drillbook.documents.validation import validate
+from drillbook.documents.yaml_io import load_file, problem_at
 from drillbook.domain.drill.plan import DrillPlan, TechniqueList
 from drillbook.domain.drill.planfile import load_plan, load_safety_profile
 from drillbook.domain.program.models import Program
 from drillbook.errors import ConfigError, DrillbookError, LibraryError, Location, Problem
-from drillbook.library.lint import LintReport, lint_library
-from drillbook.library.lint_rules import ScenarioContext, check_scenario
+from drillbook.flows.lint_library import LintReport, lint_library
+from drillbook.flows.lint_rules import ScenarioContext, check_scenario
 from drillbook.library.loader import (
     DRILL_DIR,
-    INVENTORY_FILE,
     load_scenarios,
     yaml_files,
 )
-from drillbook.library.validation import validate
-from drillbook.library.yaml_io import load_file, problem_at
 from drillbook.storage.engine import Store
 
 REVIEW_EVERY = timedelta(weeks=13)  # a lone scenario file has no drillbook.yaml cadence

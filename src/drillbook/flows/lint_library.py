@@ -10,21 +10,22 @@ The codes each check reports are listed in ``docs/lint.md``.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from drillbook.config import LIBRARY_FILE
+from drillbook.config import INVENTORY_FILE, LIBRARY_FILE
+from drillbook.documents.durations import parse_duration
+from drillbook.documents.yaml_io import problem_at
+from drillbook.domain.finding.repeats import FindingRepeat, FindingRepeatSource
+from drillbook.domain.finding.service import finding_repeats as store_finding_repeats
 from drillbook.domain.inventory.service import load_inventory
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.errors import LibraryError, Location, Problem
-from drillbook.library.durations import parse_duration
-from drillbook.library.lint_rules import ScenarioContext, check_scenario
+from drillbook.flows.lint_rules import ScenarioContext, check_scenario
+from drillbook.flows.scenario_revisions import record_revisions
 from drillbook.library.loader import (
-    INVENTORY_FILE,
     SCENARIO_DIR,
     LoadedScenario,
     builtin_scenario_paths,
@@ -32,52 +33,12 @@ from drillbook.library.loader import (
     load_scenarios,
     yaml_files,
 )
-from drillbook.library.revisions import record_revisions
-from drillbook.library.yaml_io import problem_at
 from drillbook.storage.engine import Store
 
 
-@dataclass(frozen=True)
-class FindingRepeat:
-    """A finding that came back in more than one run of the same scenario.
-
-    Filled in by the findings domain (see :data:`FindingRepeatSource`); ``first_seen`` is
-    when the finding was first recorded, ``runs`` how many runs recorded it.
-    """
-
-    scenario_id: str
-    finding: str
-    runs: int
-    first_seen: datetime
-
-
-FindingRepeatSource = Callable[[str], Sequence[FindingRepeat]]
-"""Given a scenario id, the findings that repeat across its runs. The extension point for
-the "scenario unchanged while its findings repeat" check; the findings domain provides it
-through :data:`FINDING_REPEATS_HOOK`, looked up by name so that the library (which every
-domain builds on) never imports a domain above it."""
-
-
-def no_finding_repeats(scenario_id: str) -> Sequence[FindingRepeat]:
-    """The source without a store (or without the findings domain): nothing can repeat."""
+def _no_finding_repeats(scenario_id: str) -> Sequence[FindingRepeat]:
+    """Without a store nothing can repeat."""
     return ()
-
-
-FINDING_REPEATS_HOOK = ("drillbook.domain.finding.service", "finding_repeats")
-"""Where lint looks for the findings domain's source: a function
-``finding_repeats(store: Store) -> FindingRepeatSource``. Absent, the check is a no-op."""
-
-
-def finding_repeats_from(store: Store) -> FindingRepeatSource:
-    """The findings domain's repeat source for ``store``, when it provides one."""
-    module_name, function_name = FINDING_REPEATS_HOOK
-    if importlib.util.find_spec(module_name) is None:
-        return no_finding_repeats
-    factory = getattr(importlib.import_module(module_name), function_name, None)
-    if not callable(factory):
-        return no_finding_repeats
-    source: FindingRepeatSource = factory(store)
-    return source
 
 
 def repeat_findings_check(
@@ -196,9 +157,10 @@ def lint_library(
     problem in the files: every problem is in the report.
 
     With a ``store``, each scenario's content hash is recorded in ``scenario_revisions``
-    (see :mod:`drillbook.library.revisions`). ``finding_repeats`` feeds
-    :func:`repeat_findings_check`; by default it comes from the findings domain's hook
-    (:data:`FINDING_REPEATS_HOOK`) when there is a store, and is a no-op otherwise.
+    (see :mod:`drillbook.flows.scenario_revisions`). ``finding_repeats`` feeds
+    :func:`repeat_findings_check`; by default it is the findings domain's lookup over
+    ``store`` (:func:`drillbook.domain.finding.service.finding_repeats`) when there is a
+    store, and nothing repeats otherwise.
     A library scenario may reuse a built-in id on purpose (it replaces the built-in),
     so duplicates are only checked within each source.
     """
@@ -221,7 +183,7 @@ def lint_library(
     review_every = _review_every(report.program)
     first_seen = record_revisions(store, report.scenarios.values()) if store else {}
     if finding_repeats is None:
-        finding_repeats = finding_repeats_from(store) if store else no_finding_repeats
+        finding_repeats = store_finding_repeats(store) if store else _no_finding_repeats
     for loaded in report.scenarios.values():
         ctx = ScenarioContext(loaded=loaded, today=today, review_every=review_every)
         report.problems.extend(check_scenario(ctx))
