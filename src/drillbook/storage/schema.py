@@ -43,20 +43,9 @@ def _scripts() -> ScriptDirectory:
 
 
 def shipped_heads() -> frozenset[str]:
-    """What ``alembic_version`` holds once every migration this drillbook ships is applied.
-
-    That is the newest migration of each branch, less any a later migration depends on
-    (``depends_on``): Alembic takes a dependency off the version table when it applies
-    the migration that depends on it, although ``get_heads()`` still lists it.
-    """
-    scripts = _scripts()
-    depended_on: set[str] = set()
-    for script in scripts.walk_revisions():
-        dependencies = script.dependencies or ()
-        if isinstance(dependencies, str):
-            dependencies = (dependencies,)
-        depended_on.update(dependencies)
-    return frozenset(scripts.get_heads()) - depended_on
+    """The newest migration of each branch this drillbook ships. A store is current when
+    each is applied or covered by an applied one (see :meth:`SchemaState.current`)."""
+    return frozenset(_scripts().get_heads())
 
 
 @lru_cache(maxsize=8)
