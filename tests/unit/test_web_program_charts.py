@@ -111,18 +111,16 @@ def test_dashboard_draws_four_svg_charts_without_inline_script(
     assert "'unsafe-inline'" not in page.headers["content-security-policy"].split("style-src")[1]
 
 
-def test_dashboard_charts_are_scoped_to_the_viewers_team(
-    tmp_path: Path, sqlite_store: Store
-) -> None:
-    _seed(sqlite_store)
+def test_dashboard_charts_are_scoped_to_the_viewers_team(tmp_path: Path, store: Store) -> None:
+    _seed(store)
     library = _library(tmp_path)
-    sre, _ = client_for(library, sqlite_store, "alice", "member", "sre-team")
+    sre, _ = client_for(library, store, "alice", "member", "sre-team")
     page = sre.get("/").text
     tactics = _figure(page, "pass-rate-by-tactic")
     assert ">discovery</text>" in tactics
     assert "impact" not in tactics  # the payments team's drill
     assert "payments" not in _figure(page, "schedule")
-    payments, _ = client_for(library, sqlite_store, "bob", "member", "payments")
+    payments, _ = client_for(library, store, "bob", "member", "payments")
     page = payments.get("/").text
     tactics = _figure(page, "pass-rate-by-tactic")
     assert ">impact</text>" in tactics
