@@ -260,7 +260,21 @@ def list_(
                 yield row
 
         if as_json:
-            stream_json_list(finding_summary(f) for f in page())  # type: ignore[arg-type]
+            from drillbook.domain.finding.summaries import iter_summaries
+
+            summaries = iter_summaries(
+                session, after=after, limit=None if limit is None else limit + 1, **filters
+            )
+
+            def summary_page() -> Iterator[dict[str, Any]]:
+                for index, summary in enumerate(summaries):
+                    if limit is not None and index == limit:
+                        more_hint(last[0] if last else None)
+                        return
+                    last[:] = [summary["id"]]
+                    yield summary
+
+            stream_json_list(summary_page())
             return
         total = service.count_findings(session, **filters)
         shown = f"{total}" if total <= (limit or total) and not cursor else f"page of {total}"
