@@ -224,8 +224,9 @@ def list_(
     from drillbook.cli.streaming import more_hint, stream_json_list, stream_table
     from drillbook.domain.finding import lifecycle
     from drillbook.domain.finding.rows import iter_findings
+    from drillbook.storage.bulk import bulk_read
 
-    with state(ctx).store().session() as session:
+    with bulk_read(), state(ctx).store().session() as session:
         lifecycle.reopen_expired_risks(session, clock.today())
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
         filters: dict[str, Any] = {
@@ -453,8 +454,9 @@ def rank(
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
     from drillbook.domain.finding.rows import iter_findings
+    from drillbook.storage.bulk import bulk_read
 
-    with state(ctx).store().session() as session:
+    with bulk_read(), state(ctx).store().session() as session:
         # plain rows without history: ranking reads a few columns of every finding
         history = cast(
             list[Finding], list(iter_findings(session, history=False, columns=RANK_COLUMNS))
