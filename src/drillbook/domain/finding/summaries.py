@@ -155,7 +155,7 @@ def _summary(row: Any, history: list[dict[str, Any]], today: str) -> dict[str, A
         active = row.status in ACTIVE
     inferred = row.inferred
     if isinstance(inferred, str | bytes):  # SQLite: the JSON text; PostgreSQL: parsed
-        inferred = json.loads(inferred)
+        inferred = None if inferred == "null" else json.loads(inferred)
     return {
         "id": row.id,
         "severity": row.severity,
