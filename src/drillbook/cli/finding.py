@@ -224,8 +224,9 @@ def list_(
     from drillbook.cli.streaming import more_hint, stream_json_list, stream_table
     from drillbook.domain.finding import lifecycle
     from drillbook.domain.finding.rows import iter_findings
+    from drillbook.storage.bulk import bulk_read
 
-    with state(ctx).store().session() as session:
+    with bulk_read(), state(ctx).store().session() as session:
         lifecycle.reopen_expired_risks(session, clock.today())
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
         filters: dict[str, Any] = {
@@ -260,7 +261,21 @@ def list_(
                 yield row
 
         if as_json:
-            stream_json_list(finding_summary(f) for f in page())  # type: ignore[arg-type]
+            from drillbook.domain.finding.summaries import iter_summaries
+
+            summaries = iter_summaries(
+                session, after=after, limit=None if limit is None else limit + 1, **filters
+            )
+
+            def summary_page() -> Iterator[dict[str, Any]]:
+                for index, summary in enumerate(summaries):
+                    if limit is not None and index == limit:
+                        more_hint(last[0] if last else None)
+                        return
+                    last[:] = [summary["id"]]
+                    yield summary
+
+            stream_json_list(summary_page())
             return
         total = service.count_findings(session, **filters)
         shown = f"{total}" if total <= (limit or total) and not cursor else f"page of {total}"
@@ -439,8 +454,9 @@ def rank(
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
     from drillbook.domain.finding.rows import iter_findings
+    from drillbook.storage.bulk import bulk_read
 
-    with state(ctx).store().session() as session:
+    with bulk_read(), state(ctx).store().session() as session:
         # plain rows without history: ranking reads a few columns of every finding
         history = cast(
             list[Finding], list(iter_findings(session, history=False, columns=RANK_COLUMNS))

@@ -48,7 +48,9 @@ def followup(
     if days is None:
         program = st.library().program
         days = parse_duration(program.cadence.followup_after).days if program else 30
-    with st.store().session() as session:
+    from drillbook.storage.bulk import bulk_read
+
+    with bulk_read(), st.store().session() as session:
         verified = verify_at_followup(session, verify or [], note=note, author=author(by))
         items = followup_items(session, days=days, team=team)
         recorded = record_followup(session, items, author=author(by)) if record else []

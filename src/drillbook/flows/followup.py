@@ -26,6 +26,20 @@ from drillbook.domain.finding.models import Finding, FindingEvent
 from drillbook.domain.finding.rows import FindingRow
 
 DEFAULT_DAYS = 30
+# what the follow-up reads of a finding: its line, its output, ``is_active`` and ``overdue``
+FOLLOWUP_COLUMNS = (
+    "id",
+    "number",
+    "exercise_id",
+    "severity",
+    "status",
+    "risk_expires",
+    "due_date",
+    "owner",
+    "target_date",
+    "proposed_remediation",
+    "description",
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +86,7 @@ def _last_changes(session: Session, finding_ids: list[str]) -> dict[str, datetim
     found: dict[str, datetime] = {}
     for start in range(0, len(finding_ids), 5000):
         chunk = finding_ids[start : start + 5000]
-        for finding_id, last in session.execute(
+        for finding_id, last in session.connection().execute(
             select(FindingEvent.finding_id, func.max(FindingEvent.at))
             .where(
                 FindingEvent.finding_id.in_(chunk),
@@ -98,7 +112,12 @@ def followup_items(
     query = (
         select(Exercise)
         # the timeline and the scenario snapshot are read only to record the follow-up
-        .options(lazyload(Exercise.events), defer(Exercise.scenario_document))
+        .options(
+            lazyload(Exercise.events),
+            defer(Exercise.scenario_document),
+            defer(Exercise.participants),
+            defer(Exercise.next_actions),
+        )
         .where(Exercise.status.in_([str(ExerciseStatus.REPORTED), str(ExerciseStatus.FOLLOWED_UP)]))
         .order_by(Exercise.run_date, Exercise.id)
     )
@@ -108,15 +127,18 @@ def followup_items(
     # One query for the fixes of every exercise due (not one per exercise).
     fixes: dict[int | None, list[Finding]] = {}
     due_ids = [e.id for e in due]
+    columns = [Finding.__table__.c[name] for name in FOLLOWUP_COLUMNS]
+    connection = session.connection()
     for start in range(0, len(due_ids), 5000):
-        # plain rows (a finding's columns, no ORM identity or history): a program's
-        # follow-up covers every fix of every reported exercise
-        for row in session.execute(
-            select(*Finding.__table__.c)
+        # plain tuples of the columns compared and shown, on the Core connection (no ORM
+        # identity, no history, no JSON column): a program's follow-up covers every fix
+        # of every reported exercise
+        for row in connection.execute(
+            select(*columns)
             .where(Finding.exercise_id.in_(due_ids[start : start + 5000]))
             .order_by(Finding.number)
-        ).mappings():
-            finding = cast(Finding, FindingRow(dict(row), []))
+        ):
+            finding = cast(Finding, FindingRow(dict(zip(FOLLOWUP_COLUMNS, row, strict=True)), []))
             fixes.setdefault(finding.exercise_id, []).append(finding)
     changes = _last_changes(session, [f.id for group in fixes.values() for f in group])
     items = []

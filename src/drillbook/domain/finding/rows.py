@@ -11,11 +11,13 @@ renderers take either.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from drillbook.domain.finding.models import Finding, FindingEvent
 from drillbook.domain.finding.service import findings_query
@@ -41,6 +43,16 @@ for _name, _value in vars(Finding).items():
         setattr(FindingRow, _name, property(_value.fget))
 
 
+def _extra(value: Any) -> dict[str, Any]:
+    """The ``extra`` column's value: SQLite gives the JSON text, PostgreSQL the parsed
+    value; ``{}`` (nearly every finding) needs no decoder."""
+    if value is None or value == "{}":
+        return {}
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else {}
+
+
 def iter_findings(
     session: Session,
     *,
@@ -61,15 +73,28 @@ def iter_findings(
         if columns is None
         else [table.c[name] for name in dict.fromkeys(["id", "number", *columns])]
     )
+    names = [column.name for column in wanted]
+    # ``extra`` as the driver gives it: almost always ``{}``, decoded only when it is not
+    selected = [
+        type_coerce(column, NullType()).label("extra") if column.name == "extra" else column
+        for column in wanted
+    ]
     event_columns = list(FindingEvent.__table__.c)
-    base = findings_query(**filters).with_only_columns(*wanted)
+    base = findings_query(**filters).with_only_columns(*selected)
     connection = session.connection()
     left = limit
     while left is None or left > 0:
         size = page if left is None else min(page, left)
-        rows = connection.execute(base.where(Finding.number > after).limit(size)).mappings().all()
+        # plain tuples zipped with the names: a mapping row builds its keys per row
+        rows = [
+            dict(zip(names, row, strict=True))
+            for row in connection.execute(base.where(Finding.number > after).limit(size))
+        ]
         if not rows:
             return
+        if "extra" in names:
+            for values in rows:
+                values["extra"] = _extra(values["extra"])
         events: dict[str, list[Any]] = {}
         if history:
             ids = [r["id"] for r in rows]
@@ -79,8 +104,8 @@ def iter_findings(
                 .order_by(FindingEvent.finding_id, FindingEvent.at, FindingEvent.id)
             ):
                 events.setdefault(event.finding_id, []).append(event)
-        for row in rows:
-            yield FindingRow(dict(row), events.get(row["id"], []))
+        for values in rows:
+            yield FindingRow(values, events.get(values["id"], []))
         after = int(rows[-1]["number"])
         if left is not None:
             left -= len(rows)

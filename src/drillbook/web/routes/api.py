@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from drillbook.domain.account.access import require_exercise, require_visible, visible
@@ -21,6 +22,7 @@ from drillbook.domain.drill.views import (
 )
 from drillbook.domain.exercise.service import get_exercise, list_exercises
 from drillbook.domain.exercise.views import ExerciseStatusView, status_view
+from drillbook.domain.finding.board import finding_page
 from drillbook.domain.finding.service import list_findings
 from drillbook.domain.finding.tracking import links_by_finding
 from drillbook.domain.finding.views import FindingView, finding_view
@@ -85,10 +87,36 @@ def exercise_status(request: Request, exercise_id: ExerciseId) -> ExerciseStatus
 
 
 @router.get("/findings", response_model=list[FindingView])
-def findings(request: Request, show: str = "open") -> list[FindingView]:
+def findings(
+    request: Request,
+    response: Response,
+    show: str = "open",
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[FindingView]:
+    """The findings in id order; with ``limit`` one page of them, the next page's cursor
+    in the ``X-Next-Cursor`` header and a ``Link: <...>; rel="next"`` (none on the last)."""
     with context(request).store.session() as session:
         who = account_only(request, session)
-        found = list_findings(session, active=True if show == "open" else None)
+        active = True if show == "open" else None
+        if limit is not None or cursor is not None:
+            size = 100 if limit is None else limit
+            page = finding_page(
+                session,
+                who,
+                active=active,
+                limit=size,
+                cursor=cursor,
+                by_severity=False,
+                count=False,
+            )
+            if page.next_cursor:
+                query = {"show": show, "limit": size, "cursor": page.next_cursor}
+                response.headers["X-Next-Cursor"] = page.next_cursor
+                response.headers["Link"] = f'</api/findings?{urlencode(query)}>; rel="next"'
+            links = links_by_finding(session, [f.id for f in page.findings])
+            return [finding_view(f, links.get(f.id, ())) for f in page.findings]
+        found = list_findings(session, active=active)
         shown = visible(who, found, lambda f: f.team)
         links = links_by_finding(session, [f.id for f in shown])
         return [finding_view(f, links.get(f.id, ())) for f in shown]

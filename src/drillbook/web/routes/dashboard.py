@@ -9,6 +9,7 @@ from drillbook.domain.account.access import visible
 from drillbook.domain.drill.service import list_runs
 from drillbook.domain.exercise.service import list_exercises
 from drillbook.domain.finding.service import list_findings
+from drillbook.flows.dashboard import dashboard_charts
 from drillbook.web.app import context, templates
 from drillbook.web.auth import signed_in
 
@@ -35,7 +36,8 @@ def dashboard(request: Request) -> Response:
             for e in exercises
             if e.status in ("running", "paused")
         ]
-    library = web.library()
+        library = web.library()
+        figures = dashboard_charts(session, library, who)
     program = library.program
     scenarios = [s.scenario for s in library.scenarios.values()]
     by_category: dict[str, int] = {}
@@ -58,6 +60,7 @@ def dashboard(request: Request) -> Response:
             "drill_count": drill_count,
             "findings": findings,
             "live": live,
+            "charts": figures,
         },
     )
 
