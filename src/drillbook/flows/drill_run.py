@@ -42,7 +42,7 @@ from drillbook.domain.drill.enums import (
 )
 from drillbook.domain.drill.models import DrillRun, TechniqueRun
 from drillbook.domain.drill.planfile import LoadedPlan, load_plan
-from drillbook.domain.drill.service import store_events
+from drillbook.domain.drill.service import store_events, store_sensor_events
 from drillbook.errors import DrillbookError
 from drillbook.executors import journal
 from drillbook.executors.atomics import AtomicsFolder
@@ -480,11 +480,12 @@ class _Runner:
                 "stderr_truncated": result.stderr_truncated,
             },
         )
-        if detonation.events:
+        if detonation.events or detonation.activity:
             with self.store.session() as session:
                 row = session.get(TechniqueRun, row_id)
                 assert row is not None
                 store_events(session, row, detonation.events)
+                store_sensor_events(session, row, detonation.activity)
         self.progress(
             f"{prepared.technique}: {status.value}"
             + (f" (exit {result.exit_code})" if result.exit_code is not None else "")

@@ -3,20 +3,24 @@
 The detection check (another module) calls :func:`get_run` and :func:`process_events`;
 their shapes are a contract: ``process_events`` returns Sigma ``process_creation`` field
 dicts (``UtcTime`` an aware datetime) plus ``drill_run_id``, ``technique_run_id``,
-``technique`` and ``is_runner``.
+``technique`` and ``is_runner``; :func:`sensor_events` returns the file, network and
+auditd events of the techniques' own processes with their technique run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from drillbook.domain.drill.models import DrillRun, ProcessEvent, TechniqueRun
+from drillbook.domain.drill.models import DrillRun, ProcessEvent, SensorEvent, TechniqueRun
 from drillbook.errors import NotFoundError
 from drillbook.telemetry.process_events import ProcessCreation
+from drillbook.telemetry.readers.fields import event_time
+from drillbook.telemetry.readers.jsonl import SourcedEvent
 
 
 def get_run(session: Session, run_id: str) -> DrillRun:
@@ -103,3 +107,43 @@ def store_events(
         )
         count += 1
     return count
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def store_sensor_events(
+    session: Session, technique_run: TechniqueRun, events: Iterable[SourcedEvent]
+) -> int:
+    """Keep a technique's file, network and auditd events (times as ISO text)."""
+    count = 0
+    for item in events:
+        fields = {key: _json_value(value) for key, value in item.event.items()}
+        session.add(
+            SensorEvent(
+                drill_run_id=technique_run.drill_run_id,
+                technique_run_id=technique_run.id,
+                technique=technique_run.technique,
+                logsource=item.logsource or "linux",
+                also=list(item.also),
+                utc_time=event_time(item.event),
+                fields=fields,
+            )
+        )
+        count += 1
+    return count
+
+
+def sensor_events(session: Session, run_id: str) -> list[tuple[SourcedEvent, str]]:
+    """A run's file, network and auditd events with their technique run, oldest first."""
+    run = get_run(session, run_id)
+    query = (
+        select(SensorEvent)
+        .where(SensorEvent.drill_run_id == run.id)
+        .order_by(SensorEvent.utc_time, SensorEvent.id)
+    )
+    return [
+        (SourcedEvent(dict(row.fields), row.logsource, tuple(row.also)), row.technique_run_id)
+        for row in session.scalars(query)
+    ]
