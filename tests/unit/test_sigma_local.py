@@ -262,3 +262,39 @@ def test_the_trigram_prefilter_never_changes_what_fires(seed: int) -> None:
     with_index = {m.rule.path: (m.count, m.first_time) for m in indexed.match(compiled, Scope())}
     assert with_index == without
     assert sum(1 for count, _ in without.values() if count) >= 5  # the test has teeth
+
+
+def _answers(store: EventStore, rules: list[sigma_sqlite.CompiledRule]) -> list[tuple]:  # type: ignore[type-arg]
+    return [
+        (m.rule.path, m.count, m.first_time, m.last_time, m.sample_rowids)
+        for m in store.match(rules, Scope())
+    ]
+
+
+def test_matching_on_two_processes_gives_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forked child takes half the rules; the answers (counts, times, sample rows) are
+    those of one process, and a child that fails is made up for by the parent."""
+    import os
+
+    compiled, _ = compile_rules(rule_files(linux_rules()))
+    events = _events_from_rule_literals(compiled, 4)
+    one, two = EventStore(), EventStore()
+    two.workers = 2
+    for store in (one, two):
+        store.ingest(events, table="process_creation")
+    expected = _answers(one, compiled)
+    assert sum(1 for row in expected if row[1]) >= 5  # the test has teeth
+    assert _answers(two, compiled) == expected
+
+    parent = os.getpid()
+    evaluate = EventStore._evaluate
+
+    def broken_in_child(self: EventStore, *args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return evaluate(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EventStore, "_evaluate", broken_in_child)
+    assert _answers(two, compiled) == expected

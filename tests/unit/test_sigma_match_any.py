@@ -3,6 +3,7 @@ answers as SQLite's LIKE (which the stock conversion uses)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from hypothesis import given, settings
@@ -61,3 +62,13 @@ def test_the_function_answers_like_like(modifier: str, values: list[str], value:
         "|endswith": lambda v: lowered.endswith(v.lower()),
     }[modifier]
     assert got == int(any(tests(v) for v in values))
+
+
+def test_test_lists_of_the_same_length_and_ends_are_told_apart() -> None:
+    """Lists are looked up by length and ends first: equal shapes must not be confused."""
+    first = json.dumps([["c", "a" * 42], ["c", "xyz"], ["c", "b" * 42]])
+    second = first.replace("xyz", "qrs")
+    assert match_any("has xyz in it", first) == 1
+    assert match_any("has xyz in it", second) == 0
+    assert match_any("has qrs in it", second) == 1
+    assert match_any("has qrs in it", first) == 0

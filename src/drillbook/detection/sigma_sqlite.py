@@ -217,13 +217,34 @@ def _tests(encoded: str) -> Tests:
     return tuple(contains), tuple(starts), tuple(ends), frozenset(equals)
 
 
+# SQLite hands the function a new copy of the (often kilobytes long) test list on every
+# call, so looking it up by the whole string would hash kilobytes per row and rule:
+# look it up by its length and ends, then confirm with one comparison (a memcmp).
+_BY_SHAPE: dict[tuple[int, str, str], list[tuple[str, Tests]]] = {}
+_SHAPES_HELD = 4096
+
+
+def _tests_for(encoded: str) -> Tests:
+    shape = (len(encoded), encoded[:40], encoded[-40:])
+    bucket = _BY_SHAPE.get(shape)
+    if bucket is not None:
+        for known, tests in bucket:
+            if known == encoded:
+                return tests
+    if len(_BY_SHAPE) >= _SHAPES_HELD:
+        _BY_SHAPE.clear()
+    tests = _tests(encoded)
+    _BY_SHAPE.setdefault(shape, []).append((encoded, tests))
+    return tests
+
+
 def match_any(value: Any, encoded: str) -> int:
     """The SQL function behind :func:`string_list_call`: 1 when ``value`` passes one of
     the tests (case-insensitive, as Sigma matches), else 0; NULL never passes."""
     if value is None:
         return 0
     text = str(value).lower()
-    contains, starts, ends, equals = _tests(encoded)
+    contains, starts, ends, equals = _tests_for(encoded)
     if text in equals:
         return 1
     if starts and text.startswith(starts):
