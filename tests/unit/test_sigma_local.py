@@ -298,3 +298,28 @@ def test_matching_on_two_processes_gives_the_same_answers(
 
     monkeypatch.setattr(EventStore, "_evaluate", broken_in_child)
     assert _answers(two, compiled) == expected
+
+
+def test_each_table_keeps_only_the_columns_its_rules_read() -> None:
+    from drillbook.detection.sigma_sqlite import compile_text
+    from drillbook.telemetry.readers.jsonl import SourcedEvent
+
+    def rule(category: str, field: str, value: str) -> sigma_sqlite.CompiledRule:
+        text = (
+            f"title: {field}\nlogsource: {{category: {category}}}\n"
+            f"detection:\n  sel:\n    {field}: '{value}'\n  condition: sel\n"
+        )
+        return compile_text(text, f"{field}.yml")
+
+    rules = [
+        rule("process_creation", "Image", "/bin/x"),
+        rule("file_event", "TargetFilename", "/t"),
+    ]
+    both = {"Image": "/bin/x", "TargetFilename": "/t", "Other": "1"}
+    engine = LocalSigmaBackend()
+    events = [SourcedEvent(dict(both), "process_creation", ("file_event",)) for _ in range(3)]
+    engine.load_for(events, rules, aggregate=True)
+    columns = {t: set(engine.store._columns[t]) for t in engine.store.tables()}
+    assert "targetfilename" not in columns["process_creation"]
+    assert "image" not in columns["file_event"]
+    assert [m.count for m in engine.run(rules, Scope())] == [3, 3]
