@@ -262,3 +262,64 @@ def test_the_trigram_prefilter_never_changes_what_fires(seed: int) -> None:
     with_index = {m.rule.path: (m.count, m.first_time) for m in indexed.match(compiled, Scope())}
     assert with_index == without
     assert sum(1 for count, _ in without.values() if count) >= 5  # the test has teeth
+
+
+def _answers(store: EventStore, rules: list[sigma_sqlite.CompiledRule]) -> list[tuple]:  # type: ignore[type-arg]
+    return [
+        (m.rule.path, m.count, m.first_time, m.last_time, m.sample_rowids)
+        for m in store.match(rules, Scope())
+    ]
+
+
+def test_matching_on_two_processes_gives_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forked child takes half the rules; the answers (counts, times, sample rows) are
+    those of one process, and a child that fails is made up for by the parent."""
+    import os
+
+    compiled, _ = compile_rules(rule_files(linux_rules()))
+    events = _events_from_rule_literals(compiled, 4)
+    one, two = EventStore(), EventStore()
+    two.workers = 2
+    for store in (one, two):
+        store.ingest(events, table="process_creation")
+    expected = _answers(one, compiled)
+    assert sum(1 for row in expected if row[1]) >= 5  # the test has teeth
+    assert _answers(two, compiled) == expected
+
+    parent = os.getpid()
+    evaluate = EventStore._evaluate
+
+    def broken_in_child(self: EventStore, *args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return evaluate(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EventStore, "_evaluate", broken_in_child)
+    assert _answers(two, compiled) == expected
+
+
+def test_each_table_keeps_only_the_columns_its_rules_read() -> None:
+    from drillbook.detection.sigma_sqlite import compile_text
+    from drillbook.telemetry.readers.jsonl import SourcedEvent
+
+    def rule(category: str, field: str, value: str) -> sigma_sqlite.CompiledRule:
+        text = (
+            f"title: {field}\nlogsource: {{category: {category}}}\n"
+            f"detection:\n  sel:\n    {field}: '{value}'\n  condition: sel\n"
+        )
+        return compile_text(text, f"{field}.yml")
+
+    rules = [
+        rule("process_creation", "Image", "/bin/x"),
+        rule("file_event", "TargetFilename", "/t"),
+    ]
+    both = {"Image": "/bin/x", "TargetFilename": "/t", "Other": "1"}
+    engine = LocalSigmaBackend()
+    events = [SourcedEvent(dict(both), "process_creation", ("file_event",)) for _ in range(3)]
+    engine.load_for(events, rules, aggregate=True)
+    columns = {t: set(engine.store._columns[t]) for t in engine.store.tables()}
+    assert "targetfilename" not in columns["process_creation"]
+    assert "image" not in columns["file_event"]
+    assert [m.count for m in engine.run(rules, Scope())] == [3, 3]

@@ -3,8 +3,10 @@ answers as SQLite's LIKE (which the stock conversion uses)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,3 +63,25 @@ def test_the_function_answers_like_like(modifier: str, values: list[str], value:
         "|endswith": lambda v: lowered.endswith(v.lower()),
     }[modifier]
     assert got == int(any(tests(v) for v in values))
+
+
+def test_test_lists_of_the_same_length_and_ends_are_told_apart() -> None:
+    """Lists are looked up by length and ends first: equal shapes must not be confused."""
+    first = json.dumps([["c", "a" * 42], ["c", "xyz"], ["c", "b" * 42]])
+    second = first.replace("xyz", "qrs")
+    assert match_any("has xyz in it", first) == 1
+    assert match_any("has xyz in it", second) == 0
+    assert match_any("has qrs in it", second) == 1
+    assert match_any("has qrs in it", first) == 0
+
+
+def test_kept_answers_are_bounded_and_stay_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers are kept per list and value, within a bound over all lists."""
+    from drillbook.detection import sigma_sqlite
+
+    monkeypatch.setattr(sigma_sqlite, "_ANSWERS_HELD", 3)
+    listed = json.dumps([["c", "evil"], ["s", "c:\\temp"], ["e", ".ps1"], ["=", "x"]])
+    values = ["an EVIL one", "c:\\temp\\a", "run.PS1", "X", "fine", "good"] * 3
+    got = [match_any(v, listed) for v in values]
+    assert got == [1, 1, 1, 1, 0, 0] * 3
+    assert sigma_sqlite._answers_kept[0] <= 3

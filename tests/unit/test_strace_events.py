@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from drillbook.detection.eventstore import Scope
 from drillbook.detection.local import LocalSigmaBackend
 from drillbook.detection.sigma_sqlite import compile_text, rule_files
-from drillbook.telemetry.sensors.strace import parse_file, parse_lines
-from drillbook.telemetry.strace_events import TRACED_SYSCALLS, trace_events
+from drillbook.telemetry.sensors.strace import command, parse_file, parse_lines
+from drillbook.telemetry.strace_events import TRACED_SYSCALLS, technique_scope, trace_events
 from tests.helpers import FILES, require, require_binary, shared_data
 
 TRACE = FILES / "detection" / "strace-t1201.txt"
@@ -151,3 +151,38 @@ def test_a_file_event_rule_fires_on_a_created_file() -> None:
 def test_any_trace_text_gives_events_or_nothing(lines: list[str]) -> None:
     for item in trace_events(parse_lines(lines), user="u", cwd="/"):
         assert item.logsource in ("auditd", "file_event", "file_delete", "network_connection")
+
+
+def test_only_the_techniques_own_process_tree_gives_events() -> None:
+    """The sandbox's supervisor (pid 60) and what the technique's process did before its
+    own execve (pid 61 setting up) are left out; the technique's children are kept."""
+    lines = [
+        '60 1796017971.1 execve("/usr/bin/bwrap", ["bwrap", "--", "sh", "-c", "x"], 0x1) = 0',
+        '60 1796017971.2 openat(AT_FDCWD, "/etc/login.defs", O_RDONLY) = 3',
+        "60 1796017971.3 clone(child_stack=NULL, flags=SIGCHLD) = 61",
+        '61 1796017971.4 openat(AT_FDCWD, "/etc/pam.d/common-auth", O_RDONLY) = 3',
+        '61 1796017971.5 execve("/bin/sh", ["sh", "-c", "x"], 0x1) = 0',
+        "61 1796017971.6 clone(child_stack=NULL, flags=SIGCHLD) = 62",
+        '62 1796017971.7 execve("/bin/cat", ["cat", "/etc/pam.d/common-password"], 0x1) = 0',
+        '62 1796017971.8 openat(AT_FDCWD, "/etc/pam.d/common-password", O_RDONLY) = 3',
+        '60 1796017971.9 openat(AT_FDCWD, "/tmp/report", O_WRONLY|O_CREAT, 0600) = 4',
+    ]
+    records = parse_lines(lines)
+    kept = trace_events(
+        records, user="drill", cwd="/tmp", keep=technique_scope(records, ["sh", "-c", "x"])
+    )
+    paths = {e.event["name"] for e in kept if e.event.get("type") == "PATH"}
+    assert paths == {"/bin/sh", "/bin/cat", "/etc/pam.d/common-password"}
+    assert not [e for e in kept if e.logsource == "file_event"]
+    assert {e.event["pid"] for e in kept} == {"61", "62"}
+    cat = next(e.event for e in kept if e.event.get("name") == "/etc/pam.d/common-password")
+    assert cat["exe"] == "/bin/cat"
+    # without the technique's own execve nothing is the technique's
+    assert trace_events(records, user="d", cwd="/", keep=technique_scope(records, ["nope"])) == []
+
+
+def test_the_sensor_traces_the_calls_these_events_come_from(tmp_path: Path) -> None:
+    traced = command(["true"], tmp_path / "t.txt", "strace", translate=False)
+    syscalls = set(traced[traced.index("-e") + 1].removeprefix("trace=").split(","))
+    assert set(TRACED_SYSCALLS) <= syscalls
+    assert {"execve", "clone", "chdir"} <= syscalls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -111,6 +112,7 @@ def run(
     from drillbook.telemetry.readers.files import ReadReport, read_events
 
     engine = _engine(ctx)
+    engine.store.workers = min(2, os.cpu_count() or 1)  # the CLI is single-threaded
     compiled = _compile(engine, rules)
     report = ReadReport()
     wanted = {safe_table(r.table) for r in compiled if r.usable}

@@ -16,6 +16,8 @@ what SQLite does with a Sigma rule:
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import re
 import sqlite3
 from collections.abc import Container, Iterable, Sequence
@@ -110,11 +112,33 @@ class Scope:
         return (" AND ".join(parts) or "1"), params
 
 
+@dataclass
+class _Unit:
+    """One piece of matching work: a pass over a table for a batch of rules, or one
+    rule looked up through the trigram index (``anchored``)."""
+
+    table: str
+    rules: list[tuple[int, CompiledRule]]
+    anchored: bool
+    rows: int
+
+    @property
+    def cost(self) -> float:
+        # rules times rows scanned; an indexed lookup reads few rows
+        return self.rows * (0.05 if self.anchored else float(len(self.rules)))
+
+
 class EventStore:
-    """Event tables in one SQLite database (in memory unless a path is given)."""
+    """Event tables in one SQLite database (in memory unless a path is given).
+
+    ``workers`` (default 1): how many processes :meth:`match` may use. Two fork a child
+    that inherits the database; only for single-threaded callers such as the CLI (a
+    forked child of a threaded server could inherit a held lock).
+    """
 
     def __init__(self, path: str = ":memory:") -> None:
         self.conn = sqlite3.connect(path)
+        self.workers = 1
         self.conn.create_function("regexp", 2, _regexp, deterministic=True)
         self.conn.create_function(MATCH_ANY, 2, match_any, deterministic=True)
         self._columns: dict[str, dict[str, str]] = {}
@@ -337,34 +361,93 @@ class EventStore:
     ) -> list[RuleMatch]:
         """Evaluate ``rules`` over the events in ``scope``: one scan per table and batch
         of rules, each row tested against every rule's predicate."""
-        results: dict[int, RuleMatch] = {}
         by_table: dict[str, list[tuple[int, CompiledRule]]] = {}
         for index, rule in enumerate(rules):
             if rule.usable:
                 by_table.setdefault(safe_table(rule.table), []).append((index, rule))
         where, params = scope.where()
+        units: list[_Unit] = []
         for table, indexed in by_table.items():
             if table not in self._columns:
                 continue
             self.ensure_columns(table, {f for _, r in indexed for f in r.fields})
             scanned = indexed
             anchored = sum(1 for _, r in indexed if r.anchors)
+            rows = self.count(table, scope)
             if (
                 anchored >= PREFILTER_MIN_RULES
-                and self.count(table, scope) >= self.prefilter_min_rows
+                and rows >= self.prefilter_min_rows
                 and self.build_index(table)
             ):
                 scanned = [(i, r) for i, r in indexed if not r.anchors]
-                for index, rule in indexed:
-                    if rule.anchors:
-                        results[index] = self._match_anchored(table, rule, where, params, samples)
+                units.extend(_Unit(table, [(i, r)], True, rows) for i, r in indexed if r.anchors)
             for start in range(0, len(scanned), RULES_PER_PASS):
                 part = scanned[start : start + RULES_PER_PASS]
-                results.update(self._match_pass(table, part, where, params, samples))
+                units.append(_Unit(table, part, False, rows))
+        results: dict[int, RuleMatch] = self._evaluate_split(units, where, params, samples)
         out = []
         for index, rule in enumerate(rules):
             out.append(results.get(index, RuleMatch(rule, 0, None, None, ())))
         return out
+
+    def _evaluate(
+        self, units: Sequence[_Unit], where: str, params: list[Any], samples: int
+    ) -> dict[int, RuleMatch]:
+        results: dict[int, RuleMatch] = {}
+        for unit in units:
+            if unit.anchored:
+                index, rule = unit.rules[0]
+                results[index] = self._match_anchored(unit.table, rule, where, params, samples)
+            else:
+                results.update(self._match_pass(unit.table, unit.rules, where, params, samples))
+        return results
+
+    def _evaluate_split(
+        self, units: Sequence[_Unit], where: str, params: list[Any], samples: int
+    ) -> dict[int, RuleMatch]:
+        """Evaluate ``units`` on two cores when :attr:`workers` allows: a forked child
+        (it inherits the in-memory database, copy on write: nothing is copied up front)
+        takes about half the rules and sends its counts back through a pipe. The answers
+        are the same as in one process; a child that fails is made up for here."""
+        if self.workers < 2 or len(units) < 2 or not hasattr(os, "fork"):
+            return self._evaluate(units, where, params, samples)
+        mine: list[_Unit] = []
+        theirs: list[_Unit] = []
+        load = [0.0, 0.0]
+        for unit in sorted(units, key=lambda u: -u.cost):
+            side = 0 if load[0] <= load[1] else 1
+            (mine if side == 0 else theirs).append(unit)
+            load[side] += unit.cost
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the forked child
+            code = 1
+            try:
+                os.close(read_end)
+                found = self._evaluate(theirs, where, params, samples)
+                payload = {
+                    i: (m.count, m.first_time, m.last_time, m.sample_rowids)
+                    for i, m in found.items()
+                }
+                with os.fdopen(write_end, "wb") as out:
+                    pickle.dump(payload, out)  # read only by the parent that forked it
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        try:
+            results = self._evaluate(mine, where, params, samples)
+        finally:
+            with os.fdopen(read_end, "rb") as incoming:
+                data = incoming.read()
+            _, status = os.waitpid(child, 0)
+        rules = {i: r for unit in theirs for i, r in unit.rules}
+        if os.waitstatus_to_exitcode(status) != 0 or not data:
+            results.update(self._evaluate(theirs, where, params, samples))
+            return results
+        for index, (count, first, last, rowids) in pickle.loads(data).items():
+            results[index] = RuleMatch(rules[index], count, first, last, rowids)
+        return results
 
     def build_index(self, table: str) -> bool:
         """Bring the table's trigram index (SQLite FTS5) up to date; False when this SQLite

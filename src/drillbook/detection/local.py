@@ -8,7 +8,7 @@ it matches at least one event in the window; its severity is the rule's ``level`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +100,14 @@ class LocalSigmaBackend(DetectionBackend):
         run_id: str | None = None,
         technique_run_id: str | None = None,
         is_runner: bool = False,
+        table_fields: Mapping[str, Container[str]] | None = None,
     ) -> int:
         """Store each event in every table it is routed to (its row is built once); with
         ``only`` (the tables the loaded rules read), events no rule can match are not
-        stored at all, and with ``fields`` only the columns rules read are. Returns how
-        many rows were stored."""
+        stored at all, and with ``fields`` only the columns rules read are (with
+        ``table_fields``, each table keeps only the columns its own rules read: fewer
+        columns to write and more equal rows to aggregate). Returns how many rows were
+        stored."""
         wanted = None if only is None else {safe_table(t) for t in only}
         store = self.store
         tables: dict[str, list[dict[str, Any]]] = {}
@@ -124,7 +127,17 @@ class LocalSigmaBackend(DetectionBackend):
             bare: dict[str, Any] | None = None
             for name in names:
                 chunk = tables.setdefault(name, [])
-                if raw_tables is None or name in raw_tables or "_raw" not in row:
+                raw_here = raw_tables is None or name in raw_tables or "_raw" not in row
+                own = None if table_fields is None else table_fields.get(name)
+                if own is not None:  # only the columns this table's rules read
+                    chunk.append(
+                        {
+                            k: v
+                            for k, v in row.items()
+                            if k in own or (k.startswith("_") and (raw_here or k != "_raw"))
+                        }
+                    )
+                elif raw_here:
                     chunk.append(row)
                 else:  # this table's rules read no full text: keep rows small (and equal)
                     if bare is None:
@@ -160,8 +173,10 @@ class LocalSigmaBackend(DetectionBackend):
         use_index = large and not aggregate
         raw_tables = None if use_index else keyword
         keep_raw = use_index or bool(keyword)
+        own: dict[str, set[str]] = {}
         for rule in usable:
             self.store.planned.setdefault(safe_table(rule.table), set()).update(rule.fields)
+            own.setdefault(safe_table(rule.table), set()).update(f.lower() for f in rule.fields)
         if not use_index:
             self.store.indexed_only = keyword  # the prefilter reads _raw
         return self.ingest_sourced(
@@ -171,6 +186,7 @@ class LocalSigmaBackend(DetectionBackend):
             fields=fields,
             keep_raw=keep_raw,
             raw_tables=raw_tables,
+            table_fields=own,
         )
 
     # -- rules ----------------------------------------------------------------------------

@@ -217,13 +217,34 @@ def _tests(encoded: str) -> Tests:
     return tuple(contains), tuple(starts), tuple(ends), frozenset(equals)
 
 
-def match_any(value: Any, encoded: str) -> int:
-    """The SQL function behind :func:`string_list_call`: 1 when ``value`` passes one of
-    the tests (case-insensitive, as Sigma matches), else 0; NULL never passes."""
-    if value is None:
-        return 0
-    text = str(value).lower()
-    contains, starts, ends, equals = _tests(encoded)
+# SQLite hands the function a new copy of the (often kilobytes long) test list on every
+# call, so looking it up by the whole string would hash kilobytes per row and rule:
+# look it up by its length and ends, then confirm with one comparison (a memcmp).
+# Each list keeps its answers per value: a field's values repeat across rows (one
+# ``Image`` in many events), and a list of hundreds of tests is a loop in Python.
+_BY_SHAPE: dict[tuple[int, str, str], list[tuple[str, Tests, dict[str, int]]]] = {}
+_SHAPES_HELD = 4096
+_ANSWERS_HELD = 50_000  # answers kept over all lists (bounded memory on large inputs)
+_answers_kept = [0]
+
+
+def _tests_for(encoded: str) -> tuple[Tests, dict[str, int]]:
+    shape = (len(encoded), encoded[:40], encoded[-40:])
+    bucket = _BY_SHAPE.get(shape)
+    if bucket is not None:
+        for known, tests, answers in bucket:
+            if known == encoded:
+                return tests, answers
+    if len(_BY_SHAPE) >= _SHAPES_HELD:
+        _BY_SHAPE.clear()
+        _answers_kept[0] = 0
+    entry: tuple[str, Tests, dict[str, int]] = (encoded, _tests(encoded), {})
+    _BY_SHAPE.setdefault(shape, []).append(entry)
+    return entry[1], entry[2]
+
+
+def _passes(text: str, tests: Tests) -> int:
+    contains, starts, ends, equals = tests
     if text in equals:
         return 1
     if starts and text.startswith(starts):
@@ -234,6 +255,25 @@ def match_any(value: Any, encoded: str) -> int:
         if literal in text:
             return 1
     return 0
+
+
+def match_any(value: Any, encoded: str) -> int:
+    """The SQL function behind :func:`string_list_call`: 1 when ``value`` passes one of
+    the tests (case-insensitive, as Sigma matches), else 0; NULL never passes."""
+    if value is None:
+        return 0
+    text = str(value).lower()
+    tests, answers = _tests_for(encoded)
+    found = answers.get(text)
+    if found is None:
+        found = _passes(text, tests)
+        if _answers_kept[0] >= _ANSWERS_HELD:
+            for _, _, held in (e for b in _BY_SHAPE.values() for e in b):
+                held.clear()
+            _answers_kept[0] = 0
+        answers[text] = found
+        _answers_kept[0] += 1
+    return found
 
 
 def _fields_of(backend: Any, rule: Any) -> tuple[str, ...]:

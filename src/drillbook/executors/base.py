@@ -28,6 +28,7 @@ from drillbook.executors.process import TECHNIQUE_ENV, ProcessResult
 from drillbook.executors.safety import Assessment
 from drillbook.executors.sandbox import SandboxPolicy
 from drillbook.telemetry.process_events import ProcessCreation
+from drillbook.telemetry.readers.jsonl import SourcedEvent
 
 CORRELATION_ENV = "DRILLBOOK_DRILL_ID"
 
@@ -128,6 +129,9 @@ class Detonation:
     telemetry_captured: bool = False
     telemetry_note: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # file_event, file_delete, network_connection and auditd events of the technique's
+    # own processes (see drillbook.telemetry.strace_events)
+    activity: list[SourcedEvent] = field(default_factory=list)
 
 
 class Executor(ABC):

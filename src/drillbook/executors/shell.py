@@ -38,8 +38,10 @@ from drillbook.telemetry.process_events import (
     build_events,
     command_line,
 )
+from drillbook.telemetry.readers.jsonl import SourcedEvent
 from drillbook.telemetry.sensors import strace
 from drillbook.telemetry.sensors.netmeter import NetworkMeter
+from drillbook.telemetry.strace_events import technique_scope, trace_events
 
 PREREQ_TIMEOUT = 60.0
 
@@ -71,6 +73,8 @@ class StepOutcome:
     sensor_note: str | None = None
     report: SandboxReport | None = None
     network_bytes: int | None = None  # measured when network is allowed with a volume cap
+    # file, network and auditd events of the technique's own process tree
+    activity: list[SourcedEvent] = field(default_factory=list)
 
     @property
     def existing(self) -> set[str] | None:
@@ -138,6 +142,7 @@ def run_local(
                 detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
                 result.error = f"the sandbox did not start the step: {detail}"
         events: list[ProcessCreation] = []
+        activity: list[SourcedEvent] = []
         sensor_note = note
         sent = None
         if meter is not None:
@@ -152,16 +157,17 @@ def run_local(
             records = strace.parse_file(trace)
             trace.unlink(missing_ok=True)
             runner = RunnerProcess(result.pid or 0, argv[0], command_line(argv))
+            start_dir = Path(sandbox.SANDBOX_WORKDIR) if policy is not None else cwd
             events = build_events(
-                records,
-                runner=runner,
-                user=user_name(),
-                cwd=Path(sandbox.SANDBOX_WORKDIR) if policy is not None else cwd,
-                technique_argv=inner,
+                records, runner=runner, user=user_name(), cwd=start_dir, technique_argv=inner
+            )
+            # the sandbox's own setup and supervisor are left out, as for process_creation
+            activity = trace_events(
+                records, user=user_name(), cwd=start_dir, keep=technique_scope(records, inner)
             )
             if not any(not e.is_runner for e in events):
                 sensor_note = "telemetry not captured: strace recorded no execve"
-        return StepOutcome(result, events, sensor_note, report, sent)
+        return StepOutcome(result, events, sensor_note, report, sent, activity)
 
     try:
         result = run_step(
@@ -338,7 +344,15 @@ def _detonation(outcome: StepOutcome, argv: list[str], ctx: ExecutionContext) ->
                 f"left {used} bytes in its scratch, over max_data_volume_simulated ({limit} bytes)"
             )
     captured = any(not e.is_runner for e in outcome.events)
-    return Detonation(outcome.result, command_line(argv), outcome.events, captured, note, details)
+    return Detonation(
+        outcome.result,
+        command_line(argv),
+        outcome.events,
+        captured,
+        note,
+        details,
+        activity=outcome.activity,
+    )
 
 
 def run_shell_cleanup(payload: dict[str, Any], timeout: float) -> ProcessResult:

@@ -43,6 +43,8 @@ from drillbook.domain.drill.enums import TechniqueStatus
 from drillbook.domain.scorecard import service as scorecards
 from drillbook.domain.scorecard.document import Scorecard
 from drillbook.domain.scorecard.models import DetectionResultRow
+from drillbook.flows.drill_sensor_events import sensor_events
+from drillbook.telemetry.readers.jsonl import SourcedEvent
 
 # Events are stamped by the sensor, the window by the runner: allow for the difference.
 WINDOW_SLACK = timedelta(seconds=2)
@@ -85,7 +87,9 @@ def rule_label(expected: dict[str, Any]) -> str:
 def local_backend_for(
     session: Session, run_id: str, *, config: DetectionConfig, library_root: Path | None
 ) -> LocalSigmaBackend:
-    """A local engine loaded with the run's recorded process events (runner excluded)."""
+    """A local engine loaded with the run's recorded events: process creations (runner
+    excluded) and the file, network and auditd events of the techniques' own processes
+    (each to its log source: ``file_event``, ``network_connection``, ``auditd``, ...)."""
     from drillbook.domain.drill import service as drills
 
     backend = LocalSigmaBackend.from_config(config, library_root=library_root)
@@ -97,6 +101,11 @@ def local_backend_for(
         event.pop("drill_run_id", None)
         events.append(event)
     backend.ingest(events, table="process_creation", run_id=run_id)
+    by_technique: dict[str, list[SourcedEvent]] = {}
+    for item, technique_run_id in sensor_events(session, run_id):
+        by_technique.setdefault(technique_run_id, []).append(item)
+    for technique_run_id, items in by_technique.items():
+        backend.ingest_sourced(items, run_id=run_id, technique_run_id=technique_run_id)
     return backend
 
 

@@ -73,6 +73,7 @@ from drillbook.flows.drill_cleanup import (
     settle_pending,
 )
 from drillbook.flows.drill_decide import check_sandbox, decide, is_contained
+from drillbook.flows.drill_sensor_events import store_sensor_events
 from drillbook.notify.base import DrillNotice, NoNotifier, Notifier
 from drillbook.storage.base import new_id
 from drillbook.storage.engine import Store
@@ -480,11 +481,12 @@ class _Runner:
                 "stderr_truncated": result.stderr_truncated,
             },
         )
-        if detonation.events:
+        if detonation.events or detonation.activity:
             with self.store.session() as session:
                 row = session.get(TechniqueRun, row_id)
                 assert row is not None
                 store_events(session, row, detonation.events)
+                store_sensor_events(session, row, detonation.activity)
         self.progress(
             f"{prepared.technique}: {status.value}"
             + (f" (exit {result.exit_code})" if result.exit_code is not None else "")

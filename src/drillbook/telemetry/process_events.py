@@ -81,7 +81,7 @@ class _Exec:
     command_line: str
 
 
-def _same_argv(seen: list[str], wanted: list[str]) -> bool:
+def same_argv(seen: list[str], wanted: list[str]) -> bool:
     """``seen`` is ``wanted`` (the sensor may have cut a very long last argument)."""
     if seen == wanted:
         return True
@@ -130,7 +130,7 @@ def build_events(
             if root is None:
                 root = pid
             if technique is None and (
-                technique_argv is None or _same_argv([str(a) for a in argv], technique_argv)
+                technique_argv is None or same_argv([str(a) for a in argv], technique_argv)
             ):
                 technique = (pid, rec.index)
             execs.setdefault(pid, []).append(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,13 +215,65 @@ def _execve(rec: SyscallRecord, state: _State) -> Iterator[SourcedEvent]:
     yield SourcedEvent(_path(rec, state, filename, "NORMAL"), "auditd", ("linux",))
 
 
+def technique_scope(
+    records: Iterable[SyscallRecord], technique_argv: list[str] | None
+) -> Callable[[SyscallRecord], bool]:
+    """Which records belong to the technique's own process tree.
+
+    The tree starts at the technique's own ``execve`` (the first one whose argv is
+    ``technique_argv``, as :func:`drillbook.telemetry.process_events.build_events`
+    decides; without one, the first ``execve``) and takes in every process forked below
+    it afterwards (threads join their process). What that process did before the
+    ``execve`` (the sandbox setting itself up) and every other process (the sandbox's
+    supervisor, strace's own child) are left out, as they are for process_creation.
+    """
+    from drillbook.telemetry.process_events import same_argv
+
+    owned_from: dict[int, int] = {}  # leader pid -> index of the record it joined at
+    leader: dict[int, int] = {}
+    started = False
+    for rec in records:
+        pid = leader.get(rec.pid, rec.pid)
+        if rec.name in _FORKS:
+            child = rec.return_value
+            if child is None or child <= 0:
+                continue
+            if "CLONE_THREAD" in rec.args:
+                leader[child] = pid
+            elif pid in owned_from:
+                owned_from.setdefault(child, rec.index)
+        elif not started and rec.name == "execve" and rec.ok and len(rec.parsed) >= 2:
+            argv = rec.parsed[1]
+            if isinstance(argv, list) and (
+                technique_argv is None or same_argv([str(a) for a in argv], technique_argv)
+            ):
+                started = True
+                owned_from[pid] = rec.index
+
+    def belongs(rec: SyscallRecord) -> bool:
+        joined = owned_from.get(leader.get(rec.pid, rec.pid))
+        return joined is not None and rec.index >= joined
+
+    return belongs
+
+
 def trace_events(
-    records: Iterable[SyscallRecord], *, user: str, cwd: Path | str
+    records: Iterable[SyscallRecord],
+    *,
+    user: str,
+    cwd: Path | str,
+    keep: Callable[[SyscallRecord], bool] | None = None,
 ) -> list[SourcedEvent]:
-    """File, network and auditd events from parsed strace records (in trace order)."""
+    """File, network and auditd events from parsed strace records (in trace order);
+    with ``keep`` (see :func:`technique_scope`), only the events of the records it keeps
+    (every record still updates the processes' images and directories)."""
     state = _State(cwd=str(cwd), user=user)
     out: list[SourcedEvent] = []
     for rec in records:
+        if keep is not None and rec.name not in _FORKS and rec.name != "chdir" and not keep(rec):
+            if rec.name == "execve" and rec.ok and len(rec.parsed) >= 2:
+                list(_execve(rec, state))  # the process's new image, no events
+            continue
         if rec.name in _FORKS:
             child = rec.return_value
             if child is not None and child > 0:

@@ -123,3 +123,22 @@ class ProcessEvent(Base):
     user: Mapped[str] = mapped_column(String(200))
     current_directory: Mapped[str | None] = mapped_column(Text, nullable=True)
     is_runner: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SensorEvent(Base):
+    """A file, network or auditd-shaped event of a technique's own processes (strace).
+
+    ``fields`` holds the event as Sigma's rules read it; ``logsource`` is its table and
+    ``also`` the further tables whose rules read it (auditd records also go to ``linux``).
+    """
+
+    __tablename__ = "sensor_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    drill_run_id: Mapped[str] = mapped_column(String(32), index=True)
+    technique_run_id: Mapped[str] = mapped_column(String(32), index=True)
+    technique: Mapped[str] = mapped_column(String(200))
+    logsource: Mapped[str] = mapped_column(String(80))
+    also: Mapped[list[str]] = mapped_column(JSON, default=list)
+    utc_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)

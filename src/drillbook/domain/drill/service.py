@@ -3,7 +3,8 @@
 The detection check (another module) calls :func:`get_run` and :func:`process_events`;
 their shapes are a contract: ``process_events`` returns Sigma ``process_creation`` field
 dicts (``UtcTime`` an aware datetime) plus ``drill_run_id``, ``technique_run_id``,
-``technique`` and ``is_runner``.
+``technique`` and ``is_runner``; :func:`sensor_events` returns the file, network and
+auditd events of the techniques' own processes with their technique run.
 """
 
 from __future__ import annotations

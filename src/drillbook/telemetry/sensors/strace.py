@@ -1,13 +1,16 @@
 """The zero-privilege process sensor: run a step under ``strace -f``.
 
 A detonation is launched as ``strace --pidns-translation -f -qq -ttt -s 65536 -v -e
-trace=execve,clone,clone3,fork,vfork,chdir -e signal=none -o FILE -- bwrap ... sh -c
-'<command>'``: strace wraps the sandbox from outside (the technique cannot reach the
-trace), reports the sandbox's pids as the host sees them, needs no root and no kernel
-module, and traces only the step's own processes. This module builds
-that command line, probes whether strace can trace here (containers often forbid
-ptrace), and parses the output file into :class:`SyscallRecord`\\ s; turning those into
-process-creation events is :mod:`drillbook.telemetry.process_events`' job.
+trace=execve,clone,clone3,fork,vfork,chdir,open,openat,... -e signal=none -o FILE -- bwrap
+... sh -c '<command>'`` (the file, connection and rename calls
+:mod:`drillbook.telemetry.strace_events` reads are traced too): strace wraps the
+sandbox from outside (the technique cannot reach the trace), reports the sandbox's pids
+as the host sees them, needs no root and no kernel module, and traces only the step's
+own processes. This module builds that command line, probes whether strace can trace
+here (containers often forbid ptrace), and parses the output file into
+:class:`SyscallRecord`\\ s; turning those into process-creation events is
+:mod:`drillbook.telemetry.process_events`' job, into file, network and auditd events
+:mod:`drillbook.telemetry.strace_events`'.
 
 The output format parsed (strace 5 and 6)::
 
@@ -109,9 +112,10 @@ def command(
     this strace has ``--pidns-translation``, default: ask the local one; ``network``: also
     trace sends and writes with decoded descriptors, for the network meter)."""
     from drillbook.telemetry.sensors.netmeter import SEND_SYSCALLS
+    from drillbook.telemetry.strace_events import TRACED_SYSCALLS as EVENT_SYSCALLS
 
     translate = translates_pids() if translate is None else translate
-    syscalls = TRACED_SYSCALLS + (SEND_SYSCALLS if network else ())
+    syscalls = TRACED_SYSCALLS + EVENT_SYSCALLS + (SEND_SYSCALLS if network else ())
     return [
         binary or strace_binary() or "strace",
         *(["--pidns-translation"] if translate else []),
