@@ -98,14 +98,13 @@ def _signed_in_client(base: str) -> httpx.Client:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # workers need it
 def test_two_workers_on_postgresql_share_every_change(database_url: str) -> None:
     """A change made through one worker, or by the CLI, reaches the browsers of both
     workers (LISTEN/NOTIFY); Ctrl-C stops them all."""
     from drillbook.domain.exercise import service
     from drillbook.domain.exercise.enums import EventKind
 
-    if not database_url.startswith("postgresql"):
-        pytest.skip("workers are for PostgreSQL")
     store = Store(database_url)
     exercise_id = _running_exercise(store, None)
     add_account(store, "olga", "admin")

@@ -92,14 +92,13 @@ def test_illegal_transitions_are_refused(
         assert service.clock_of(exercise).phase == Phase.CONTAINMENT
 
 
+# PostgreSQL only: SQLite serialises writers at BEGIN IMMEDIATE, so this interleaving
+# cannot happen there (tests/integration/test_store_races.py covers SQLite's concurrency).
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_two_processes_cannot_both_pause(
     store: Store, fake_clock: FakeClock, mcp: Scenario
 ) -> None:
-    if store.engine.dialect.name == "sqlite":
-        pytest.skip(
-            "SQLite serialises writers at BEGIN IMMEDIATE, so the interleaving cannot happen "
-            "there (tests/integration/test_store_races.py covers SQLite's concurrency)"
-        )
     with store.session() as session:
         exercise = service.create_exercise(session, scenario=mcp)
         service.start(session, exercise)
