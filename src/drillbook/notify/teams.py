@@ -15,9 +15,8 @@ import httpx
 
 from drillbook.errors import AdapterError, ConfigError
 from drillbook.notify.digest import Digest, DigestNotifier, secret_url
+from drillbook.notify.posting import post_json, public_part
 from drillbook.notify.settings import NotifySettings
-
-TIMEOUT_SECONDS = 10.0
 
 
 def card(digest: Digest) -> dict[str, Any]:
@@ -69,24 +68,14 @@ class TeamsNotifier(DigestNotifier):
 
     @property
     def where(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+        return public_part(self.url)
 
     def send_digest(self, digest: Digest) -> None:
-        client = self._client or httpx.Client(timeout=TIMEOUT_SECONDS)
-        try:
-            response = client.post(self.url, json=card(digest))
-        except httpx.HTTPError as exc:
-            raise AdapterError(
-                "Teams", f"POST {self.where}", type(exc).__name__, "that the webhook is reachable"
-            ) from None
-        finally:
-            if self._client is None:
-                client.close()
-        if response.status_code >= 300:
-            raise AdapterError(
-                "Teams",
-                f"POST {self.where}",
-                f"HTTP {response.status_code}",
-                "that the Teams webhook (notify.teams.url_env) is current",
-            )
+        post_json(
+            "Teams",
+            self.url,
+            card(digest),
+            client=self._client,
+            unreachable="that the webhook is reachable",
+            refused="that the Teams webhook (notify.teams.url_env) is current",
+        )

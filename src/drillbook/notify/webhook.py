@@ -14,9 +14,8 @@ import httpx
 from drillbook.errors import AdapterError, ConfigError
 from drillbook.notify.base import DrillNotice, Notifier
 from drillbook.notify.digest import Digest, DigestNotifier, secret_url
+from drillbook.notify.posting import post_json, public_part
 from drillbook.notify.settings import NotifySettings
-
-TIMEOUT_SECONDS = 10.0
 
 
 def payload(notice: DrillNotice) -> dict[str, Any]:
@@ -53,9 +52,7 @@ class WebhookNotifier(Notifier):
     @property
     def where(self) -> str:
         """Scheme, host and port only: the path (and any user:password@) hold the secret."""
-        parts = urlsplit(self.url)
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{parts.hostname}{port}"
+        return public_part(self.url)
 
     def _scrub(self, text: str) -> str:
         """A receiver's answer without the URL's secret parts, should it echo them."""
@@ -65,27 +62,21 @@ class WebhookNotifier(Notifier):
                 text = text.replace(secret, "***")
         return text
 
+    def post(self, body: dict[str, Any], *, refused: str) -> None:
+        post_json(
+            "webhook",
+            self.url,
+            body,
+            client=self._client,
+            unreachable="the webhook URL and that the receiver is reachable",
+            refused=refused,
+            scrub=self._scrub,
+        )
+
     def send(self, notice: DrillNotice) -> None:
-        client = self._client or httpx.Client(timeout=TIMEOUT_SECONDS)
-        try:
-            response = client.post(self.url, json=payload(notice))
-        except httpx.HTTPError as exc:
-            raise AdapterError(
-                "webhook",
-                f"POST {self.where}",
-                type(exc).__name__,
-                "the webhook URL and that the receiver is reachable",
-            ) from None
-        finally:
-            if self._client is None:
-                client.close()
-        if response.status_code >= 300:
-            raise AdapterError(
-                "webhook",
-                f"POST {self.where}",
-                f"HTTP {response.status_code}: {self._scrub(response.text[:200])}",
-                "that the webhook URL is current (Slack revokes old ones)",
-            )
+        self.post(
+            payload(notice), refused="that the webhook URL is current (Slack revokes old ones)"
+        )
 
 
 class WebhookDigestNotifier(DigestNotifier):
@@ -108,27 +99,10 @@ class WebhookDigestNotifier(DigestNotifier):
         # escape the three control characters, as Slack documents, in the hostile text
         body = digest.text().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         text = f"*{digest.subject}*\n{body}"
-        hook = self._webhook
-        client = hook._client or httpx.Client(timeout=TIMEOUT_SECONDS)
-        try:
-            response = client.post(
-                hook.url,
-                json={
-                    "text": text,
-                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
-                },
-            )
-        except httpx.HTTPError as exc:
-            raise AdapterError(
-                "webhook", f"POST {hook.where}", type(exc).__name__, "the webhook URL"
-            ) from None
-        finally:
-            if hook._client is None:
-                client.close()
-        if response.status_code >= 300:
-            raise AdapterError(
-                "webhook",
-                f"POST {hook.where}",
-                f"HTTP {response.status_code}: {hook._scrub(response.text[:200])}",
-                "that the webhook URL is current",
-            )
+        self._webhook.post(
+            {
+                "text": text,
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            },
+            refused="that the webhook URL is current",
+        )
