@@ -159,22 +159,23 @@ def test_pdf_prints_every_name_and_no_markdown(store: Store, fake_clock: FakeClo
     for syntax in ("**", "|", "`", "> ", "##", "---"):
         assert syntax not in extracted, syntax
     assert "?ukasz" not in flat
-    _keep_first_page_as_png(pdf)
+    _keep_first_page_as_png(pdf, store.engine.dialect.name)
 
 
-def _keep_first_page_as_png(pdf: bytes) -> None:
+def _keep_first_page_as_png(pdf: bytes, variant: str) -> None:
     """Render page 1 for a person to look at (CI keeps it as an artefact); skipped
-    without poppler's pdftoppm."""
+    without poppler's pdftoppm. One file per database: both variants run at once on
+    parallel workers and must not write the same file."""
     tool = shutil.which("pdftoppm")
     if tool is None:
         return
     folder = Path(os.environ.get("DRILLBOOK_TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
     folder.mkdir(parents=True, exist_ok=True)
-    source = folder / "report.pdf"
+    source = folder / f"report-{variant}.pdf"
     source.write_bytes(pdf)
     subprocess.run(
         [tool, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(source),
-         str(folder / "report-page-1")],
+         str(folder / f"report-{variant}-page-1")],
         check=True, timeout=60,
     )  # fmt: skip
-    assert (folder / "report-page-1.png").stat().st_size > 10_000
+    assert (folder / f"report-{variant}-page-1.png").stat().st_size > 10_000
