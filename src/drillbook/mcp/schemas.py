@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
 from drillbook.domain.exercise.timeline import format_offset
+from drillbook.domain.exercise.views import ExerciseStatusView, status_view
 
 
 class ProblemView(BaseModel):
@@ -95,39 +96,15 @@ class EventView(BaseModel):
         )
 
 
-class ExerciseView(BaseModel):
-    exercise: str
-    id: int
-    scenario: str
-    title: str
-    status: str
-    team: str | None
-    date: date
-    elapsed: str
-    phase: str | None
-    next_inject: int | None
-    roles: dict[str, str]
+class ExerciseView(ExerciseStatusView):
+    """``exercise status --json`` and ``/api``'s status, plus what the call warned about:
+    the agent reads the same fields in the same names as the CLI and the web."""
+
     warnings: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, exercise: Exercise, warnings: list[str] | None = None) -> ExerciseView:
-        from drillbook.domain.exercise import service
-
-        clock = service.clock_of(exercise)
-        return cls(
-            exercise=exercise.label,
-            id=exercise.id,
-            scenario=exercise.scenario_id,
-            title=exercise.title,
-            status=exercise.status,
-            team=exercise.team,
-            date=exercise.run_date,
-            elapsed=format_offset(clock.elapsed),
-            phase=str(clock.phase) if clock.phase else None,
-            next_inject=clock.next_inject.number if clock.next_inject else None,
-            roles=service.current_roles(exercise),
-            warnings=list(warnings or []),
-        )
+        return cls(**status_view(exercise).model_dump(), warnings=list(warnings or []))
 
 
 class EvidenceView(BaseModel):
