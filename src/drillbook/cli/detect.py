@@ -108,25 +108,28 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Run Sigma rules over recorded events and list the rules that fired."""
-    from drillbook.detection.eventstore import Scope, safe_table
-    from drillbook.telemetry.readers.files import ReadReport, read_events
+    from drillbook.detection.eventstore import Scope
+    from drillbook.detection.file_runs import run_over_files
+    from drillbook.telemetry.readers.files import ReadReport
 
+    scope = Scope(
+        start=_time(start, "--from"), end=_time(end, "--to"), include_runner=include_runner
+    )
     engine = _engine(ctx)
     engine.store.workers = min(2, os.cpu_count() or 1)  # the CLI is single-threaded
     compiled = _compile(engine, rules)
     report = ReadReport()
-    wanted = {safe_table(r.table) for r in compiled if r.usable}
-    engine.load_for(
-        read_events(events, events_format, report, wanted=wanted, default_table=logsource),
+    matches = run_over_files(
+        engine,
         compiled,
+        events,
+        report,
+        events_format=events_format,
         default_table=logsource,
+        scope=scope,
         large=_size(events) > LARGE_INPUT_BYTES,
         aggregate=start is None and end is None,
     )
-    scope = Scope(
-        start=_time(start, "--from"), end=_time(end, "--to"), include_runner=include_runner
-    )
-    matches = engine.run(compiled, scope)
     fired = [m for m in matches if m.count]
     skipped = [r for r in compiled if not r.usable]
     unreached = engine.unreached(compiled)

@@ -16,8 +16,6 @@ what SQLite does with a Sigma rule:
 from __future__ import annotations
 
 import json
-import os
-import pickle
 import re
 import sqlite3
 from collections.abc import Container, Iterable, Sequence
@@ -26,11 +24,20 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from drillbook.detection.sigma_sqlite import MATCH_ANY, RAW_FIELD, CompiledRule, match_any
+from drillbook.detection.forked import run_forked
+from drillbook.detection.prefilter import candidate_rows, has_clauses
+from drillbook.detection.sigma_sqlite import (
+    MATCH_ANY,
+    RAW_FIELD,
+    CompiledRule,
+    match_any,
+    register_lists,
+)
 from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
 META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner", "_n", "_tmax")
 _META_LOWER = frozenset(c.lower() for c in META_COLUMNS)
+_UNSEEN: Any = object()  # an event key not met before
 _SKIPPED_KEYS = frozenset({"_technique_run", "_is_runner", "is_runner", RAW_FIELD})
 DEFAULT_TABLE = "process_creation"
 # SQLite's expression depth limit is 1000; rules are evaluated in batches well below it.
@@ -42,6 +49,11 @@ PREFILTER_MIN_ROWS = 5_000
 PREFILTER_MIN_RULES = 10
 # Aggregating, at most this many distinct rows are held per table before being written.
 GROUPS_HELD = 5_000
+# Below the trigram index's size, rules with necessary substrings are given only the rows
+# whose text holds one of them, found in this process (see :func:`candidate_rows`) ...
+TEXT_PREFILTER_MIN_ROWS = 64
+# ... when enough rules can use it (a handful of rules scan faster than the text is read).
+TEXT_PREFILTER_MIN_RULES = 8
 
 
 @lru_cache(maxsize=4096)
@@ -121,6 +133,9 @@ class _Unit:
     rules: list[tuple[int, CompiledRule]]
     anchored: bool
     rows: int
+    # the only rows a pass needs to test (their text holds one of its rules' anchors);
+    # None: every row in scope
+    rowids: list[int] | None = None
 
     @property
     def cost(self) -> float:
@@ -154,11 +169,13 @@ class EventStore:
         # repeat themselves on the fields rules read, so a run stores and scans far
         # fewer rows; times inside the span are lost, so it is for runs with no window.
         self.aggregate = False
-        self._groups: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
+        self._groups: dict[str, dict[frozenset[tuple[str, Any]], list[Any]]] = {}
         self.prefilter_min_rows = PREFILTER_MIN_ROWS
         self.index_available = True
         # when set, only these tables hold the full text the trigram index is built from
         self.indexed_only: set[str] | None = None
+        # rules with anchors are tested only on rows that hold one (see candidate_rows)
+        self.text_prefilter = True
 
     def close(self) -> None:
         self.conn.close()
@@ -262,10 +279,12 @@ class EventStore:
         row: dict[str, Any] = {}
         texts: list[str] = []
         keys = self._keys
-        column_for = self._column_for
         for key, value in event.items():
-            column = keys[key] if key in keys else column_for(key)
-            if column is None or value is None:
+            if value is None:
+                continue
+            known = keys.get(key, _UNSEEN)
+            column = self._column_for(key) if known is _UNSEEN else known
+            if column is None:
                 continue
             if type(value) is not str:
                 value = scalar(value)
@@ -300,7 +319,9 @@ class EventStore:
             groups = self._groups.setdefault(table, {})
             for row in rows:
                 moment = row.get("_time")
-                key = tuple(sorted((k, v) for k, v in row.items() if k != "_time"))
+                # the row's values bar its time, in any order (a set hashes in C; values
+                # are text, numbers or None, and no key is there twice)
+                key = frozenset(row.items()) - {("_time", moment)}
                 found = groups.get(key)
                 if found is None:
                     groups[key] = [row, 1, moment, moment]
@@ -361,6 +382,7 @@ class EventStore:
     ) -> list[RuleMatch]:
         """Evaluate ``rules`` over the events in ``scope``: one scan per table and batch
         of rules, each row tested against every rule's predicate."""
+        register_lists(rules)
         by_table: dict[str, list[tuple[int, CompiledRule]]] = {}
         for index, rule in enumerate(rules):
             if rule.usable:
@@ -381,6 +403,13 @@ class EventStore:
             ):
                 scanned = [(i, r) for i, r in indexed if not r.anchors]
                 units.extend(_Unit(table, [(i, r)], True, rows) for i, r in indexed if r.anchors)
+            elif (
+                self.text_prefilter
+                and anchored >= TEXT_PREFILTER_MIN_RULES
+                and rows >= TEXT_PREFILTER_MIN_ROWS
+            ):
+                scanned = [(i, r) for i, r in indexed if not has_clauses(r)]
+                units.extend(self._prefiltered_units(table, indexed, where, params))
             for start in range(0, len(scanned), RULES_PER_PASS):
                 part = scanned[start : start + RULES_PER_PASS]
                 units.append(_Unit(table, part, False, rows))
@@ -389,6 +418,32 @@ class EventStore:
         for index, rule in enumerate(rules):
             out.append(results.get(index, RuleMatch(rule, 0, None, None, ())))
         return out
+
+    def _prefiltered_units(
+        self,
+        table: str,
+        indexed: Sequence[tuple[int, CompiledRule]],
+        where: str,
+        params: list[Any],
+    ) -> list[_Unit]:
+        """Passes for the rules that have anchors, each given only the rows that hold
+        one of its rules' anchors (a rule with none in any row is not evaluated: it
+        matches nothing). Rules with similar numbers of candidates share a pass, so a
+        rare rule is not tested on the rows a common one needs."""
+        anchored = [(i, r) for i, r in indexed if has_clauses(r)]
+        stored = [c for c in self._columns[table] if c not in _META_LOWER or c == RAW_FIELD.lower()]
+        select = ", ".join(quote(c) for c in stored) or "NULL"
+        cursor = self.conn.execute(
+            f"SELECT rowid, {select} FROM {quote(table)} WHERE {where}", params
+        )
+        found = candidate_rows(cursor, anchored)
+        live = sorted((p for p in anchored if p[0] in found), key=lambda p: len(found[p[0]]))
+        units = []
+        for start in range(0, len(live), RULES_PER_PASS):
+            part = live[start : start + RULES_PER_PASS]
+            rowids = sorted({rowid for index, _ in part for rowid in found[index]})
+            units.append(_Unit(table, part, False, len(rowids), rowids))
+        return units
 
     def _evaluate(
         self, units: Sequence[_Unit], where: str, params: list[Any], samples: int
@@ -399,7 +454,9 @@ class EventStore:
                 index, rule = unit.rules[0]
                 results[index] = self._match_anchored(unit.table, rule, where, params, samples)
             else:
-                results.update(self._match_pass(unit.table, unit.rules, where, params, samples))
+                results.update(
+                    self._match_pass(unit.table, unit.rules, where, params, samples, unit.rowids)
+                )
         return results
 
     def _evaluate_split(
@@ -407,46 +464,27 @@ class EventStore:
     ) -> dict[int, RuleMatch]:
         """Evaluate ``units`` on two cores when :attr:`workers` allows: a forked child
         (it inherits the in-memory database, copy on write: nothing is copied up front)
-        takes about half the rules and sends its counts back through a pipe. The answers
-        are the same as in one process; a child that fails is made up for here."""
-        if self.workers < 2 or len(units) < 2 or not hasattr(os, "fork"):
+        takes about half the work and sends its counts back (see :mod:`.forked`)."""
+        if self.workers < 2 or len(units) < 2:
             return self._evaluate(units, where, params, samples)
-        mine: list[_Unit] = []
-        theirs: list[_Unit] = []
+        sides: list[list[_Unit]] = [[], []]
         load = [0.0, 0.0]
         for unit in sorted(units, key=lambda u: -u.cost):
             side = 0 if load[0] <= load[1] else 1
-            (mine if side == 0 else theirs).append(unit)
+            sides[side].append(unit)
             load[side] += unit.cost
-        read_end, write_end = os.pipe()
-        child = os.fork()
-        if child == 0:  # pragma: no cover - runs in the forked child
-            code = 1
-            try:
-                os.close(read_end)
-                found = self._evaluate(theirs, where, params, samples)
-                payload = {
-                    i: (m.count, m.first_time, m.last_time, m.sample_rowids)
-                    for i, m in found.items()
-                }
-                with os.fdopen(write_end, "wb") as out:
-                    pickle.dump(payload, out)  # read only by the parent that forked it
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        try:
-            results = self._evaluate(mine, where, params, samples)
-        finally:
-            with os.fdopen(read_end, "rb") as incoming:
-                data = incoming.read()
-            _, status = os.waitpid(child, 0)
-        rules = {i: r for unit in theirs for i, r in unit.rules}
-        if os.waitstatus_to_exitcode(status) != 0 or not data:
-            results.update(self._evaluate(theirs, where, params, samples))
-            return results
-        for index, (count, first, last, rowids) in pickle.loads(data).items():
-            results[index] = RuleMatch(rules[index], count, first, last, rowids)
+
+        def work(part: list[_Unit]) -> dict[int, tuple[Any, ...]]:
+            found = self._evaluate(part, where, params, samples)
+            return {
+                i: (m.count, m.first_time, m.last_time, m.sample_rowids) for i, m in found.items()
+            }
+
+        rules = {i: r for unit in units for i, r in unit.rules}
+        results: dict[int, RuleMatch] = {}
+        for answer in run_forked(work, sides):
+            for index, (count, first, last, rowids) in answer.items():
+                results[index] = RuleMatch(rules[index], count, first, last, rowids)
         return results
 
     def build_index(self, table: str) -> bool:
@@ -512,36 +550,48 @@ class EventStore:
         where: str,
         params: list[Any],
         samples: int,
+        rowids: Sequence[int] | None = None,
     ) -> dict[int, RuleMatch]:
-        flags = ", ".join(f"COALESCE(({r.condition}), 0)" for _, r in rules)
-        any_rule = " OR ".join(f"({r.condition})" for _, r in rules)
+        """One scan for up to :data:`RULES_PER_PASS` rules: each row's answers come back
+        as one bit mask, so each predicate is evaluated once per row (a ``WHERE`` that
+        ORs the predicates would evaluate them again for every row that matches)."""
+        mask = " + ".join(
+            f"(CASE WHEN ({r.condition}) THEN {1 << position} ELSE 0 END)"
+            for position, (_, r) in enumerate(rules)
+        )
+        only = ""
+        arguments = list(params)
+        if rowids is not None:
+            only = " AND rowid IN (SELECT value FROM json_each(?))"
+            arguments.append(json.dumps(rowids))
         sql = (
-            f"SELECT rowid, _time, _n, COALESCE(_tmax, _time), {flags} FROM {quote(table)} "
-            f"WHERE {where} AND ({any_rule}) ORDER BY _time, rowid"
+            f"SELECT rowid, _time, _n, COALESCE(_tmax, _time), {mask} FROM {quote(table)} "
+            f"WHERE {where}{only} ORDER BY _time, rowid"
         )
         counts = [0] * len(rules)
         first: list[float | None] = [None] * len(rules)
         last: list[float | None] = [None] * len(rules)
-        rowids: list[list[int]] = [[] for _ in rules]
-        for row in self.conn.execute(sql, params):
-            rowid, moment, weight, latest = row[0], row[1], row[2], row[3]
-            for position, flag in enumerate(row[4:]):
-                if flag:
-                    counts[position] += weight
-                    if moment is not None:
-                        if first[position] is None:
-                            first[position] = moment
-                        previous = last[position]
-                        last[position] = latest if previous is None else max(previous, latest)
-                    if len(rowids[position]) < samples:
-                        rowids[position].append(rowid)
+        samples_of: list[list[int]] = [[] for _ in rules]
+        for rowid, moment, weight, latest, bits in self.conn.execute(sql, arguments):
+            while bits:
+                low = bits & -bits
+                position = low.bit_length() - 1
+                bits ^= low
+                counts[position] += weight
+                if moment is not None:
+                    if first[position] is None:
+                        first[position] = moment
+                    previous = last[position]
+                    last[position] = latest if previous is None else max(previous, latest)
+                if len(samples_of[position]) < samples:
+                    samples_of[position].append(rowid)
         return {
             index: RuleMatch(
                 rule,
                 counts[position],
                 _from_epoch(first[position]),
                 _from_epoch(last[position]),
-                tuple(rowids[position]),
+                tuple(samples_of[position]),
             )
             for position, (index, rule) in enumerate(rules)
         }

@@ -100,7 +100,7 @@ class LocalSigmaBackend(DetectionBackend):
         run_id: str | None = None,
         technique_run_id: str | None = None,
         is_runner: bool = False,
-        table_fields: Mapping[str, Container[str]] | None = None,
+        table_fields: Mapping[str, Collection[str]] | None = None,
     ) -> int:
         """Store each event in every table it is routed to (its row is built once); with
         ``only`` (the tables the loaded rules read), events no rule can match are not
@@ -112,6 +112,14 @@ class LocalSigmaBackend(DetectionBackend):
         store = self.store
         tables: dict[str, list[dict[str, Any]]] = {}
         stored = 0
+        # per table, the keys its rows keep: its rules' columns and the bookkeeping ones,
+        # with the full text or without it
+        meta = {"_time", "_run", "_technique_run", "_is_runner"}
+        kept: dict[tuple[str, bool], frozenset[str]] = {}
+        if table_fields is not None:
+            for name, own in table_fields.items():
+                kept[name, True] = frozenset({*own, *meta, "_raw"})
+                kept[name, False] = frozenset({*own, *meta})
         for item in events:
             names = [safe_table(t) for t in item.tables(default_table)]
             store.reached.update(names)
@@ -128,15 +136,9 @@ class LocalSigmaBackend(DetectionBackend):
             for name in names:
                 chunk = tables.setdefault(name, [])
                 raw_here = raw_tables is None or name in raw_tables or "_raw" not in row
-                own = None if table_fields is None else table_fields.get(name)
-                if own is not None:  # only the columns this table's rules read
-                    chunk.append(
-                        {
-                            k: v
-                            for k, v in row.items()
-                            if k in own or (k.startswith("_") and (raw_here or k != "_raw"))
-                        }
-                    )
+                keys = kept.get((name, raw_here))
+                if keys is not None:  # only the columns this table's rules read
+                    chunk.append({k: row[k] for k in keys.intersection(row)})
                 elif raw_here:
                     chunk.append(row)
                 else:  # this table's rules read no full text: keep rows small (and equal)
@@ -197,7 +199,7 @@ class LocalSigmaBackend(DetectionBackend):
         return self.rules_root / path
 
     def compile(self, paths: Iterable[Path]) -> list[CompiledRule]:
-        compiled, problems = compile_rules(paths, self.cache)
+        compiled, problems = compile_rules(paths, self.cache, workers=self.store.workers)
         if problems:
             raise LibraryError(problems)
         return compiled
@@ -266,7 +268,7 @@ class LocalSigmaBackend(DetectionBackend):
             title=rule.title or compiled.title,
             rule_id=rule.rule_id or compiled.rule_id,
             sigma_path=rule.sigma_path,
-            query=compiled.condition,
+            query=compiled.readable_condition,
             level=compiled.level,
         )
         if not compiled.usable:
@@ -283,7 +285,7 @@ class LocalSigmaBackend(DetectionBackend):
                 Verdict.NO_EVENTS,
                 ref,
                 self.name,
-                query=compiled.condition,
+                query=compiled.readable_condition,
                 detail=f"no {compiled.table} events in the window: check the telemetry",
             )
         (match,) = self.store.match([compiled], scope)
@@ -294,7 +296,7 @@ class LocalSigmaBackend(DetectionBackend):
                 self.name,
                 events_seen=seen,
                 matching_events=0,
-                query=compiled.condition,
+                query=compiled.readable_condition,
                 detail=f"{seen} {compiled.table} events in the window, none matched the rule",
             )
         samples = self.store.events(compiled.table, match.sample_rowids)
@@ -310,7 +312,7 @@ class LocalSigmaBackend(DetectionBackend):
                 self.name,
                 events_seen=seen,
                 matching_events=match.count,
-                query=compiled.condition,
+                query=compiled.readable_condition,
                 detail="matched events carry no time",
             )
         return DetectionResult(
@@ -320,7 +322,7 @@ class LocalSigmaBackend(DetectionBackend):
             alerts=alerts,
             events_seen=seen,
             matching_events=match.count,
-            query=compiled.condition,
+            query=compiled.readable_condition,
             detail=f"{match.count} of {seen} {compiled.table} events matched",
         )
 
@@ -328,4 +330,4 @@ class LocalSigmaBackend(DetectionBackend):
         compiled = compile_text(rule_text, "<rule>")
         if not compiled.usable:
             raise AdapterError(self.name, "convert", str(compiled.error))
-        return f'SELECT rowid, * FROM "{compiled.table}" WHERE {compiled.condition}'
+        return f'SELECT rowid, * FROM "{compiled.table}" WHERE {compiled.readable_condition}'

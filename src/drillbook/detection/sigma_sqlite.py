@@ -17,15 +17,19 @@ import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from drillbook.detection.match_lists import MATCH_ANY, match_any, register_lists, string_list_call
+from drillbook.detection.sigma_literals import anchors_of, clauses_of
 from drillbook.errors import LibraryError, Location, Problem
 
+__all__ = ["MATCH_ANY", "match_any", "register_lists"]  # used with the rules converted here
+
 RAW_FIELD = "_raw"
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 
 @functools.cache
@@ -77,10 +81,26 @@ class CompiledRule:
     # Substrings (3+ characters) at least one of which any matching event contains;
     # None when the rule has no such necessary literal (see anchors_of).
     anchors: tuple[str, ...] | None = None
+    # Every matching event holds at least one substring of *each* clause (see
+    # clauses_of): a finer prefilter than ``anchors`` alone; None when there is none.
+    clauses: tuple[tuple[str, ...], ...] | None = None
+    # The test lists its ``sigma_match_any`` calls name by key: (key, JSON of the tests)
+    lists: tuple[tuple[str, str], ...] = ()
 
     @property
     def usable(self) -> bool:
         return self.condition is not None and self.error is None
+
+    @property
+    def readable_condition(self) -> str | None:
+        """The predicate as a person reads it: each test list written out in place of
+        the key the engine looks it up by."""
+        text = self.condition
+        if text is None:
+            return None
+        for key, encoded in self.lists:
+            text = text.replace(f"'{key}'", "'" + encoded.replace("'", "''") + "'")
+        return text
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -95,6 +115,9 @@ class CompiledRule:
         data["techniques"] = tuple(data["techniques"])
         if data.get("anchors") is not None:
             data["anchors"] = tuple(data["anchors"])
+        if data.get("clauses") is not None:
+            data["clauses"] = tuple(tuple(clause) for clause in data["clauses"])
+        data["lists"] = tuple((key, encoded) for key, encoded in data.get("lists", ()))
         return cls(**data)
 
 
@@ -124,6 +147,9 @@ def _backend_class() -> type[Any]:
 
     class DrillbookSqlite(sqliteBackend):
         """The stock backend, plus keyword search on ``_raw`` and a bare predicate out."""
+
+        # test lists of the rule being converted, by key (see string_list_call)
+        match_lists: dict[str, str]
 
         # Numbers are stored as text (to keep big integers exact); compare them as numbers.
         compare_op_expression = "CAST({field} AS NUMERIC) {operator} {value}"
@@ -155,125 +181,10 @@ def _backend_class() -> type[Any]:
             """A long list of plain string tests on one field (``CommandLine|contains``
             with 1,000 emoji) as one call of :func:`match_any` instead of one LIKE each:
             a single pass over the value, several times faster."""
-            call = string_list_call(cond, self.escape_and_quote_field)
+            call = string_list_call(cond, self.escape_and_quote_field, self.match_lists)
             return call if call is not None else super().convert_condition_or(cond, state)
 
     return DrillbookSqlite
-
-
-MATCH_ANY_MIN = 8  # below this many tests, LIKE is as fast as a function call
-MATCH_ANY = "sigma_match_any"
-
-
-def _plain_test(value: Any) -> tuple[str, str] | None:
-    """``(mode, lower-case literal)`` for a plain string test: ``=``, ``contains``,
-    ``startswith`` or ``endswith`` (wildcards only at the ends), else None."""
-    from sigma.types import SigmaString, SpecialChars
-
-    if type(value) is not SigmaString:  # not a cased string or a number
-        return None
-    parts = list(value.s)
-    head = bool(parts) and parts[0] == SpecialChars.WILDCARD_MULTI
-    tail = len(parts) > 1 and parts[-1] == SpecialChars.WILDCARD_MULTI
-    middle = parts[(1 if head else 0) : (len(parts) - 1 if tail else len(parts))]
-    if len(middle) != 1 or not isinstance(middle[0], str) or not middle[0]:
-        return None
-    mode = {(True, True): "c", (False, True): "s", (True, False): "e"}.get((head, tail), "=")
-    return mode, middle[0].lower()
-
-
-def string_list_call(cond: Any, quote_field: Any) -> str | None:
-    """``sigma_match_any(field, '<tests>')`` for an OR of plain string tests on one field,
-    or None when the OR is anything else or too short to gain."""
-    from sigma.conditions import ConditionFieldEqualsValueExpression
-
-    args = cond.args
-    if len(args) < MATCH_ANY_MIN:
-        return None
-    if not all(isinstance(a, ConditionFieldEqualsValueExpression) for a in args):
-        return None
-    if len({a.field for a in args}) != 1:
-        return None
-    tests = [_plain_test(a.value) for a in args]
-    if any(t is None for t in tests):
-        return None
-    encoded = json.dumps(tests, ensure_ascii=False).replace("'", "''")
-    return f"{MATCH_ANY}({quote_field(args[0].field)}, '{encoded}')"
-
-
-Tests = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], frozenset[str]]
-
-
-@functools.lru_cache(maxsize=1024)
-def _tests(encoded: str) -> Tests:
-    contains: list[str] = []
-    starts: list[str] = []
-    ends: list[str] = []
-    equals: set[str] = set()
-    for mode, literal in json.loads(encoded):
-        {"c": contains, "s": starts, "e": ends}.get(mode, []).append(literal)
-        if mode == "=":
-            equals.add(literal)
-    return tuple(contains), tuple(starts), tuple(ends), frozenset(equals)
-
-
-# SQLite hands the function a new copy of the (often kilobytes long) test list on every
-# call, so looking it up by the whole string would hash kilobytes per row and rule:
-# look it up by its length and ends, then confirm with one comparison (a memcmp).
-# Each list keeps its answers per value: a field's values repeat across rows (one
-# ``Image`` in many events), and a list of hundreds of tests is a loop in Python.
-_BY_SHAPE: dict[tuple[int, str, str], list[tuple[str, Tests, dict[str, int]]]] = {}
-_SHAPES_HELD = 4096
-_ANSWERS_HELD = 50_000  # answers kept over all lists (bounded memory on large inputs)
-_answers_kept = [0]
-
-
-def _tests_for(encoded: str) -> tuple[Tests, dict[str, int]]:
-    shape = (len(encoded), encoded[:40], encoded[-40:])
-    bucket = _BY_SHAPE.get(shape)
-    if bucket is not None:
-        for known, tests, answers in bucket:
-            if known == encoded:
-                return tests, answers
-    if len(_BY_SHAPE) >= _SHAPES_HELD:
-        _BY_SHAPE.clear()
-        _answers_kept[0] = 0
-    entry: tuple[str, Tests, dict[str, int]] = (encoded, _tests(encoded), {})
-    _BY_SHAPE.setdefault(shape, []).append(entry)
-    return entry[1], entry[2]
-
-
-def _passes(text: str, tests: Tests) -> int:
-    contains, starts, ends, equals = tests
-    if text in equals:
-        return 1
-    if starts and text.startswith(starts):
-        return 1
-    if ends and text.endswith(ends):
-        return 1
-    for literal in contains:  # a plain loop: no generator to build per call
-        if literal in text:
-            return 1
-    return 0
-
-
-def match_any(value: Any, encoded: str) -> int:
-    """The SQL function behind :func:`string_list_call`: 1 when ``value`` passes one of
-    the tests (case-insensitive, as Sigma matches), else 0; NULL never passes."""
-    if value is None:
-        return 0
-    text = str(value).lower()
-    tests, answers = _tests_for(encoded)
-    found = answers.get(text)
-    if found is None:
-        found = _passes(text, tests)
-        if _answers_kept[0] >= _ANSWERS_HELD:
-            for _, _, held in (e for b in _BY_SHAPE.values() for e in b):
-                held.clear()
-            _answers_kept[0] = 0
-        answers[text] = found
-        _answers_kept[0] += 1
-    return found
 
 
 def _fields_of(backend: Any, rule: Any) -> tuple[str, ...]:
@@ -290,64 +201,6 @@ def _uses_keywords(rule: Any) -> bool:
         return any(walk(arg) for arg in getattr(cond, "args", []))
 
     return any(walk(c.parsed) for c in rule.detection.parsed_condition)
-
-
-MIN_ANCHOR = 3  # the trigram index cannot look up shorter substrings
-
-
-def _literal(value: Any) -> str | None:
-    """The longest run of plain characters in a Sigma string (between wildcards)."""
-    from sigma.types import SigmaString
-
-    if not isinstance(value, SigmaString):
-        return None
-    best = max((part for part in value.s if isinstance(part, str)), key=len, default="")
-    return best if len(best) >= MIN_ANCHOR else None
-
-
-def _necessary(node: Any) -> frozenset[str] | None:
-    """Substrings one of which every event matching ``node`` contains, or None.
-
-    A string test (equals, contains, startswith, endswith, wildcards, keywords) needs its
-    longest literal run; an OR needs one of its children's; an AND needs any one child's
-    (the most selective is chosen); a NOT, regex, number or null test gives nothing.
-    Matching is case-insensitive everywhere, so the index lookup is too.
-    """
-    from sigma.conditions import (
-        ConditionAND,
-        ConditionFieldEqualsValueExpression,
-        ConditionOR,
-        ConditionValueExpression,
-    )
-
-    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
-        literal = _literal(node.value)
-        return None if literal is None else frozenset({literal})
-    if isinstance(node, ConditionOR):
-        out: set[str] = set()
-        for arg in node.args:
-            child = _necessary(arg)
-            if child is None:
-                return None
-            out |= child
-        return frozenset(out)
-    if isinstance(node, ConditionAND):
-        options = [c for c in (_necessary(a) for a in node.args) if c]
-        if not options:
-            return None
-        return max(options, key=lambda c: (min(len(x) for x in c), -len(c)))
-    return None
-
-
-def anchors_of(rule: Any) -> tuple[str, ...] | None:
-    """The rule's necessary substrings (over all its conditions), or None."""
-    found: set[str] = set()
-    for condition in rule.detection.parsed_condition:
-        needed = _necessary(condition.parsed)
-        if needed is None:
-            return None
-        found |= needed
-    return tuple(sorted(found)) or None
 
 
 def compile_text(text: str, path: str) -> CompiledRule:
@@ -383,6 +236,7 @@ def compile_text(text: str, path: str) -> CompiledRule:
         "techniques": techniques_of(rule.tags),
     }
     backend = _backend_class()()
+    backend.match_lists = {}
     try:
         queries = backend.convert_rule(rule)
         fields = _fields_of(backend, rule)
@@ -391,7 +245,14 @@ def compile_text(text: str, path: str) -> CompiledRule:
     except (SigmaError, NotImplementedError, ValueError, TypeError) as exc:
         return CompiledRule(condition=None, fields=(), error=str(exc), **base)
     condition = " OR ".join(f"({q})" for q in queries) if len(queries) > 1 else queries[0]
-    return CompiledRule(condition=condition, fields=fields, anchors=anchors_of(rule), **base)
+    return CompiledRule(
+        condition=condition,
+        fields=fields,
+        anchors=anchors_of(rule),
+        clauses=clauses_of(rule),
+        lists=tuple(sorted(backend.match_lists.items())),
+        **base,
+    )
 
 
 def rule_key(text: bytes) -> str:
@@ -526,12 +387,43 @@ def rule_files(path: Path) -> list[Path]:
     return [path]
 
 
+# Below this many rules to convert, forking costs more than it saves.
+FORK_MIN_RULES = 64
+
+
+def _convert_all(files: Sequence[tuple[Path, bytes, str]]) -> list[CompiledRule | list[Problem]]:
+    """Each file's conversion, or the problems that say why it is not a rule."""
+    out: list[CompiledRule | list[Problem]] = []
+    for path, data, _ in files:
+        try:
+            out.append(compile_text(data.decode("utf-8", errors="replace"), str(path)))
+        except LibraryError as exc:
+            out.append(list(exc.problems))
+    return out
+
+
+def _convert(
+    files: Sequence[tuple[Path, bytes, str]], workers: int
+) -> list[CompiledRule | list[Problem]]:
+    """Each file's conversion (or why it is not a rule), in order; on ``workers``
+    processes when there are enough (pySigma is loaded first, so children share it)."""
+    if workers < 2 or len(files) < FORK_MIN_RULES:
+        return _convert_all(files)
+    from drillbook.detection.forked import run_forked
+
+    _backend_class()  # import pySigma before forking
+    size = -(-len(files) // workers)
+    parts = [files[start : start + size] for start in range(0, len(files), size)]
+    return [one for part in run_forked(_convert_all, parts) for one in part]
+
+
 def compile_rules(
-    paths: Iterable[Path], cache: ConversionCache | None = None
+    paths: Iterable[Path], cache: ConversionCache | None = None, *, workers: int = 1
 ) -> tuple[list[CompiledRule], list[Problem]]:
     """Compile rules (from the cache where possible). Files that are not Sigma rules are
     returned as problems; rules the backend cannot express come back with ``error`` set.
-    A rule set seen before comes back from its bundle in one read."""
+    A rule set seen before comes back from its bundle in one read; rules not in the
+    cache are converted on up to ``workers`` processes."""
     cache = cache if cache is not None else ConversionCache()
     problems: list[Problem] = []
     files: list[tuple[Path, bytes, str]] = []
@@ -549,17 +441,20 @@ def compile_rules(
         bundled = cache.bundle(bundle_key)
         if bundled is not None:
             return bundled, problems
+    known = {key: cache.get(key) for _, _, key in files}
+    missing = [f for f in files if known[f[2]] is None]
+    converted = dict(zip((key for _, _, key in missing), _convert(missing, workers), strict=True))
     compiled: list[CompiledRule] = []
-    for path, data, key in files:
-        found = cache.get(key)
+    for path, _, key in files:
+        found = known[key]
         if found is None:
-            try:
-                found = compile_text(data.decode("utf-8", errors="replace"), str(path))
-            except LibraryError as exc:
-                problems.extend(exc.problems)
+            outcome = converted[key]
+            if isinstance(outcome, list):
+                problems.extend(outcome)
                 continue
+            found = outcome
             cache.put(key, found)
-        elif found.path != str(path):
+        if found.path != str(path):
             found = replace(found, path=str(path))
         compiled.append(found)
     if not problems and len(compiled) > 1:

@@ -35,7 +35,11 @@ JSON_SHAPES = ("jsonl", "json")
 def shape_object(data: Mapping[str, Any]) -> SourcedEvent:
     """One JSON object to a flat, routed event."""
     inner = data.get("Event")
-    if isinstance(inner, Mapping) and isinstance(inner.get("System"), Mapping):
+    if (
+        inner is not None
+        and isinstance(inner, Mapping)
+        and isinstance(inner.get("System"), Mapping)
+    ):
         return sourced(flatten_record(data))
     if "logsource" not in data and is_windows_event(data):
         return sourced(flatten(data))

@@ -86,6 +86,9 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> Event:
     return out
 
 
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def parse_time(value: Any) -> datetime | None:
     """An aware UTC datetime from ISO text, Sysmon's ``2024-05-01 10:00:00.123`` or epoch
     seconds/milliseconds/nanoseconds; ``None`` when the value is not a time."""
@@ -107,7 +110,7 @@ def parse_time(value: Any) -> datetime | None:
         text = value.strip()
         if not text:
             return None
-        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        if _NUMBER.fullmatch(text):
             return parse_time(float(text))
         text = text.replace("Z", "+00:00").replace("z", "+00:00")
         try:

@@ -14,7 +14,7 @@ counts (two EVTX exports of one log hold real repeats, and other engines count t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,6 +110,22 @@ def _identity(item: SourcedEvent) -> tuple[object, ...] | None:
     return (event.get("Computer"), event.get("Channel"), str(record), str(moment))
 
 
+def _check_format(path: Path, events_format: str) -> None:
+    if events_format not in EVENT_FORMATS:
+        raise LibraryError.single(
+            Location.of(path),
+            f"unknown events format {events_format!r}; use one of {', '.join(EVENT_FORMATS)}",
+            "format",
+        )
+
+
+def file_kind(path: Path, events_format: str = "auto") -> str:
+    """How a file is read: ``evtx``, ``json`` or a text kind (told from its content
+    under ``auto``)."""
+    kind = sniff(path) if events_format == "auto" else events_format
+    return "json" if kind == "jsonl" else kind
+
+
 def read_events(
     path: Path,
     events_format: str = "auto",
@@ -121,18 +137,28 @@ def read_events(
     """Every event under ``path``, streamed; ``report`` collects skipped files. With
     ``wanted`` (table names), only events routed to one of those tables are yielded:
     events no loaded rule can match are dropped as early as their format allows."""
-    if events_format not in EVENT_FORMATS:
-        raise LibraryError.single(
-            Location.of(path),
-            f"unknown events format {events_format!r}; use one of {', '.join(EVENT_FORMATS)}",
-            "format",
-        )
+    _check_format(path, events_format)
+    report = report if report is not None else ReadReport()
+    yield from read_files(
+        event_files(path, report), events_format, report, wanted=wanted, default_table=default_table
+    )
+
+
+def read_files(
+    files: Iterable[Path],
+    events_format: str = "auto",
+    report: ReadReport | None = None,
+    *,
+    wanted: Collection[str] | None = None,
+    default_table: str = "process_creation",
+) -> Iterator[SourcedEvent]:
+    """The events of these files, in order (see :func:`read_events`)."""
     report = report if report is not None else ReadReport()
     seen: dict[tuple[object, ...], str] = {}
-    for found in event_files(path, report):
+    for found in files:
+        _check_format(found, events_format)
         report.files.append(found)
-        kind = sniff(found) if events_format == "auto" else events_format
-        kind = "json" if kind == "jsonl" else kind
+        kind = file_kind(found, events_format)
         for item in _reader(found, kind, wanted)():
             if wanted is not None and not any(
                 table_name(t) in wanted for t in item.tables(default_table)

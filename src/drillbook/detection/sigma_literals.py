@@ -1,0 +1,125 @@
+"""Substrings a Sigma rule's matches must contain, read from its parsed condition.
+
+They let the engine skip rows a rule cannot match (see :mod:`.prefilter` and the
+trigram index in :mod:`.eventstore`): a row that lacks them is never tested. They are
+worked out once, at conversion, and kept with the converted rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MIN_ANCHOR = 3  # the trigram index cannot look up shorter substrings
+
+
+def _literal(value: Any) -> str | None:
+    """The longest run of plain characters in a Sigma string (between wildcards)."""
+    from sigma.types import SigmaString
+
+    if not isinstance(value, SigmaString):
+        return None
+    best = max((part for part in value.s if isinstance(part, str)), key=len, default="")
+    return best if len(best) >= MIN_ANCHOR else None
+
+
+def _necessary(node: Any) -> frozenset[str] | None:
+    """Substrings one of which every event matching ``node`` contains, or None.
+
+    A string test (equals, contains, startswith, endswith, wildcards, keywords) needs its
+    longest literal run; an OR needs one of its children's; an AND needs any one child's
+    (the most selective is chosen); a NOT, regex, number or null test gives nothing.
+    Matching is case-insensitive everywhere, so the index lookup is too.
+    """
+    from sigma.conditions import (
+        ConditionAND,
+        ConditionFieldEqualsValueExpression,
+        ConditionOR,
+        ConditionValueExpression,
+    )
+
+    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
+        literal = _literal(node.value)
+        return None if literal is None else frozenset({literal})
+    if isinstance(node, ConditionOR):
+        out: set[str] = set()
+        for arg in node.args:
+            child = _necessary(arg)
+            if child is None:
+                return None
+            out |= child
+        return frozenset(out)
+    if isinstance(node, ConditionAND):
+        options = [c for c in (_necessary(a) for a in node.args) if c]
+        if not options:
+            return None
+        return max(options, key=lambda c: (min(len(x) for x in c), -len(c)))
+    return None
+
+
+Clauses = list[frozenset[str]]
+
+
+def _required(node: Any) -> Clauses:
+    """Clauses of substrings that every event matching ``node`` satisfies: it holds at
+    least one substring of each clause (an empty list: nothing is known).
+
+    A string test needs its longest literal run; an AND needs all its children's
+    clauses; an OR needs one clause made of one clause of each child (the one whose
+    shortest substring is longest, as the most selective guess), and nothing when a
+    child gives nothing; NOT, regex, number and null tests give nothing. Matching is
+    case-insensitive everywhere, so the substrings are looked for without case too.
+    """
+    from sigma.conditions import (
+        ConditionAND,
+        ConditionFieldEqualsValueExpression,
+        ConditionOR,
+        ConditionValueExpression,
+    )
+
+    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
+        literal = _literal(node.value)
+        return [] if literal is None else [frozenset({literal})]
+    if isinstance(node, ConditionAND):
+        out: Clauses = []
+        for arg in node.args:
+            for clause in _required(arg):
+                if clause not in out:
+                    out.append(clause)
+        return out
+    if isinstance(node, ConditionOR):
+        merged: set[str] = set()
+        for arg in node.args:
+            child = _required(arg)
+            if not child:
+                return []
+            merged |= max(child, key=lambda c: (min(len(x) for x in c), -len(c)))
+        return [frozenset(merged)]
+    return []
+
+
+def clauses_of(rule: Any) -> tuple[tuple[str, ...], ...] | None:
+    """The rule's required clauses over all its conditions (an event it matches satisfies
+    every clause of one of its conditions, so with several conditions they are merged
+    as an OR), or None when nothing is required."""
+    conditions = [_required(c.parsed) for c in rule.detection.parsed_condition]
+    if not conditions or any(not c for c in conditions):
+        return None
+    if len(conditions) == 1:
+        found = conditions[0]
+    else:
+        merged: set[str] = set()
+        for clauses in conditions:
+            merged |= max(clauses, key=lambda c: (min(len(x) for x in c), -len(c)))
+        found = [frozenset(merged)]
+    return tuple(tuple(sorted(clause)) for clause in found)
+
+
+def anchors_of(rule: Any) -> tuple[str, ...] | None:
+    """The rule's necessary substrings (over all its conditions), or None."""
+    found: set[str] = set()
+    for condition in rule.detection.parsed_condition:
+        needed = _necessary(condition.parsed)
+        if needed is None:
+            return None
+        found |= needed
+    return tuple(sorted(found)) or None

@@ -1,0 +1,223 @@
+"""``detect run`` on both cores: forked children for converting rules and for a share of
+the event files, and the EVTX reader's shortcut for records no loaded rule reads. Each
+must give the answers of one process reading everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drillbook.detection import file_runs, forked, sigma_sqlite
+from drillbook.detection.file_runs import run_over_files
+from drillbook.detection.forked import run_forked
+from drillbook.detection.local import LocalSigmaBackend
+from drillbook.detection.sigma_sqlite import compile_rules, rule_files
+from drillbook.telemetry.readers import evtx
+from drillbook.telemetry.readers.files import ReadReport
+from tests.helpers import FILES, shared_data
+
+RULES = FILES / "detection" / "rules"
+
+
+def _double_unless_child(parent: int, value: int) -> int:
+    if os.getpid() != parent:
+        raise RuntimeError("the child fails")
+    return value * 2
+
+
+def test_forked_parts_answer_in_order_and_a_failed_child_is_made_up_for() -> None:
+    assert run_forked(lambda n: n * 2, [1, 2, 3]) == [2, 4, 6]
+    parent = os.getpid()
+    assert run_forked(lambda n: _double_unless_child(parent, n), [5, 6, 7]) == [10, 12, 14]
+
+
+def test_a_failure_here_is_raised_and_leaves_no_child_behind() -> None:
+    def work(n: int) -> int:
+        if n == 0:
+            raise ValueError("here")
+        return n
+
+    with pytest.raises(ValueError, match="here"):
+        run_forked(work, [0, 1])
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child was waited for
+
+
+def test_converting_on_two_processes_gives_the_same_rules_and_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for rule in rule_files(RULES):
+        (tmp_path / rule.name).write_bytes(rule.read_bytes())
+    (tmp_path / "zz-broken.yml").write_text("title: [unclosed\n", encoding="utf-8")
+    files = rule_files(tmp_path)
+    assert len(files) >= 3
+    serial = compile_rules(files, workers=1)
+    monkeypatch.setattr(sigma_sqlite, "FORK_MIN_RULES", 2)
+    forks: list[int] = []
+    real = forked.run_forked
+
+    def counted(work: object, parts: list[object]) -> object:
+        forks.append(len(parts))
+        return real(work, parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forked, "run_forked", counted)
+    assert compile_rules(files, workers=2) == serial
+    assert forks == [2]
+    assert [str(p.location.path) for p in serial[1]] == [str(tmp_path / "zz-broken.yml")]
+
+
+RULE = """title: {title}
+id: 00000000-0000-4000-8000-00000000000{n}
+logsource: {{category: process_creation}}
+detection:
+  sel: {{CommandLine|contains: '{needle}'}}
+  condition: sel
+"""
+
+
+def _folder(tmp_path: Path, files: int, per_file: int) -> tuple[Path, list[object]]:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for n, needle in enumerate(["whoami", "base64 -d", "curl", "chmod +x"]):
+        (rules / f"r{n}.yml").write_text(
+            RULE.format(title=f"rule {n}", n=n, needle=needle), encoding="utf-8"
+        )
+    compiled, _ = compile_rules(rule_files(rules))
+    events = tmp_path / "events"
+    events.mkdir()
+    rng = random.Random(7)
+    lines = ["whoami /all", "echo aGk= | base64 -d", "curl -s x", "chmod +x a", "ls", "id"]
+    for f in range(files):
+        with (events / f"part{f:02d}.jsonl").open("w", encoding="utf-8") as out:
+            for n in range(per_file):
+                second = rng.randrange(0, 3600)
+                event = {
+                    "UtcTime": f"2026-04-29T{10 + second // 3600:02d}:{second // 60 % 60:02d}:"
+                    f"{second % 60:02d}Z",
+                    "Image": "/usr/bin/sh",
+                    "CommandLine": rng.choice(lines) + f" #{f}-{n}" * (n % 2),
+                }
+                out.write(json.dumps(event) + "\n")
+    return events, compiled
+
+
+def _run(events: Path, compiled: list[object], workers: int) -> tuple[object, ...]:
+    engine = LocalSigmaBackend()
+    engine.store.workers = workers
+    report = ReadReport()
+    matches = run_over_files(engine, compiled, events, report, aggregate=True)  # type: ignore[arg-type]
+    found = [(m.rule.title, m.count, m.first_time, m.last_time) for m in matches]
+    return found, report.events, report.unread, sorted(engine.store.reached), report.files
+
+
+def test_sharing_the_files_out_gives_the_answers_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events, compiled = _folder(tmp_path, files=5, per_file=300)
+    alone = _run(events, compiled, workers=1)
+    assert all(count for _, count, _, _ in alone[0])  # every rule fires: the test has teeth
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+    shared: list[int] = []
+    real = file_runs.run_forked
+
+    def counted(work: object, parts: list[object]) -> object:
+        shared.append(len(parts))
+        return real(work, parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(file_runs, "run_forked", counted)
+    assert _run(events, compiled, workers=2) == alone
+    assert shared == [2]
+
+
+def test_files_of_two_formats_are_not_shared_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event read from an EVTX file and its JSON export counts once, which takes
+    seeing both: such a folder is read by one process."""
+    events, compiled = _folder(tmp_path, files=2, per_file=50)
+    (events / "host.log").write_text("Apr 29 10:00:00 host sshd[1]: whoami\n", encoding="utf-8")
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+
+    def refuse(work: object, parts: object) -> object:
+        raise AssertionError("files of two formats were shared out")
+
+    monkeypatch.setattr(file_runs, "run_forked", refuse)
+    _found, total, unread, *_ = _run(events, compiled, workers=2)
+    assert (total, unread) == (100, 1)  # the syslog line goes where no rule reads
+
+
+# -- the EVTX reader's shortcut ----------------------------------------------------------
+
+CHANNELS = ["Microsoft-Windows-Sysmon/Operational", "Security", "System", 'Odd "Channel"']
+WANTED = [{"process_creation"}, {"security"}, {"registry_set", "system"}, {"nothing"}]
+
+
+def _record(channel: str, number: int, wrapped: bool, data: dict[str, object]) -> dict:  # type: ignore[type-arg]
+    event_id: object = {"#attributes": {"Qualifiers": 0}, "#text": number} if wrapped else number
+    return {
+        "Event": {
+            "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+            "System": {"Provider": {"#attributes": {"Name": "x"}}, "EventID": event_id,
+                       "Channel": channel, "Computer": "pc"},
+            "EventData": data,
+        }
+    }  # fmt: skip
+
+
+values = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(['"System": {"Channel": "Security"}', "System", '\\"System\\":']),
+    st.integers(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(CHANNELS),
+    st.sampled_from([1, 4624, 4688, 13, 7]),
+    st.booleans(),
+    st.dictionaries(st.sampled_from(["Image", "System", "Channel", "EventID"]), values),
+    st.sampled_from(WANTED),
+    st.sampled_from(["plain", "indented", "data-first", "twice"]),
+)
+def test_the_shortcut_never_disagrees_with_decoding_the_whole_record(
+    channel: str,
+    number: int,
+    wrapped: bool,
+    data: dict[str, object],
+    wanted: set[str],
+    layout: str,
+) -> None:
+    record = _record(channel, number, wrapped, data)
+    if layout == "data-first":  # a crafted record: event data before System
+        inner = record["Event"]
+        record["Event"] = {"EventData": inner["EventData"], "System": inner["System"]}
+    text = json.dumps(record, indent=2 if layout == "indented" else None)
+    if layout == "twice":  # a crafted record naming System twice: the decoder keeps the last
+        text = text.replace('"EventData": ', '"System": {"Channel": "Security"}, "EventData": ')
+    quick = evtx._wanted_from_text(text, wanted)
+    assert quick in (None, evtx._wanted(json.loads(text), wanted))
+    if layout in ("plain", "indented") and "System" not in data:
+        assert quick is not None  # the shortcut is taken where it is exact
+
+
+def test_the_shortcut_agrees_on_real_logs() -> None:
+    from evtx import PyEvtxParser
+
+    samples = sorted((shared_data() / "evtx-attack-samples").rglob("*.evtx"))[:80]
+    checked = 0
+    for path in samples:
+        for record in PyEvtxParser(str(path)).records_json():
+            text = record["data"]
+            for wanted in WANTED:
+                quick = evtx._wanted_from_text(text, wanted)
+                assert quick is not None, path
+                assert quick == evtx._wanted(json.loads(text), wanted), path
+            checked += 1
+    assert checked > 500
