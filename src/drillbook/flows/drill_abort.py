@@ -56,11 +56,18 @@ def _running_run(store: Store, run_id: str | None) -> DrillRun:
         return run
 
 
-def request_abort(store: Store, run_id: str | None, *, by: str, why: str | None) -> AbortRequest:
+def request_abort(
+    store: Store,
+    run_id: str | None,
+    *,
+    by: str,
+    why: str | None,
+    via: str = "with `drill abort`",
+) -> AbortRequest:
     """Record an abort request for the running drill ``run_id`` (the only running drill
-    when None)."""
+    when None); ``via`` says where it was pulled (the terminal, the web app)."""
     run = _running_run(store, run_id)
-    reason = f"aborted by {by} with `drill abort`" + (f": {why}" if why else "")
+    reason = f"aborted by {by} {via}" + (f": {why}" if why else "")
     with store.session() as session:
         session.add(
             JournalEntry(
