@@ -41,7 +41,9 @@ def _engine(ctx: typer.Context) -> LocalSigmaBackend:
     from drillbook.detection.sigma_sqlite import ConversionCache
 
     root = state(ctx).library_root(required=False)
-    return LocalSigmaBackend(cache=ConversionCache(default_cache_path(root)))
+    engine = LocalSigmaBackend(cache=ConversionCache(default_cache_path(root)))
+    engine.store.workers = min(2, os.cpu_count() or 1)  # the CLI is single-threaded
+    return engine
 
 
 def _compile(engine: LocalSigmaBackend, rules: Path) -> list[CompiledRule]:
@@ -116,7 +118,6 @@ def run(
         start=_time(start, "--from"), end=_time(end, "--to"), include_runner=include_runner
     )
     engine = _engine(ctx)
-    engine.store.workers = min(2, os.cpu_count() or 1)  # the CLI is single-threaded
     compiled = _compile(engine, rules)
     report = ReadReport()
     matches = run_over_files(
