@@ -38,13 +38,19 @@ def test_forked_parts_answer_in_order_and_a_failed_child_is_made_up_for() -> Non
 
 
 def test_a_failure_here_is_raised_and_leaves_no_child_behind() -> None:
+    """The children's work is not waited for: they are stopped and reaped."""
+    import time
+
     def work(n: int) -> int:
         if n == 0:
             raise ValueError("here")
+        time.sleep(60)
         return n
 
+    began = time.monotonic()
     with pytest.raises(ValueError, match="here"):
         run_forked(work, [0, 1])
+    assert time.monotonic() - began < 30
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # every child was waited for
 

@@ -10,8 +10,10 @@ server could inherit a lock some other thread holds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -43,6 +45,11 @@ def run_forked(work: Callable[[Part], Answer], parts: Sequence[Part]) -> list[An
             os.close(write_end)
             children.append((child, read_end))
         answers = [work(parts[0])]
+    except BaseException:
+        for child, _ in children:  # this part failed (or Ctrl-C): theirs are not wanted
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        raise
     finally:
         received: list[bytes | None] = []
         for child, read_end in children:
