@@ -155,7 +155,9 @@ def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[Sou
         with path.open("rb") as handle:
             if handle.read(len(EVTX_MAGIC)) != EVTX_MAGIC:
                 raise ValueError("it does not start with an EVTX file header")
-        parser = PyEvtxParser(str(path))
+        # one thread: the caller spreads files over processes, and threads here only
+        # compete with them (a file parses in milliseconds)
+        parser = PyEvtxParser(str(path), number_of_threads=1)
         for record in parser.records_json():
             raw: Any = record
             text = raw["data"]
