@@ -133,8 +133,8 @@ class _Unit:
     rules: list[tuple[int, CompiledRule]]
     anchored: bool
     rows: int
-    # the only rows a pass needs to test (their text holds one of its rules' anchors);
-    # None: every row in scope
+    # the only rows a pass needs to test (they hold a substring of each clause of one of
+    # its rules, see :mod:`.prefilter`); None: every row in scope
     rowids: list[int] | None = None
 
     @property
@@ -174,7 +174,7 @@ class EventStore:
         self.index_available = True
         # when set, only these tables hold the full text the trigram index is built from
         self.indexed_only: set[str] | None = None
-        # rules with anchors are tested only on rows that hold one (see candidate_rows)
+        # rules with clauses are tested only on rows that could match (see .prefilter)
         self.text_prefilter = True
 
     def close(self) -> None:
@@ -381,7 +381,9 @@ class EventStore:
         self, rules: Sequence[CompiledRule], scope: Scope, *, samples: int = 5
     ) -> list[RuleMatch]:
         """Evaluate ``rules`` over the events in ``scope``: one scan per table and batch
-        of rules, each row tested against every rule's predicate."""
+        of rules, each row tested against the batch's predicates. Rules that promise
+        substrings are tested only on the rows that hold them: through the trigram index
+        for large tables, else through :func:`~.prefilter.candidate_rows`."""
         register_lists(rules)
         by_table: dict[str, list[tuple[int, CompiledRule]]] = {}
         for index, rule in enumerate(rules):
@@ -426,10 +428,10 @@ class EventStore:
         where: str,
         params: list[Any],
     ) -> list[_Unit]:
-        """Passes for the rules that have anchors, each given only the rows that hold
-        one of its rules' anchors (a rule with none in any row is not evaluated: it
-        matches nothing). Rules with similar numbers of candidates share a pass, so a
-        rare rule is not tested on the rows a common one needs."""
+        """Passes for the rules that have clauses, each given only the rows that could
+        match one of its rules (a rule no row could match is not evaluated: it matches
+        nothing). Rules with similar numbers of candidates share a pass, so a rare rule
+        is not tested on the rows a common one needs."""
         anchored = [(i, r) for i, r in indexed if has_clauses(r)]
         stored = [c for c in self._columns[table] if c not in _META_LOWER or c == RAW_FIELD.lower()]
         select = ", ".join(quote(c) for c in stored) or "NULL"
