@@ -227,3 +227,70 @@ def test_the_shortcut_agrees_on_real_logs() -> None:
                 assert quick == evtx._wanted(json.loads(text), wanted), path
             checked += 1
     assert checked > 500
+
+
+# -- one large log, read in pieces ---------------------------------------------------------
+
+line_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(line_text, st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=40),
+    st.integers(min_value=2, max_value=5),
+    st.booleans(),
+)
+def test_pieces_of_a_file_hold_exactly_its_lines(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[tuple[str, str]],
+    parts: int,
+    bom: bool,
+) -> None:
+    from drillbook.telemetry.readers.pieces import line_pieces, open_piece
+
+    path = tmp_path_factory.mktemp("pieces") / "log.txt"
+    data = "".join(text + end for text, end in lines).encode("utf-8", "surrogatepass")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data + b"\xff\xfe broken")
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        whole = list(handle)
+    pieces = line_pieces(path, parts)
+    assert pieces[0].start == 0
+    read: list[str] = []
+    for piece in pieces:
+        with open_piece(piece, "utf-8", "replace") as handle:
+            read.extend(handle)
+    assert read == whole
+
+
+def test_a_bad_line_in_a_piece_is_reported_at_its_line_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drillbook.errors import LibraryError
+
+    events, compiled = _folder(tmp_path, files=1, per_file=400)
+    (log,) = events.iterdir()
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[350] = '{"CommandLine": oops}\n'
+    log.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+    with pytest.raises(LibraryError, match=r"part00\.jsonl:351:\d+: not JSON"):
+        _run(events, compiled, workers=2)
+
+
+def test_one_large_log_is_shared_out_in_pieces_with_the_same_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events, compiled = _folder(tmp_path, files=1, per_file=3000)
+    alone = _run(events, compiled, workers=1)
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+    shared: list[object] = []
+    real = file_runs.run_forked
+
+    def counted(work: object, parts: list[object]) -> object:
+        shared.append(parts)
+        return real(work, parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(file_runs, "run_forked", counted)
+    assert _run(events, compiled, workers=2) == alone
+    ((first, second),) = shared
+    assert first[0].end == second[0].start  # type: ignore[index]

@@ -1,10 +1,13 @@
 """Sigma rules over recorded event files (``drillbook detect run``), on both cores.
 
-Reading a log, flattening its records and matching them are Python loops, so a folder
-of files is shared between this process and a forked child: each reads, stores and
-matches its half, and the counts add up (first and last times are the earliest and the
-latest of the two). Aggregated rows count their events, so nothing depends on which
-half a row was in.
+Reading a log, flattening its records and matching them are Python loops, so the input
+is shared between this process and a forked child: each reads, stores and matches its
+half, and the counts add up (first and last times are the earliest and the latest of
+the two). Aggregated rows count their events, so nothing depends on which half a row
+was in. A folder is shared out by files; a line-oriented log too big for one half
+(JSON lines, syslog, auditd) is cut into pieces at line starts (see
+:mod:`drillbook.telemetry.readers.pieces`). Should the input have a problem, it is read
+again here whole, so the problem is reported once, at its line in the file.
 
 The one thing that spans files is dropping a Windows event read in two formats (an
 EVTX file and the JSON export beside it, see :mod:`drillbook.telemetry.readers.files`),
@@ -23,12 +26,15 @@ from drillbook.detection.eventstore import RuleMatch, Scope, safe_table
 from drillbook.detection.forked import run_forked
 from drillbook.detection.local import LocalSigmaBackend
 from drillbook.detection.sigma_sqlite import CompiledRule
+from drillbook.errors import LibraryError
 from drillbook.telemetry.readers.files import (
     ReadReport,
     event_files,
     file_kind,
     read_files,
+    splittable,
 )
+from drillbook.telemetry.readers.pieces import Piece, line_pieces
 
 # Below this much input, a second process costs more than it saves.
 SPLIT_MIN_BYTES = 2_000_000
@@ -45,17 +51,24 @@ class _Half:
     reached: set[str]
 
 
-def _shares(files: Sequence[Path], parts: int) -> list[list[Path]]:
-    """The files in ``parts`` groups of about equal size, each in the original order."""
-    sizes = {path: path.stat().st_size for path in files}
-    groups: list[list[Path]] = [[] for _ in range(parts)]
+def _shares(files: Sequence[Path], parts: int, kind: str) -> list[list[Piece]]:
+    """The files in ``parts`` groups of about equal size, each in the original order; a
+    line-oriented file too big for one group is cut into pieces of lines first."""
+    total = sum(path.stat().st_size for path in files)
+    pieces: list[Piece] = []
+    for path in files:
+        if path.stat().st_size * parts > total and splittable(path, kind):
+            pieces.extend(line_pieces(path, parts))
+        else:
+            pieces.append(Piece(path))
+    groups: list[list[Piece]] = [[] for _ in range(parts)]
     load = [0] * parts
-    for path in sorted(files, key=lambda p: -sizes[p]):
+    for piece in sorted(pieces, key=lambda p: -p.size()):
         lightest = load.index(min(load))
-        groups[lightest].append(path)
-        load[lightest] += sizes[path]
+        groups[lightest].append(piece)
+        load[lightest] += piece.size()
     order = {path: n for n, path in enumerate(files)}
-    return [sorted(group, key=order.__getitem__) for group in groups if group]
+    return [sorted(g, key=lambda p: (order[p.path], p.start)) for g in groups if g]
 
 
 def run_over_files(
@@ -79,7 +92,7 @@ def run_over_files(
     wanted = {safe_table(r.table) for r in rules if r.usable}
     files = list(event_files(events, report))
 
-    def load(backend: LocalSigmaBackend, group: Sequence[Path], into: ReadReport) -> None:
+    def load(backend: LocalSigmaBackend, group: Sequence[Path | Piece], into: ReadReport) -> None:
         backend.load_for(
             read_files(group, events_format, into, wanted=wanted, default_table=default_table),
             rules,
@@ -88,16 +101,19 @@ def run_over_files(
             aggregate=aggregate,
         )
 
-    shares = _shares(files, engine.store.workers) if engine.store.workers > 1 else []
-    if (
-        len(shares) < 2
-        or sum(p.stat().st_size for p in files) < SPLIT_MIN_BYTES
-        or len({file_kind(p, events_format) for p in files}) != 1
-    ):
+    kinds = {file_kind(p, events_format) for p in files}
+    shares = (
+        _shares(files, engine.store.workers, next(iter(kinds)))
+        if engine.store.workers > 1
+        and len(kinds) == 1
+        and sum(p.stat().st_size for p in files) >= SPLIT_MIN_BYTES
+        else []
+    )
+    if len(shares) < 2:
         load(engine, files, report)
         return engine.run(rules, scope)
 
-    def half(group: list[Path]) -> _Half:
+    def half(group: list[Piece]) -> _Half:
         own = ReadReport()
         backend = LocalSigmaBackend(cache=engine.cache)
         try:
@@ -113,7 +129,13 @@ def run_over_files(
         finally:
             backend.close()
 
-    halves = run_forked(half, shares)
+    try:
+        halves = run_forked(half, shares)
+    except LibraryError:
+        # a problem in the input: read it all here, so that it is reported once, with
+        # the line numbers of the whole file
+        load(engine, files, report)
+        return engine.run(rules, scope)
     report.files.extend(files)
     merged = [RuleMatch(rule, 0, None, None, ()) for rule in rules]
     for part in halves:

@@ -27,6 +27,7 @@ from drillbook.errors import LibraryError, Location, Problem
 from drillbook.telemetry.readers.evtx import flatten_record, sourced
 from drillbook.telemetry.readers.fields import flatten
 from drillbook.telemetry.readers.jsonl import SourcedEvent, iter_lines, parse_lines, shape_plain
+from drillbook.telemetry.readers.pieces import Piece, open_piece
 from drillbook.telemetry.readers.windows import is_windows_event
 
 JSON_SHAPES = ("jsonl", "json")
@@ -133,6 +134,29 @@ def _head_is_lines(path: Path) -> bool:
             if seen == 2:
                 return True
     return False
+
+
+def is_json_lines(path: Path) -> bool:
+    """Whether ``path`` is read as JSON lines (so it may be read in pieces)."""
+    try:
+        return _head_is_lines(path)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def read_json_piece(piece: Piece) -> Iterator[SourcedEvent]:
+    """The events of a piece of a JSON-lines file (see :mod:`.pieces`); line numbers in
+    a problem count from the piece's start, so a caller reporting one reads the whole
+    file again."""
+    try:
+        with open_piece(piece, "utf-8-sig" if piece.start == 0 else "utf-8") as handle:
+            yield from iter_lines(handle, piece.path, shape_object)
+    except UnicodeDecodeError as exc:
+        raise LibraryError.single(
+            Location.of(piece.path), f"not UTF-8 text: {exc.reason}"
+        ) from None
+    except OSError as exc:
+        raise LibraryError.single(Location.of(piece.path), f"cannot read: {exc.strerror}") from None
 
 
 def read_json(path: Path) -> Iterator[SourcedEvent]:

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drillbook.errors import LibraryError, Location
-from drillbook.telemetry.readers.documents import read_json
+from drillbook.telemetry.readers.documents import is_json_lines, read_json, read_json_piece
 from drillbook.telemetry.readers.evtx import EVTX_MAGIC, read_evtx
 from drillbook.telemetry.readers.fields import table_name
 from drillbook.telemetry.readers.jsonl import SourcedEvent
+from drillbook.telemetry.readers.pieces import Piece
 from drillbook.telemetry.readers.text import read_text
 
 EVENT_FORMATS = ("auto", "json", "jsonl", "evtx", "syslog", "auditd")
@@ -68,15 +69,24 @@ def sniff(path: Path) -> str:
 
 
 def _reader(
-    path: Path, kind: str, wanted: Collection[str] | None
+    piece: Piece, kind: str, wanted: Collection[str] | None
 ) -> Callable[[], Iterator[SourcedEvent]]:
+    path = piece.path
     if kind == "evtx":
         return lambda: read_evtx(path, wanted)
     if kind in ("json", "jsonl"):
-        return lambda: read_json(path)
+        return lambda: read_json(path) if piece.whole else read_json_piece(piece)
     if kind in ("syslog", "auditd"):
-        return lambda: read_text(path, kind)
-    return lambda: read_text(path)
+        return lambda: read_text(path, kind, piece)
+    return lambda: read_text(path, None, piece)
+
+
+def splittable(path: Path, kind: str) -> bool:
+    """Whether a file of this kind can be read in pieces of lines (JSON lines and text
+    logs; not EVTX, a JSON array or pretty-printed documents)."""
+    if kind == "evtx":
+        return False
+    return kind not in ("json", "jsonl") or is_json_lines(path)
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -145,21 +155,25 @@ def read_events(
 
 
 def read_files(
-    files: Iterable[Path],
+    files: Iterable[Path | Piece],
     events_format: str = "auto",
     report: ReadReport | None = None,
     *,
     wanted: Collection[str] | None = None,
     default_table: str = "process_creation",
 ) -> Iterator[SourcedEvent]:
-    """The events of these files, in order (see :func:`read_events`)."""
+    """The events of these files (or pieces of files, see :mod:`.pieces`), in order
+    (see :func:`read_events`)."""
     report = report if report is not None else ReadReport()
     seen: dict[tuple[object, ...], str] = {}
-    for found in files:
+    for each in files:
+        piece = each if isinstance(each, Piece) else Piece(each)
+        found = piece.path
         _check_format(found, events_format)
-        report.files.append(found)
+        if piece.start == 0:
+            report.files.append(found)
         kind = file_kind(found, events_format)
-        for item in _reader(found, kind, wanted)():
+        for item in _reader(piece, kind, wanted)():
             if wanted is not None and not any(
                 table_name(t) in wanted for t in item.tables(default_table)
             ):

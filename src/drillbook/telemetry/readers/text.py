@@ -28,6 +28,7 @@ from drillbook import clock
 from drillbook.errors import LibraryError, Location
 from drillbook.telemetry.readers.fields import Event
 from drillbook.telemetry.readers.jsonl import SourcedEvent
+from drillbook.telemetry.readers.pieces import Piece, open_piece
 
 RAW = "_raw"
 AUDIT_LINE = re.compile(
@@ -135,11 +136,14 @@ def parse_text_lines(
         yield SourcedEvent(event, "syslog", also)
 
 
-def read_text(path: Path, text_format: str | None = None) -> Iterator[SourcedEvent]:
-    """Every line of a text log; undecodable bytes are replaced, never fatal."""
+def read_text(
+    path: Path, text_format: str | None = None, piece: Piece | None = None
+) -> Iterator[SourcedEvent]:
+    """Every line of a text log (or of one piece of it, see :mod:`.pieces`);
+    undecodable bytes are replaced, never fatal."""
     try:
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).year
-        with path.open(encoding="utf-8", errors="replace") as handle:
+        with open_piece(piece or Piece(path), "utf-8", "replace") as handle:
             yield from parse_text_lines(handle, text_format, modified)
     except OSError as exc:
         raise LibraryError.single(Location.of(path), f"cannot read: {exc.strerror}") from None
