@@ -42,7 +42,7 @@ from drillbook.domain.incident.service import list_incidents
 from drillbook.domain.program.periods import Period, quarter_of
 from drillbook.errors import ConflictError, StateError
 from drillbook.flows.drill_check import scorecard_for
-from drillbook.flows.exercise_report import build_report
+from drillbook.flows.exercise_report import FigureCache, build_report
 from drillbook.flows.program import program_metrics
 from drillbook.flows.program_figures import program_figures
 from drillbook.flows.schedule import program_schedule, write_ics
@@ -138,8 +138,9 @@ def _exercises(
     if team is not None:
         query = query.where(Exercise.team == team)
     rows = []
+    figures_of: FigureCache = {}  # a team's figures, once per month of run dates
     for exercise in session.scalars(query):
-        report = build_report(session, exercise, library.program)
+        report = build_report(session, exercise, library.program, figure_cache=figures_of)
         stem = f"reports/{exercise.run_date.isoformat()}-{exercise.label}"
         markdown, figures = markdown_with_figures(report, f"{stem}.md")
         files = [

@@ -38,6 +38,10 @@ from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.enums import PHASE_ORDER
 from drillbook.flows.program_figures import exercise_figures, findings_by_severity
 from drillbook.reports.data import CriterionRow, PhaseSection, ReportData, ReportEvent
+from drillbook.reports.figures import Spec
+
+# (team, month of the run date, day written) -> the program figures and their scope line
+FigureCache = dict[tuple[str | None, date, date], tuple[list[Spec], str]]
 
 # What the phase-by-phase summary lists; status changes and role assignments are in the
 # full timeline at the end.
@@ -109,7 +113,10 @@ def build_report(
     *,
     counsel: bool = False,
     distribution: list[str] | None = None,
+    figure_cache: FigureCache | None = None,
 ) -> ReportData:
+    """The report's content. ``figure_cache`` lets a caller writing many reports (the
+    evidence pack) count each team's program figures once per month of run dates."""
     scenario = scenario_of(exercise)
     cadence = program.cadence if program else Cadence()
     events = list(exercise.events)
@@ -126,9 +133,13 @@ def build_report(
     # does not call an on-time report late.
     reported = exercise.reported_at or clock.now()
     fixes = list_findings(session, exercise_id=exercise.id)
-    program_figures, program_scope = exercise_figures(
-        session, exercise.team, exercise.run_date, clock.today()
-    )
+    key = (exercise.team, exercise.run_date.replace(day=1), clock.today())
+    cached = figure_cache.get(key) if figure_cache is not None else None
+    if cached is None:
+        cached = exercise_figures(session, exercise.team, exercise.run_date, clock.today())
+        if figure_cache is not None:
+            figure_cache[key] = cached
+    program_figures, program_scope = cached
     return ReportData(
         exercise_label=exercise.label,
         title=exercise.title,
@@ -162,7 +173,7 @@ def build_report(
         counsel=counsel,
         distribution=list(distribution or []),
         fix_figure=findings_by_severity(fixes),
-        program_figures=program_figures,
+        program_figures=list(program_figures),
         program_scope=program_scope,
     )
 
