@@ -164,6 +164,7 @@ def test_the_pack_holds_the_dashboards_four_charts_listed_and_linked(
     # F-008 16 d): three within a week or ten days, ...
     closing = (out / "charts/time-to-close.svg").read_text()
     assert "6 findings closed from 2026-01-01 to 2027-01-09" in index
+    assert "Time to close (findings closed from 2026-01-01 to 2027-01-09)" in index
     assert ElementTree.fromstring(closing).find(f"{SVG}title") is not None
     # each report's own figures sit beside it, listed too
     assert "reports/2026-03-01-EX-3-figures/pass-rate-by-tactic.svg" in files

@@ -24,7 +24,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -289,7 +289,7 @@ def _charts(
         today,
         schedule_items,
         team=team,
-        span=f"from {period.start} to {today}",
+        span=f"from {period.start} to {period.end - timedelta(days=1)}",  # end excluded
         schedule_title="Schedule kept",
     )
     return [
