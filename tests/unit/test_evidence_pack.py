@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 from drillbook.cli.main import app
 from drillbook.clock import FakeClock
 from drillbook.domain.finding.service import create_finding
-from drillbook.flows.evidence import EvidenceMismatch, build_pack, verify_pack
+from drillbook.flows.evidence import EvidenceMismatch, build_pack, sha256, verify_pack
 from drillbook.storage.engine import Store
 from tests.program_year import TODAY, at, build_year
 
+SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
@@ -131,3 +132,100 @@ def test_building_refuses_to_overwrite(store: Store, fake_clock: FakeClock, tmp_
     assert result.exit_code != 0
     assert "not an empty folder" in result.output
     assert (out / "keep.txt").read_text() == "mine"
+
+
+CHARTS = (
+    "charts/open-findings.svg",
+    "charts/pass-rate-by-tactic.svg",
+    "charts/schedule.svg",
+    "charts/time-to-close.svg",
+)
+
+
+def test_the_pack_holds_the_dashboards_four_charts_listed_and_linked(
+    store: Store, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack"
+    files = _pack(store, fake_clock, out)
+    assert set(CHARTS) <= set(files)
+    manifest = {
+        f["path"]: f["sha256"] for f in json.loads((out / "manifest.json").read_text())["files"]
+    }
+    index = (out / "index.html").read_text()
+    for chart in CHARTS:
+        assert manifest[chart] == sha256((out / chart).read_bytes())
+        assert f'<img src="{chart}"' in index
+    # every team's drills in 2026: d1 (1 of 2 fired), d3 (3 of 3), d2 (0 of 1): T1059.004
+    tactics = (out / "charts/pass-rate-by-tactic.svg").read_text()
+    assert ">execution</text>" in tactics
+    assert ">66.7%</text>" in tactics
+    assert "execution: 66.7% (4 of 6 checks fired)" in index
+    # findings closed in 2026 (F-001 10 d, F-002 45 d, F-004 4 d, F-005 10 d, F-006 30 d,
+    # F-008 16 d): three within a week or ten days, ...
+    closing = (out / "charts/time-to-close.svg").read_text()
+    assert "6 findings closed from 2026-01-01 to 2027-01-09" in index
+    assert "Time to close (findings closed from 2026-01-01 to 2027-01-09)" in index
+    assert ElementTree.fromstring(closing).find(f"{SVG}title") is not None
+    # each report's own figures sit beside it, listed too
+    assert "reports/2026-03-01-EX-3-figures/pass-rate-by-tactic.svg" in files
+    report = (out / "reports/2026-03-01-EX-3.md").read_text()
+    assert "](2026-03-01-EX-3-figures/open-findings.svg)" in report
+
+
+def test_changing_one_byte_of_a_chart_makes_verify_fail_naming_it(
+    store: Store, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack"
+    _pack(store, fake_clock, out)
+    target = out / "charts" / "pass-rate-by-tactic.svg"
+    data = bytearray(target.read_bytes())
+    data[data.index(b"66.7%")] = ord("9")
+    target.write_bytes(bytes(data))
+    bad = CliRunner().invoke(app, ["evidence", "verify", str(out)])
+    assert bad.exit_code == 1
+    message = " ".join(bad.output.split())
+    assert "charts/pass-rate-by-tactic.svg: changed" in message
+    assert "index.html" not in message
+
+
+def test_hostile_team_names_stay_text_in_the_pack(
+    store: Store, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    from drillbook.domain.exercise import service
+    from tests.program_year import WRONG, library
+    from tests.unit.test_report_figures import (
+        HOSTILE as LABELS,
+    )
+    from tests.unit.test_report_figures import (
+        assert_no_markup_gets_through,
+        assert_svg_is_inert,
+    )
+
+    team = "".join(LABELS)
+    lib = library()
+    fake_clock.set(at("2026-06-01"))
+    with store.session() as session:
+        exercise = service.create_exercise(
+            session, scenario=lib.scenarios[WRONG].scenario, team=team, run_date=date(2026, 6, 1)
+        )
+        create_finding(
+            session,
+            description=LABELS[0],
+            severity="high",
+            source="exercise",
+            team=team,
+            exercise_id=exercise.id,
+        )
+    fake_clock.set(at(TODAY.isoformat()))
+    out = tmp_path / "pack"
+    with store.session() as session:
+        result = build_pack(session, lib, since=date(2026, 1, 1), output=out, team=team)
+    svgs = [name for name in result.files if name.endswith(".svg")]
+    assert len(svgs) == 4 + 2  # the pack's four, the report's two (no drill, no pass rate)
+    for name in svgs:
+        assert_svg_is_inert((out / name).read_text())
+    for name in result.files:
+        if name.endswith(".html"):
+            assert_no_markup_gets_through((out / name).read_text())
+    assert "&lt;/svg&gt;&lt;script&gt;" in (out / "index.html").read_text()
+    assert verify_pack(out) == len(result.files) - 1

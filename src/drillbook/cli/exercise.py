@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,7 +21,7 @@ from rich.text import Text
 from drillbook.cli.app import exercise_app
 from drillbook.cli.context import state
 from drillbook.cli.exercise_console import logged_line, run_session, status_panel
-from drillbook.cli.files import OutputOption, write_output
+from drillbook.cli.files import OutputOption, is_stdio, write_output
 from drillbook.cli.output import FullOpt, console, print_json, table
 from drillbook.clock import ensure_utc
 from drillbook.domain.exercise import service
@@ -34,7 +35,7 @@ from drillbook.domain.scenario.enums import Phase, parse_phase
 from drillbook.errors import UsageError
 from drillbook.flows.exercise_report import build_report, mark_reported
 from drillbook.planning.roles import assign_roles
-from drillbook.reports.render import ReportFormat, render
+from drillbook.reports.render import ReportFormat, markdown_with_figures, render
 
 ExerciseArg = Annotated[
     str | None,
@@ -596,13 +597,22 @@ def report(
     ] = None,
     by: ByOpt = None,
 ) -> None:
-    """Write the dated tabletop report (marks an ended exercise as reported)."""
+    """Write the dated tabletop report (marks an ended exercise as reported).
+
+    HTML and PDF hold their figures; Markdown written to a file links SVG files written
+    beside it (REPORT-figures/), and on standard output says each figure in words."""
     st = state(ctx)
     program = st.library().program
     with st.store().session() as session:
         found = service.get_exercise(session, which(exercise_id, exercise))
         data = build_report(session, found, program, counsel=counsel, distribution=distribution)
-        written = write_output(output, render(data, fmt))
+        if fmt == ReportFormat.MARKDOWN and output is not None and not is_stdio(output):
+            markdown, figures = markdown_with_figures(data, Path(output).name)
+            written = write_output(output, markdown)
+            for relative, svg in figures.items():
+                write_output(Path(output).parent / relative, svg)
+        else:
+            written = write_output(output, render(data, fmt))
         mark_reported(session, found, author=author(by), path=str(written) if written else None)
         if written is not None:
             console.print(f"wrote {written}", markup=False)

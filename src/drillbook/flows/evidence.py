@@ -2,8 +2,9 @@
 
 When each exercise ran and who took part (dated reports), what was found, when it was
 fixed and verified (findings with their full history and tracker links), the drills'
-scorecards, the schedule kept, the metrics with their signals and charts, the incidents,
-and an audit log of every dated change, with ``index.html`` to read it all and
+scorecards, the schedule kept, the metrics with their signals and the dashboard's four
+charts (``charts/*.svg``; each report's own figures beside it in ``reports/``), the
+incidents, and an audit log of every dated change, with ``index.html`` to read it all and
 ``manifest.json`` holding each file's SHA-256. :func:`verify_pack` re-hashes a pack (a
 folder or a ``.zip``) against its manifest and names every file that changed, went
 missing or was added. The manifest proves integrity, not authorship: keep a copy of its
@@ -23,7 +24,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -39,16 +40,16 @@ from drillbook.domain.finding.models import Finding, FindingEvent
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.incident.service import list_incidents
 from drillbook.domain.program.periods import Period, quarter_of
-from drillbook.domain.program.trends import month_ends, open_by_severity, time_to_close_buckets
 from drillbook.errors import ConflictError, StateError
 from drillbook.flows.drill_check import scorecard_for
-from drillbook.flows.exercise_report import build_report
+from drillbook.flows.exercise_report import FigureCache, build_report
 from drillbook.flows.program import program_metrics
+from drillbook.flows.program_figures import program_figures
 from drillbook.flows.schedule import program_schedule, write_ics
 from drillbook.library.loader import Library
-from drillbook.reports import charts
 from drillbook.reports.evidence_index import INDEX_TEMPLATE
-from drillbook.reports.render import render_html, render_markdown
+from drillbook.reports.figures import figure
+from drillbook.reports.render import markdown_with_figures, render_html
 
 FORMAT = "drillbook-evidence/1"
 MANIFEST = "manifest.json"
@@ -137,13 +138,17 @@ def _exercises(
     if team is not None:
         query = query.where(Exercise.team == team)
     rows = []
+    figures_of: FigureCache = {}  # a team's figures, once per month of run dates
     for exercise in session.scalars(query):
-        report = build_report(session, exercise, library.program)
+        report = build_report(session, exercise, library.program, figure_cache=figures_of)
         stem = f"reports/{exercise.run_date.isoformat()}-{exercise.label}"
+        markdown, figures = markdown_with_figures(report, f"{stem}.md")
         files = [
-            writer.write(f"{stem}.md", render_markdown(report)),
+            writer.write(f"{stem}.md", markdown),
             writer.write(f"{stem}.html", render_html(report)),
         ]
+        for relative, svg in figures.items():
+            writer.write(f"reports/{relative}", svg)
         rows.append(
             {
                 "label": exercise.label,
@@ -275,56 +280,26 @@ def _charts(
     period: Period,
     today: date,
     team: str | None,
-    metrics: dict[str, Any],
     schedule_items: list[Any],
 ) -> list[dict[str, str]]:
-    made = []
-    points = month_ends(period, today)
-    series = open_by_severity(session, points, team)
-    made.append(
-        (
-            "charts/open-findings-by-severity.svg",
-            "Open findings by severity (month ends)",
-            charts.line_chart(
-                "Open findings by severity (month ends)",
-                [p.strftime("%Y-%m") for p in points],
-                series,
-            ),
-        )
+    """The dashboard's four program figures for the pack's scope, as ``charts/*.svg``."""
+    specs = program_figures(
+        session,
+        period,
+        today,
+        schedule_items,
+        team=team,
+        span=f"from {period.start} to {period.end - timedelta(days=1)}",  # end excluded
+        schedule_title="Schedule kept",
     )
-    made.append(
-        (
-            "charts/time-to-close.svg",
-            "Time to close (findings closed in the period)",
-            charts.bar_chart(
-                "Time to close (findings closed in the period)",
-                [(label, float(n)) for label, n in time_to_close_buckets(session, period, team)],
-            ),
-        )
-    )
-    made.append(
-        (
-            "charts/detection-pass-rate.svg",
-            "Detection pass rate per quarter",
-            charts.bar_chart(
-                "Detection pass rate per quarter",
-                [
-                    (d["quarter"], round(100 * (d["pass_rate"] or 0), 1))
-                    for d in metrics["detection"]
-                ],
-                unit="%",
-            ),
-        )
-    )
-    months = sorted({i.due.strftime("%Y-%m") for i in schedule_items})
-    rows: dict[str, list[list[tuple[str, str]]]] = {}
-    for item in schedule_items:
-        cells = rows.setdefault(item.team or "all teams", [[] for _ in months])
-        cells[months.index(item.due.strftime("%Y-%m"))].append((item.kind, item.status))
-    made.append(
-        ("charts/schedule.svg", "Schedule kept", charts.calendar("Schedule kept", months, rows))
-    )
-    return [{"file": writer.write(path, svg), "title": title} for path, title, svg in made]
+    return [
+        {
+            "file": writer.write(f"charts/{block.slug}.svg", block.svg),
+            "title": block.title,
+            "caption": block.caption,
+        }
+        for block in map(figure, specs)
+    ]
 
 
 def _index(context: dict[str, Any]) -> str:
@@ -395,7 +370,7 @@ def build_pack(
         ]
         writer.write("incidents.json", _json(incidents))
         events = _audit_log(session, writer, since, team)
-        made = _charts(session, writer, period, today, team, metrics_data, schedule.items)
+        made = _charts(session, writer, period, today, team, schedule.items)
         organisation = library.program.organisation if library.program else "drillbook"
         writer.write(
             "index.html",

@@ -2,8 +2,10 @@
 
 The first seed's report: date and participants, scenario brief, phase-by-phase decisions
 with times, what the team missed, the fix list with owners and dates, and the next
-tabletop. Every time shown is exercise time (``T+mm:ss``, pauses excluded) computed by
-the same functions as the live clock, so the report and the timeline always agree.
+tabletop, and figures of the exercise's findings and its team's program around it
+(:mod:`drillbook.flows.program_figures`). Every time shown is exercise time (``T+mm:ss``,
+pauses excluded) computed by the same functions as the live clock, so the report and the
+timeline always agree.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ from drillbook.domain.finding.service import list_findings
 from drillbook.domain.finding.tracking import links_by_finding
 from drillbook.domain.program.models import Cadence, Program
 from drillbook.domain.scenario.enums import PHASE_ORDER
+from drillbook.flows.program_figures import exercise_figures, findings_by_severity
 from drillbook.reports.data import CriterionRow, PhaseSection, ReportData, ReportEvent
+from drillbook.reports.figures import Spec
+
+# (team, month of the run date, day written) -> the program figures and their scope line
+FigureCache = dict[tuple[str | None, date, date], tuple[list[Spec], str]]
 
 # What the phase-by-phase summary lists; status changes and role assignments are in the
 # full timeline at the end.
@@ -106,7 +113,10 @@ def build_report(
     *,
     counsel: bool = False,
     distribution: list[str] | None = None,
+    figure_cache: FigureCache | None = None,
 ) -> ReportData:
+    """The report's content. ``figure_cache`` lets a caller writing many reports (the
+    evidence pack) count each team's program figures once per month of run dates."""
     scenario = scenario_of(exercise)
     cadence = program.cadence if program else Cadence()
     events = list(exercise.events)
@@ -122,6 +132,14 @@ def build_report(
     # Judged by when the report was first written, so a copy rendered later for an auditor
     # does not call an on-time report late.
     reported = exercise.reported_at or clock.now()
+    fixes = list_findings(session, exercise_id=exercise.id)
+    key = (exercise.team, exercise.run_date.replace(day=1), clock.today())
+    cached = figure_cache.get(key) if figure_cache is not None else None
+    if cached is None:
+        cached = exercise_figures(session, exercise.team, exercise.run_date, clock.today())
+        if figure_cache is not None:
+            figure_cache[key] = cached
+    program_figures, program_scope = cached
     return ReportData(
         exercise_label=exercise.label,
         title=exercise.title,
@@ -145,7 +163,7 @@ def build_report(
         phases=_phases(events, at),
         criteria=[_criterion_row(r) for r in criteria],
         unanswered=[_event(u.inject, u.offset) for u in unanswered_injects(events)],
-        fixes=(fixes := list_findings(session, exercise_id=exercise.id)),
+        fixes=fixes,
         tracker_keys=_tracker_keys(session, [f.id for f in fixes]),
         next_tabletop=next_tabletop_date(exercise, cadence),
         next_actions=[str(a) for a in exercise.next_actions],
@@ -154,6 +172,9 @@ def build_report(
         first_reported_at=exercise.reported_at,
         counsel=counsel,
         distribution=list(distribution or []),
+        fix_figure=findings_by_severity(fixes),
+        program_figures=list(program_figures),
+        program_scope=program_scope,
     )
 
 

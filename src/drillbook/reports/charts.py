@@ -3,18 +3,21 @@
 The evidence pack and reports carry pictures where people would rather look than read:
 the trend of open findings by severity, the time-to-close distribution, the detection
 pass rate over time, and the schedule as a calendar. Every piece of text placed in the
-SVG (team names, scenario ids: user input) goes through :func:`xml.sax.saxutils.escape`,
+SVG (team names, scenario ids, tactic names: user input) goes through :func:`_clean` (drops
+the characters XML forbids, so the file always parses) and :func:`xml.sax.saxutils.escape`,
 so hostile text stays text. Output is deterministic for the same data (tests compare it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 WIDTH = 640
 HEIGHT = 320
 MARGIN = 48
+MAX_X_LABELS = 8  # "2026-01" is about 40 px wide at 11 px; more would overlap
 PALETTE = ("#b2182b", "#ef8a62", "#67a9cf", "#2166ac", "#4d9221", "#999999")
 SEVERITY_COLOURS = {"critical": "#b2182b", "high": "#ef8a62", "medium": "#67a9cf", "low": "#2166ac"}
 KIND_COLOURS = {
@@ -26,11 +29,17 @@ KIND_COLOURS = {
     "review": "#e08214",
 }
 STATUS_MARK = {"done": "✓", "overdue": "!", "booked": "•", "planned": ""}
+# What XML 1.0 does not allow in a document at all (escaping cannot save it).
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(value: object) -> str:
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _text(x: float, y: float, value: object, **attrs: str) -> str:
     extra = "".join(f" {k.replace('_', '-')}={quoteattr(v)}" for k, v in attrs.items())
-    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(str(value))}</text>'
+    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(_clean(value))}</text>'
 
 
 def _frame(title: str, body: list[str], width: int = WIDTH, height: int = HEIGHT) -> str:
@@ -38,8 +47,8 @@ def _frame(title: str, body: list[str], width: int = WIDTH, height: int = HEIGHT
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" '
-            f'role="img" aria-label={quoteattr(title)}>',
-            f"<title>{escape(title)}</title>",
+            f'role="img" aria-label={quoteattr(_clean(title))}>',
+            f"<title>{escape(_clean(title))}</title>",
             _text(width / 2, 18, title, text_anchor="middle", font_size="14"),
             *body,
             "</svg>",
@@ -73,8 +82,9 @@ def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[
         _text(MARGIN - 6, MARGIN + plot_h, "0", text_anchor="end"),
     ]
     step = plot_w / max(1, len(labels) - 1)
+    stride = -(-len(labels) // MAX_X_LABELS)  # every label fits at most MAX_X_LABELS
     for index, label in enumerate(labels):
-        if len(labels) <= 12 or index % max(1, len(labels) // 12) == 0:
+        if index % stride == 0:
             body.append(
                 _text(MARGIN + index * step, MARGIN + plot_h + 16, label, text_anchor="middle")
             )
@@ -149,7 +159,7 @@ def calendar(
                 body.append(
                     f'<rect x="{cx:.1f}" y="{y + 6:.1f}" width="{(cell_w - 8) / 4 - 2:.1f}" '
                     f'height="{cell_h - 12}" fill="{colour}" rx="3"><title>'
-                    f"{escape(kind)}: {escape(status)}</title></rect>"
+                    f"{escape(_clean(kind))}: {escape(_clean(status))}</title></rect>"
                 )
                 mark = STATUS_MARK.get(status, "")
                 if mark:

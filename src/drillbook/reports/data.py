@@ -13,6 +13,7 @@ from datetime import date, datetime
 from drillbook.domain.exercise.enums import EventKind
 from drillbook.domain.finding.models import Finding
 from drillbook.planning.brief import weekend_note
+from drillbook.reports.figures import Bars, Spec
 
 COUNSEL_LABEL = "Prepared at the direction of counsel for incident-response improvement."
 
@@ -89,6 +90,11 @@ class ReportData:
     counsel_label: str = COUNSEL_LABEL
     # finding id -> its tracker issue keys ("SEC-41"), when `finding sync` linked any
     tracker_keys: dict[str, list[str]] = field(default_factory=dict)
+    # figures: this exercise's findings by severity (with the fix list), and the team's
+    # program around it (``program_scope`` says which team and which dates)
+    fix_figure: Bars | None = None
+    program_figures: list[Spec] = field(default_factory=list)
+    program_scope: str = ""
 
     @property
     def report_due_note(self) -> str:

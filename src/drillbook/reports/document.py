@@ -1,78 +1,26 @@
-"""The tabletop report as one document model: headings, paragraphs, a notice, tables and
-lists of styled text. Markdown, HTML and PDF are three renderings of the same
-:class:`Document`, so they cannot disagree, and the PDF never has to parse Markdown (raw
-pipes and ``>`` used to leak into it). User text is always a plain :class:`Span`: no
-renderer reads markup in it.
+"""The tabletop report as one document model: headings, paragraphs, a notice, tables,
+lists of styled text and figures (:mod:`drillbook.reports.blocks`). Markdown, HTML and
+PDF are three renderings of the same :class:`Document`, so they cannot disagree, and the
+PDF never has to parse Markdown (raw pipes and ``>`` used to leak into it). User text is
+always a plain :class:`Span`: no renderer reads markup in it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
-
+from drillbook.reports.blocks import (
+    Block,
+    Bullets,
+    Document,
+    Heading,
+    Inline,
+    Notice,
+    Paragraph,
+    Span,
+    Table,
+    text,
+)
 from drillbook.reports.data import ReportData, ReportEvent
-
-Style = Literal["plain", "strong", "code", "time", "missed"]
-
-
-@dataclass(frozen=True)
-class Span:
-    text: str
-    style: Style = "plain"
-
-
-Inline = tuple[Span, ...]
-
-
-def text(value: object, style: Style = "plain") -> Inline:
-    return (Span(" ".join(str(value or "").split()), style),)
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    content: Inline
-    keep_lines: bool = False  # the scenario's initial state, as written
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A boxed notice (the counsel label): first line strong."""
-
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: tuple[str, ...]  # empty strings: a key/value table without a header row
-    rows: tuple[tuple[Inline, ...], ...]
-    widths: tuple[int, ...] = ()  # relative column widths for paged output
-
-    @property
-    def has_header(self) -> bool:
-        return any(self.columns)
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[Inline, ...]
-
-
-Block = Heading | Paragraph | Notice | Table | Bullets
-
-
-@dataclass
-class Document:
-    title: str
-    blocks: list[Block] = field(default_factory=list)
-
-    def add(self, *blocks: Block) -> None:
-        self.blocks.extend(blocks)
+from drillbook.reports.figures import figure
 
 
 def _stamp(value: object, fmt: str, missing: str) -> str:
@@ -170,7 +118,21 @@ def _fixes(r: ReportData) -> list[Block]:
         for f in r.fixes
     )
     columns = ("Id", "Severity", "Gap", "Fix", "Owner", "Target date", "Due (SLA)", "Status")
-    return [Table((*columns, "Change"), rows, (2, 2, 6, 6, 3, 3, 3, 3, 2))]
+    blocks: list[Block] = [Table((*columns, "Change"), rows, (2, 2, 6, 6, 3, 3, 3, 3, 2))]
+    if r.fix_figure is not None:
+        blocks.append(figure(r.fix_figure))
+    return blocks
+
+
+def _program(r: ReportData) -> list[Block]:
+    """The team's program around the exercise, as figures (omitted when none was made)."""
+    if not r.program_figures:
+        return []
+    return [
+        Heading(2, "7. The team in the program"),
+        Paragraph(text(r.program_scope)),
+        *(figure(spec) for spec in r.program_figures),
+    ]
 
 
 def build_document(r: ReportData) -> Document:
@@ -241,6 +203,7 @@ def build_document(r: ReportData) -> Document:
     )
     if r.next_actions:
         doc.add(Paragraph(text("Next actions:")), Bullets(tuple(text(a) for a in r.next_actions)))
+    doc.add(*_program(r))
     doc.add(
         Heading(2, "Appendix: full timeline"),
         Table(

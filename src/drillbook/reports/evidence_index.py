@@ -74,8 +74,12 @@ Built by drillbook on {{ created_at }}. Every file is listed with its SHA-256 in
 <li>No failure-mode signal.</li>
 {% endfor %}
 </ul>
+
+<h2>Charts</h2>
+<p>Each chart is an SVG file in the pack, listed in the manifest; its numbers are said
+beneath it.</p>
 {% for chart in charts %}
-<figure><img src="{{ chart.file }}" alt="{{ chart.title }}"><figcaption>{{ chart.title }}</figcaption></figure>
+<figure><img src="{{ chart.file }}" alt="{{ chart.title }}: {{ chart.caption }}"><figcaption><strong>{{ chart.title }}.</strong> {{ chart.caption }} (<a href="{{ chart.file }}">{{ chart.file }}</a>)</figcaption></figure>
 {% endfor %}
 
 <h2>Schedule kept</h2>

@@ -4,7 +4,9 @@ Tables are real tables (ruled, repeated header rows across pages), the counsel l
 boxed notice, text is left-aligned (never justified into gaps), and every character is
 drawn in DejaVu Sans, shipped in ``reports/fonts`` under its licence (Bitstream Vera /
 public domain, ``fonts/LICENSE``), so ``Łukasz Żółć`` or ``Σωκράτης`` print as written.
-Nothing is parsed as Markdown: user text is drawn as plain text.
+Nothing is parsed as Markdown: user text is drawn as plain text. Figures are drawn as
+vector shapes from their SVG by :mod:`drillbook.reports.pdf_figure`, with their caption
+(the numbers in words) beneath.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.errors import ConfigError
-from drillbook.reports.document import (
+from drillbook.reports.blocks import (
     Block,
     Bullets,
     Document,
+    Figure,
     Heading,
     Inline,
     Notice,
     Paragraph,
     Table,
 )
+from drillbook.reports.pdf_figure import draw_svg, svg_size
 
 FONT = "DejaVuSans"
 _HEADING_SIZES = {1: 16, 2: 13, 3: 11}
@@ -32,6 +36,7 @@ _TABLE = 7.5
 _NOTICE_FILL = (251, 238, 238)
 _NOTICE_LINE = (138, 28, 28)
 _HEADER_FILL = (235, 235, 235)
+_FIGURE_WIDTH = 150  # mm: a 640x320 chart is 75 mm tall, two fit on a page with text
 
 
 def font_path(bold: bool = False) -> Path:
@@ -81,6 +86,8 @@ class _Writer:
             pdf.ln(1.5)
         elif isinstance(block, Notice):
             self.notice(block)
+        elif isinstance(block, Figure):
+            self.figure(block)
         elif isinstance(block, Bullets):
             for item in block.items:
                 self.font(_BODY)
@@ -90,6 +97,20 @@ class _Writer:
             pdf.ln(1.5)
         else:
             self.table(block)
+
+    def figure(self, block: Figure) -> None:
+        pdf = self.pdf
+        view_w, view_h = svg_size(block.svg)
+        width = min(_FIGURE_WIDTH, self.width)
+        height = view_h * width / view_w
+        if pdf.get_y() + height + 16 > pdf.page_break_trigger:
+            pdf.add_page()
+        top = pdf.get_y()
+        draw_svg(pdf, block.svg, x=pdf.l_margin, y=top, width=width, font=FONT)
+        pdf.set_xy(pdf.l_margin, top + height + 1)
+        self.font(_BODY - 1)
+        pdf.multi_cell(self.width, 4, block.caption, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
 
     def notice(self, block: Notice) -> None:
         pdf = self.pdf

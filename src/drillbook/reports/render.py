@@ -4,24 +4,33 @@
 writes that layout as Markdown (for git and tickets) and as a self-contained HTML page
 (inline style, no scripts, no outside assets, so it can be mailed or archived as one
 file). :mod:`drillbook.reports.pdf` draws the same blocks on paper.
+
+Figures: HTML inlines the SVG (checked by :func:`drillbook.reports.figures.safe_svg`)
+with its caption and a table of its numbers. Markdown cannot hold an SVG, so it links
+``FOLDER/SLUG.svg`` when the caller writes the files beside it (:func:`markdown_with_figures`)
+and otherwise, as on standard output, a download or MCP, gives the caption and the table
+alone: the numbers are all there, only the picture is missing.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from html import escape
+from urllib.parse import quote
 
-from drillbook.reports.data import ReportData
-from drillbook.reports.document import (
+from drillbook.reports.blocks import (
     Block,
     Bullets,
     Document,
+    Figure,
     Heading,
     Inline,
     Notice,
     Paragraph,
-    build_document,
+    Table,
 )
+from drillbook.reports.data import ReportData
+from drillbook.reports.document import build_document
 
 
 class ReportFormat(StrEnum):
@@ -46,7 +55,29 @@ def _md_inline(content: Inline, *, in_table: bool = False) -> str:
     return "".join(out)
 
 
-def _md_block(block: Block) -> str:
+def _md_table(block: Table) -> str:
+    header = "|" + "".join(f" {c} |" if c else " |" for c in block.columns)
+    lines = [header, "|" + "---|" * len(block.columns)]
+    for row in block.rows:
+        cells = [_md_inline(cell, in_table=True) for cell in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _md_figure(block: Figure, folder: str | None) -> str:
+    parts = [f"**Figure: {block.title}**"]
+    if folder is not None:
+        alt = block.title.replace("[", "(").replace("]", ")")
+        parts.append(f"![{alt}]({quote(folder)}/{block.slug}.svg)")
+    parts.append(block.caption)
+    if block.data.rows:
+        parts.append(_md_table(block.data))
+    return "\n\n".join(parts)
+
+
+def _md_block(block: Block, folder: str | None = None) -> str:
+    if isinstance(block, Figure):
+        return _md_figure(block, folder)
     if isinstance(block, Heading):
         return f"{'#' * block.level} {block.text}"
     if isinstance(block, Paragraph):
@@ -58,16 +89,19 @@ def _md_block(block: Block) -> str:
         return "\n".join([f"> **{first}**", *(f"> {line}" for line in rest)])
     if isinstance(block, Bullets):
         return "\n".join(f"- {_md_inline(item)}" for item in block.items)
-    header = "|" + "".join(f" {c} |" if c else " |" for c in block.columns)
-    lines = [header, "|" + "---|" * len(block.columns)]
-    for row in block.rows:
-        cells = [_md_inline(cell, in_table=True) for cell in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return _md_table(block)
 
 
-def document_markdown(document: Document) -> str:
-    return "\n\n".join(_md_block(b) for b in document.blocks) + "\n"
+def document_markdown(document: Document, figure_folder: str | None = None) -> str:
+    """Markdown; with ``figure_folder``, each figure links ``figure_folder/SLUG.svg``."""
+    return "\n\n".join(_md_block(b, figure_folder) for b in document.blocks) + "\n"
+
+
+def figure_files(document: Document, figure_folder: str) -> dict[str, str]:
+    """The SVG files a Markdown report written with ``figure_folder`` links to."""
+    return {
+        f"{figure_folder}/{b.slug}.svg": b.svg for b in document.blocks if isinstance(b, Figure)
+    }
 
 
 # -- HTML --------------------------------------------------------------------------------
@@ -79,6 +113,9 @@ th, td { border: 1px solid #bbb; padding: 0.25rem 0.5rem; text-align: left; vert
 .counsel { border: 2px solid #8a1c1c; padding: 0.5rem 1rem; background: #fbeeee; }
 .missed { color: #8a1c1c; font-weight: bold; }
 .time { font-family: ui-monospace, monospace; white-space: nowrap; }
+figure { margin: 1rem 0; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.9rem; color: #444; }
 """  # noqa: E501
 
 
@@ -96,19 +133,7 @@ def _html_inline(content: Inline) -> str:
     return "".join(out)
 
 
-def _html_block(block: Block) -> str:
-    if isinstance(block, Heading):
-        return f"<h{block.level}>{escape(block.text)}</h{block.level}>"
-    if isinstance(block, Paragraph):
-        style = ' style="white-space: pre-line"' if block.keep_lines else ""
-        return f"<p{style}>{_html_inline(block.content)}</p>"
-    if isinstance(block, Notice):
-        first, *rest = block.lines
-        lines = [f"<p><strong>{escape(first)}</strong></p>"]
-        lines += [f"<p>{escape(line)}</p>" for line in rest]
-        return f'<div class="counsel">{"".join(lines)}</div>'
-    if isinstance(block, Bullets):
-        return "<ul>" + "".join(f"<li>{_html_inline(i)}</li>" for i in block.items) + "</ul>"
+def _html_table(block: Table) -> str:
     rows = []
     if block.has_header:
         rows.append("<tr>" + "".join(f"<th>{escape(c)}</th>" for c in block.columns) + "</tr>")
@@ -121,6 +146,38 @@ def _html_block(block: Block) -> str:
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "<table>" + "\n".join(rows) + "</table>"
+
+
+def _html_figure(block: Figure) -> str:
+    # the SVG passed safe_svg when the block was made: our own elements, labels escaped
+    numbers = (
+        f"<details><summary>The numbers</summary>{_html_table(block.data)}</details>"
+        if block.data.rows
+        else ""
+    )
+    return (
+        f'<figure id="figure-{escape(block.slug)}">\n{block.svg}'
+        f"<figcaption><strong>{escape(block.title)}.</strong> {escape(block.caption)}"
+        f"</figcaption>{numbers}</figure>"
+    )
+
+
+def _html_block(block: Block) -> str:
+    if isinstance(block, Figure):
+        return _html_figure(block)
+    if isinstance(block, Heading):
+        return f"<h{block.level}>{escape(block.text)}</h{block.level}>"
+    if isinstance(block, Paragraph):
+        style = ' style="white-space: pre-line"' if block.keep_lines else ""
+        return f"<p{style}>{_html_inline(block.content)}</p>"
+    if isinstance(block, Notice):
+        first, *rest = block.lines
+        lines = [f"<p><strong>{escape(first)}</strong></p>"]
+        lines += [f"<p>{escape(line)}</p>" for line in rest]
+        return f'<div class="counsel">{"".join(lines)}</div>'
+    if isinstance(block, Bullets):
+        return "<ul>" + "".join(f"<li>{_html_inline(i)}</li>" for i in block.items) + "</ul>"
+    return _html_table(block)
 
 
 def document_html(document: Document, subtitle: str = "") -> str:
@@ -137,7 +194,23 @@ def document_html(document: Document, subtitle: str = "") -> str:
 
 
 def render_markdown(report: ReportData) -> str:
+    """Markdown with every figure as its caption and table (no file to link to)."""
     return document_markdown(build_document(report))
+
+
+def figure_folder_for(report_name: str) -> str:
+    """The folder beside ``report_name`` (``EX-3.md``) its figures go in (``EX-3-figures``)."""
+    stem = report_name.rsplit("/", 1)[-1]
+    stem = stem[: -len(".md")] if stem.lower().endswith(".md") else stem
+    return f"{stem}-figures"
+
+
+def markdown_with_figures(report: ReportData, report_name: str) -> tuple[str, dict[str, str]]:
+    """Markdown that links each figure's ``.svg``, and those files (paths relative to the
+    report's folder), for a report written to the file ``report_name``."""
+    document = build_document(report)
+    folder = figure_folder_for(report_name)
+    return document_markdown(document, folder), figure_files(document, folder)
 
 
 def render_html(report: ReportData) -> str:
