@@ -60,12 +60,18 @@ def test_markdown_report(store: Store, fake_clock: FakeClock) -> None:
     text = render_markdown(report)
     assert "Prepared at the direction of counsel" not in text
     assert "| alice | incident_commander |" in text
-    assert "- **T+12:05** decision by alice (incident_commander): Take <b>payments-mcp</b>" in text
+    # markup people wrote is shown, never rendered, by Markdown viewers that allow HTML
+    assert (
+        "- **T+12:05** decision by alice (incident_commander): "
+        "Take &lt;b&gt;payments-mcp&lt;/b&gt;" in text
+    )
+    assert "<b>" not in text
     assert "offline \\| notify IC" in text  # table cells escape the pipe
     # met by the decision tagged with it, and the report says which event and when
     assert (
         "| C2 | Containment decision (offline vs. quarantine) at t+30 or earlier | T+30:00 |"
-        " met | decision by alice: Take <b>payments-mcp</b> offline \\| notify IC (tagged) |"
+        " met | decision by alice: Take &lt;b&gt;payments-mcp&lt;/b&gt; offline"
+        " \\| notify IC (tagged) |"
         " T+12:05 |" in text
     )
     # the scope criterion has no evidence and its deadline passed at the end: missed

@@ -14,6 +14,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -289,3 +291,27 @@ def test_hostile_team_names_stay_text_in_the_report(
     assert len(files) == 2
     for svg in files.values():
         assert_svg_is_inert(svg)
+
+
+@given(st.text(max_size=60))
+def test_markdown_text_never_opens_markup_or_links(text: str) -> None:
+    """Whatever people write shows as written in a Markdown report: no raw HTML, no
+    link or image (a tracking pixel), no character reference that turns into markup."""
+    from drillbook.reports.render import md_text
+
+    shown = md_text(text)
+    assert "<" not in shown
+    assert ">" not in shown
+    # a bracket is escaped when an odd number of backslashes stands before it
+    for found in re.finditer(r"(\\*)[\[\]]", shown):
+        assert len(found.group(1)) % 2 == 1, shown
+    reference = r"&(?!amp;|lt;|gt;)(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"
+    assert re.search(reference, shown) is None
+
+
+def test_markdown_code_spans_cannot_be_closed_by_a_backtick() -> None:
+    from drillbook.reports.render import _md_code
+
+    assert _md_code("a`b") == "``a`b``"
+    assert _md_code("`x`") == "`` `x` ``"
+    assert _md_code("plain") == "`plain`"

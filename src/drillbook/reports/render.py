@@ -14,6 +14,7 @@ alone: the numbers are all there, only the picture is missing.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from html import escape
 from urllib.parse import quote
@@ -42,13 +43,42 @@ class ReportFormat(StrEnum):
 # -- Markdown ---------------------------------------------------------------------------
 
 
+# Text people or techniques wrote reaches Markdown viewers that render raw HTML and
+# fetch linked images: markup characters become entities (shown as the characters) and
+# link brackets are escaped, so a decision reading ``<img src=x onerror=...>`` or
+# ``![](https://tracker/pixel)`` is shown, never run or fetched.
+_MD_UNSAFE = str.maketrans({"<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "\\": "\\\\"})
+# an ``&`` that would start a character reference (``&lt;``, ``&#60;``); any other
+# ``&`` (``ATT&CK``) shows as itself and is left alone for people reading the file
+_MD_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};)")
+
+
+def md_text(text: str) -> str:
+    """Text for Markdown that shows as written (see ``_MD_UNSAFE``)."""
+    return _MD_ENTITY.sub("&amp;", text).translate(_MD_UNSAFE)
+
+
+def _md_code(value: str) -> str:
+    """A code span that a backtick inside cannot close early (CommonMark: a fence longer
+    than any run of backticks inside, padded with a space when the text starts or ends
+    with one)."""
+    longest = max((len(run) for run in re.findall("`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
 def _md_inline(content: Inline, *, in_table: bool = False) -> str:
     out = []
     for span in content:
-        value = span.text.replace("|", "\\|").replace("\n", " ") if in_table else span.text
+        value = span.text.replace("\n", " ") if in_table else span.text
         if span.style == "code" and value:
-            out.append(f"`{value}`")
-        elif span.style == "missed" or (span.style in ("strong", "time") and not in_table):
+            out.append(_md_code(value.replace("|", "\\|") if in_table else value))
+            continue
+        value = md_text(value)
+        if in_table:
+            value = value.replace("|", "\\|")
+        if span.style == "missed" or (span.style in ("strong", "time") and not in_table):
             out.append(f"**{value}**" if value else "")
         else:
             out.append(value)
@@ -56,7 +86,7 @@ def _md_inline(content: Inline, *, in_table: bool = False) -> str:
 
 
 def _md_table(block: Table) -> str:
-    header = "|" + "".join(f" {c} |" if c else " |" for c in block.columns)
+    header = "|" + "".join(f" {md_text(c)} |" if c else " |" for c in block.columns)
     lines = [header, "|" + "---|" * len(block.columns)]
     for row in block.rows:
         cells = [_md_inline(cell, in_table=True) for cell in row]
@@ -65,11 +95,11 @@ def _md_table(block: Table) -> str:
 
 
 def _md_figure(block: Figure, folder: str | None) -> str:
-    parts = [f"**Figure: {block.title}**"]
+    parts = [f"**Figure: {md_text(block.title)}**"]
     if folder is not None:
-        alt = block.title.replace("[", "(").replace("]", ")")
+        alt = md_text(block.title.replace("[", "(").replace("]", ")"))
         parts.append(f"![{alt}]({quote(folder)}/{block.slug}.svg)")
-    parts.append(block.caption)
+    parts.append(md_text(block.caption))
     if block.data.rows:
         parts.append(_md_table(block.data))
     return "\n\n".join(parts)
@@ -79,14 +109,14 @@ def _md_block(block: Block, folder: str | None = None) -> str:
     if isinstance(block, Figure):
         return _md_figure(block, folder)
     if isinstance(block, Heading):
-        return f"{'#' * block.level} {block.text}"
+        return f"{'#' * block.level} {md_text(block.text)}"
     if isinstance(block, Paragraph):
         if block.keep_lines:
-            return "".join(span.text for span in block.content).strip()
+            return md_text("".join(span.text for span in block.content).strip())
         return _md_inline(block.content).strip()
     if isinstance(block, Notice):
         first, *rest = block.lines
-        return "\n".join([f"> **{first}**", *(f"> {line}" for line in rest)])
+        return "\n".join([f"> **{md_text(first)}**", *(f"> {md_text(line)}" for line in rest)])
     if isinstance(block, Bullets):
         return "\n".join(f"- {_md_inline(item)}" for item in block.items)
     return _md_table(block)
