@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drillbook.detection import sigma_sqlite
 from drillbook.detection.eventstore import Scope
 from drillbook.detection.local import LocalSigmaBackend
 from drillbook.detection.sigma_sqlite import ConversionCache, compile_rules, rule_files
+from drillbook.errors import LibraryError
 from drillbook.telemetry.readers.jsonl import SourcedEvent
-from tests.helpers import FILES
+from tests.helpers import FILES, shared_data
 
 RULES = FILES / "detection" / "rules"
 
@@ -105,3 +107,61 @@ def test_a_regression_sample_path_cannot_leave_the_repository(tmp_path: Path) ->
     )
     (found,) = find_cases(tmp_path / "repo" / "regression_data")
     assert found.sample == case / "sample.json"
+
+
+# -- reading rule files with libyaml -----------------------------------------------------
+
+TRICKY_RULES = [
+    # anchors and aliases, a block scalar, a date, quoting styles
+    "title: &t Anchored\ndate: 2024-01-02\ndescription: |\n  two\n  lines\n"
+    "logsource: {category: process_creation}\ndetection:\n  sel:\n"
+    "    CommandLine|contains: [\"a\\tb\", 'it''s', plain]\n  condition: sel\n",
+    # a key given twice (the safe loaders keep the last)
+    "title: Twice\nlevel: low\nlevel: high\nlogsource: {category: process_creation}\n"
+    "detection: {sel: {Image: x}, condition: sel}\n",
+    # several documents (a rule collection with a global action)
+    "action: global\ntitle: Base\nlogsource: {category: process_creation}\n---\n"
+    "detection: {sel: {Image: y}, condition: sel}\n",
+    # unicode, a byte-order mark, Windows line endings
+    "\ufefftitle: Ünïcödé\r\nlogsource: {category: process_creation}\r\n"
+    "detection: {sel: {Image: 'C:\\\\ü.exe'}, condition: sel}\r\n",
+    # not YAML / not a rule
+    "title: [unclosed\n",
+    "title: Tab\tindented\n\tlevel: low\n",
+    "- just\n- a list\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_RULES)
+def test_libyaml_reads_rule_files_as_pysigma_reads_them(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule file converts (or fails, with the same words) the same through libyaml's
+    loader as through the pure-Python one pySigma uses."""
+    import yaml
+
+    def outcome() -> object:
+        try:
+            return sigma_sqlite.compile_text(text, "r.yml")
+        except LibraryError as exc:
+            return str(exc)
+
+    fast = outcome()
+    monkeypatch.setattr(yaml, "CSafeLoader", None)
+    assert outcome() == fast
+
+
+@pytest.mark.slow
+def test_every_sigmahq_rule_converts_the_same_through_libyaml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import yaml
+
+    files = sigma_sqlite.rule_files(shared_data() / "sigma" / "rules" / "linux")
+    files += sigma_sqlite.rule_files(
+        shared_data() / "sigma" / "rules" / "windows" / "process_creation"
+    )[:300]
+    fast = [sigma_sqlite.compile_text(f.read_text(), str(f)) for f in files]
+    monkeypatch.setattr(yaml, "CSafeLoader", None)
+    assert [sigma_sqlite.compile_text(f.read_text(), str(f)) for f in files] == fast
