@@ -123,3 +123,43 @@ def test_an_os_error_nobody_expected_is_one_line_not_a_traceback(
     assert "error: /srv/library/drillbook.yaml: Permission denied" in result.output
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_detect_run_parses_its_options_without_pydantic(tmp_path: object) -> None:
+    """Plain ``str``/``bool``/``Path`` options skip typer's pydantic adapters: matching
+    recorded events needs neither pydantic nor anything else heavy but the Sigma engine."""
+    from tests.helpers import FILES
+
+    rule = FILES / "detection" / "rules"
+    events = FILES / "detection" / "t1082-uname.jsonl"
+    loaded = _top_level_modules_after(
+        ["detect", "run", "--rules", str(rule), "--events", str(events), "--json"]
+    )
+    assert "sigma" in loaded  # it ran
+    assert "pydantic" not in loaded
+
+
+def test_plain_options_keep_typer_s_meaning(runner: CliRunner, tmp_path: object) -> None:
+    """The direct coercion gives what typer's gives: a Path for a path, text for text,
+    and options it does not handle (numbers, choices) keep typer's checks and words."""
+    from drillbook.cli import fast_params
+
+    assert fast_params.install()  # installed once at import; a second call is harmless
+    wide = {"COLUMNS": "200"}
+    bad_number = runner.invoke(app, ["finding", "list", "--limit", "many"], env=wide)
+    assert bad_number.exit_code == 2
+    assert "Invalid value for '--limit'" in bad_number.output
+    missing = runner.invoke(
+        app, ["detect", "run", "--rules", "no/such/rules", "--events", "x"], env=wide
+    )
+    assert missing.exit_code == 1
+    assert "no/such/rules: no such rule file or folder" in missing.output
+
+
+def test_without_typer_s_hook_typer_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer import core
+
+    from drillbook.cli import fast_params
+
+    monkeypatch.delattr(core, "build_runtime_param")
+    assert fast_params.install() is False

@@ -9,8 +9,11 @@ from typing import Annotated
 import typer
 
 from drillbook import __version__
+from drillbook.cli import fast_params
 from drillbook.cli.app import app
 from drillbook.cli.context import CliState
+
+fast_params.install()
 
 
 def _version(value: bool) -> None:
