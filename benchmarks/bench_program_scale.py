@@ -234,14 +234,18 @@ def _silenced() -> Iterator[None]:
         yield
 
 
-def run_cli(library: Path, *args: str) -> float:
-    """Wall seconds of ``drillbook -L library ARGS`` run in this process."""
+def run_cli(library: Path, *args: str) -> tuple[float, float]:
+    """Wall and CPU seconds (this process's) of ``drillbook -L library ARGS`` run in it.
+
+    CPU seconds are steadier on a shared machine; on PostgreSQL they leave out the
+    server's share, which the wall time includes.
+    """
     from drillbook.cli.main import app
 
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     with _silenced(), contextlib.suppress(SystemExit):
         app(["-L", str(library), *args], standalone_mode=False)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - began_cpu
 
 
 @contextlib.contextmanager
@@ -289,8 +293,9 @@ def measure(
         load_all_commands()
         times = {}
         for args in commands:
-            times[" ".join(args)] = run_cli(library, *args)
-            print(f"  {' '.join(args):<40} {times[' '.join(args)]:7.2f} s", flush=True)
+            wall, cpu = run_cli(library, *args)
+            times[" ".join(args)] = wall
+            print(f"  {' '.join(args):<40} {wall:7.2f} s  (CPU {cpu:5.2f} s)", flush=True)
         return times
 
 
