@@ -9,9 +9,10 @@ database, not by loading the rows.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, String, case, func, select
+from sqlalchemy import Date, Float, String, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
@@ -110,3 +111,22 @@ def percentiles(rows: Subquery, group: str | None = None, value_name: str = "val
         func.max(case((ranked.c.rn == rank50, ranked.c.v))).label("median"),
         func.max(case((ranked.c.rn == rank90, ranked.c.v))).label("p90"),
     ).group_by(*keys)
+
+
+class utc_day(FunctionElement[date]):
+    """The UTC calendar day of a stored time (SQLite keeps the UTC wall time as text)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"substr({compiler.process(value, **kw)}, 1, 10)"
+
+
+@compiles(utc_day)
+def _utc_day_default(element: utc_day, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"CAST(({compiler.process(value, **kw)} AT TIME ZONE 'UTC') AS DATE)"
