@@ -67,7 +67,9 @@ def _quarter_default(element: quarter_label, compiler: Any, **kw: Any) -> str:
 
 
 class joined_text(FunctionElement[str]):
-    """The group's values joined with ``, `` (``group_concat`` / ``string_agg``)."""
+    """The group's values joined with ``,`` (``group_concat`` / ``string_agg``). Not
+    DISTINCT: a distinct aggregate cannot be hashed, so PostgreSQL sorted every row of a
+    100,000-finding grouping on disk for it; callers group so that values do not repeat."""
 
     type = String()
     inherit_cache = True
@@ -76,13 +78,13 @@ class joined_text(FunctionElement[str]):
 @compiles(joined_text, "sqlite")
 def _joined_sqlite(element: joined_text, compiler: Any, **kw: Any) -> str:
     (value,) = list(element.clauses)
-    return f"group_concat(DISTINCT {compiler.process(value, **kw)})"
+    return f"group_concat({compiler.process(value, **kw)})"
 
 
 @compiles(joined_text)
 def _joined_default(element: joined_text, compiler: Any, **kw: Any) -> str:
     (value,) = list(element.clauses)
-    return f"string_agg(DISTINCT CAST({compiler.process(value, **kw)} AS TEXT), ',')"
+    return f"string_agg(CAST({compiler.process(value, **kw)} AS TEXT), ',')"
 
 
 def split_joined(text: str | None) -> list[str]:
