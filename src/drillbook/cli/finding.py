@@ -7,6 +7,7 @@ sequential (F-001, F-002, ...). Every command takes ``--json`` for scripts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -453,16 +454,26 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
-    from drillbook.domain.finding.rows import iter_findings
+    from drillbook.domain.finding.rows import iter_findings, rank_candidates, rank_sources
     from drillbook.storage.bulk import bulk_read
 
-    with bulk_read(), state(ctx).store().session() as session:
-        # plain rows without history: ranking reads a few columns of every finding
-        history = cast(
-            list[Finding], list(iter_findings(session, history=False, columns=RANK_COLUMNS))
+    with bulk_read(), state(ctx).store().reading() as session:
+        # what ranking reads of every finding (plain tuples), and of each open fix
+        candidates = cast(list[Finding], rank_candidates(session, active=True, team=team))
+        ranked = rank_findings(
+            candidates, rank_sources(session), scenarios, clock.today(), limit=limit
         )
-        candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
-        ranked = rank_findings(candidates, history, scenarios, clock.today(), limit=limit)
+        # the rows shown, read in full (the output reads more of them)
+        shown = {r.finding.id for r in ranked}
+        wanted: dict[str, Any] = {"active": True, "team": team}
+        if limit is not None:
+            wanted["ids"] = sorted(shown)
+        read = {
+            row.id: row
+            for row in iter_findings(session, history=False, columns=RANK_COLUMNS, **wanted)
+            if row.id in shown
+        }
+        ranked = [replace(r, finding=cast(Finding, read[r.finding.id])) for r in ranked]
         if as_json:
             print_json(
                 [

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from drillbook.clock import ensure_utc
 from drillbook.domain.finding.models import Finding, FindingEvent
 from drillbook.domain.finding.service import findings_query
 
@@ -111,3 +113,83 @@ def iter_findings(
             left -= len(rows)
         if len(rows) < size:
             return
+
+
+class RankCandidate:
+    """What ranking reads of an open fix to score it (the rows shown are read in full
+    afterwards): a plain object, 40,000 of them cost little."""
+
+    __slots__ = (
+        "capability",
+        "created_at",
+        "description",
+        "exercise_id",
+        "id",
+        "number",
+        "severity",
+        "source",
+        "source_ref",
+    )
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        (
+            self.id,
+            self.number,
+            self.capability,
+            self.severity,
+            created,
+            self.description,
+            self.exercise_id,
+            self.source,
+            self.source_ref,
+        ) = values
+        # as stored (SQLite: the UTC wall time as text): one C parse, no SQLAlchemy
+        # processing per row
+        if isinstance(created, datetime):
+            self.created_at = ensure_utc(created)
+        else:
+            self.created_at = ensure_utc(datetime.fromisoformat(str(created)))
+
+
+def rank_candidates(session: Session, **filters: Any) -> list[RankCandidate]:
+    """The findings matching ``filters`` (as ``findings_query``) as ranking candidates."""
+    query = findings_query(**filters).with_only_columns(
+        Finding.id,
+        Finding.number,
+        Finding.capability,
+        Finding.severity,
+        type_coerce(Finding.created_at, NullType()),
+        Finding.description,
+        Finding.exercise_id,
+        Finding.source,
+        Finding.source_ref,
+    )
+    return [RankCandidate(row) for row in session.connection().execute(query)]
+
+
+def rank_sources(session: Session) -> list[tuple[str, str, str | None, str]]:
+    """Every finding as ranking's history reads it: ``(id, source key, capability,
+    description)`` (the key as :func:`~drillbook.domain.finding.ranking.source_key`)."""
+    query = select(
+        Finding.id,
+        Finding.exercise_id,
+        Finding.source,
+        Finding.source_ref,
+        Finding.capability,
+        Finding.description,
+    )
+    return [
+        (
+            finding_id,
+            f"EX-{exercise_id}"
+            if exercise_id is not None
+            else f"{source}:{source_ref}"
+            if source_ref
+            else f"{source}:{finding_id}",
+            capability,
+            description,
+        )
+        for finding_id, exercise_id, source, source_ref, capability, description in (
+            session.connection().execute(query)
+        )
+    ]
