@@ -3,8 +3,9 @@
 Seeds a fresh store (SQLite in a scratch folder, or a fresh schema of the PostgreSQL
 database given as the first argument or in ``DRILLBOOK_TEST_DATABASE_URL``) with bulk
 inserts, then runs each command in this process with its output sent to /dev/null and
-prints the wall time: ``metrics``, ``schedule``, ``finding list --json`` (all of it, and
-the first page), ``finding list --overdue``, ``finding rank``, ``followup`` and ``lint``;
+prints the wall time and this process's CPU time: ``metrics``, ``schedule``, ``finding list
+--json`` (all of it, and the first page), the ``finding list`` table (a page), ``finding list
+--overdue``, ``finding rank``, ``followup`` and ``lint``;
 then ``finding rank`` again at 10,000 and 100,000 findings to show how it grows.
 
 Run: ``.venv/bin/python benchmarks/bench_program_scale.py [DATABASE_URL] [--findings N]``.
@@ -305,6 +306,8 @@ COMMANDS = [
     ["schedule", "--json"],
     ["finding", "list", "--json"],
     ["finding", "list", "--json", "--limit", "100"],
+    ["finding", "list"],
+    ["finding", "list", "--overdue"],
     ["finding", "list", "--overdue", "--limit", "100"],
     ["finding", "list", "--overdue", "--json"],
     ["finding", "rank", "--limit", "20"],

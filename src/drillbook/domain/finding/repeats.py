@@ -23,6 +23,7 @@ from drillbook.clock import ensure_utc
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import SIMILARITY, _words
+from drillbook.storage.bulk import bulk_read
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ def repeats_source(open_session: Callable[[], Session]) -> FindingRepeatSource:
         if found is None:
             session = open_session()
             try:
-                found = every_repeated_gap(session)
+                with bulk_read():  # 100,000 rows and word sets, none in a cycle
+                    found = every_repeated_gap(session)
             finally:
                 session.close()
         return found.get(scenario_id, [])

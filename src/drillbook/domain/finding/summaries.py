@@ -153,20 +153,41 @@ def iter_summary_texts(
     head, rest = json_object_parts(
         [(name, _value(name, today, dialect)) for name in summary_fields()]
     )
-    rows_query = findings_query(**filters).with_only_columns(
+    base = findings_query(**filters)
+    rows_query = base.with_only_columns(
         Finding.number, Finding.id, head, json_member(Finding.extra, INFERRED_KEY), rest
     )
+    # The numbers of the findings listed first, in one query; then the JSON of a page of
+    # them at a time. With a filter the database may find the rows by another index (the
+    # overdue ones by status) and sort them: paging by LIMIT then read every match again
+    # per page and wrote its JSON before the LIMIT (3.6 s for the overdue list).
+    numbers_query = base.with_only_columns(Finding.number).where(Finding.number > after)
+    if limit is not None:
+        numbers_query = numbers_query.limit(limit)
+    numbers = connection.execute(numbers_query).scalars().all()
+    filtered = base.whereclause is not None
+    if filtered:
+        # a page by its numbers (the unique index), not by the filter again
+        rows_query = findings_query().with_only_columns(*rows_query.selected_columns)
     inferred = _Inferred()
-    left = limit
-    while left is None or left > 0:
-        size = page if left is None else min(page, left)
-        rows = connection.execute(rows_query.where(Finding.number > after).limit(size)).all()
-        if not rows:
-            return
-        for _number, finding_id, head_text, raw, rest_text in rows:
+    size = min(page, _in_list_limit(connection.dialect.name))
+    for start in range(0, len(numbers), size):
+        chunk = numbers[start : start + size]
+        where = (
+            Finding.number.in_(chunk)
+            if filtered
+            else and_(Finding.number >= chunk[0], Finding.number <= chunk[-1])
+        )
+        for _number, finding_id, head_text, raw, rest_text in connection.execute(
+            rows_query.where(where)
+        ):
             yield finding_id, f"{head_text}{inferred(raw)}{rest_text}"
-        after = int(rows[-1][0])
-        if left is not None:
-            left -= len(rows)
-        if len(rows) < size:
-            return
+
+
+def _in_list_limit(dialect: str) -> int:
+    """How many values one IN list may bind (SQLite before 3.32 allowed 999)."""
+    if dialect == "sqlite":
+        import sqlite3
+
+        return 30000 if sqlite3.sqlite_version_info >= (3, 32) else 900
+    return 30000
