@@ -137,7 +137,7 @@ def test_similar_wording_counts_as_recurrence_without_a_capability() -> None:
 def test_plain_rows_rank_as_the_stored_findings_do(store: Store, fake_clock: FakeClock) -> None:
     """`finding rank` reads plain rows (candidates, source tuples) on both databases and
     ranks exactly as the ORM findings do: same order, scores, sources and ages."""
-    from drillbook.domain.finding.rows import rank_candidates, rank_sources
+    from drillbook.domain.finding.rows import rank_rows
     from drillbook.domain.finding.service import create_finding, list_findings, set_status
 
     texts = ["pager rotation missing", "pager rotation still missing", "legal unsure", ""]
@@ -167,7 +167,7 @@ def test_plain_rows_rank_as_the_stored_findings_do(store: Store, fake_clock: Fak
             )
             want = [(r.finding.id, r.score, r.recurred_in, r.age_days, r.terms) for r in expected]
         with store.reading() as session:
-            candidates = cast(list[Finding], rank_candidates(session, active=True, team=team))
-            got = rank_findings(candidates, rank_sources(session), [], today)
+            candidates, sources = rank_rows(session, team=team)
+            got = rank_findings(cast(list[Finding], candidates), sources, [], today)
         assert [(r.finding.id, r.score, r.recurred_in, r.age_days, r.terms) for r in got] == want
         assert got

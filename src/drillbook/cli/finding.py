@@ -454,14 +454,14 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
-    from drillbook.domain.finding.rows import iter_findings, rank_candidates, rank_sources
+    from drillbook.domain.finding.rows import iter_findings, rank_rows
     from drillbook.storage.bulk import bulk_read
 
     with bulk_read(), state(ctx).store().reading() as session:
-        # what ranking reads of every finding (plain tuples), and of each open fix
-        candidates = cast(list[Finding], rank_candidates(session, active=True, team=team))
+        # what ranking reads of each open fix, and of every finding (plain tuples)
+        candidates, sources = rank_rows(session, team=team)
         ranked = rank_findings(
-            candidates, rank_sources(session), scenarios, clock.today(), limit=limit
+            cast(list[Finding], candidates), sources, scenarios, clock.today(), limit=limit
         )
         # the rows shown, read in full (the output reads more of them)
         shown = {r.finding.id for r in ranked}

@@ -89,8 +89,7 @@ def _day_sqlite(element: json_day, compiler: Any, **kw: Any) -> str:
 @compiles(json_day)
 def _day_default(element: json_day, compiler: Any, **kw: Any) -> str:
     (value,) = list(element.clauses)
-    v = compiler.process(value, **kw)
-    return f"""COALESCE('"' || to_char({v}, 'YYYY-MM-DD') || '"', 'null')"""
+    return f"COALESCE(to_json({compiler.process(value, **kw)})::text, 'null')"
 
 
 class json_moment(_JsonPiece):

@@ -16,10 +16,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, type_coerce
+from sqlalchemy import case, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from drillbook import clock
 from drillbook.clock import ensure_utc
 from drillbook.domain.finding.models import Finding, FindingEvent
 from drillbook.domain.finding.service import findings_query
@@ -151,9 +152,15 @@ class RankCandidate:
             self.created_at = ensure_utc(datetime.fromisoformat(str(created)))
 
 
-def rank_candidates(session: Session, **filters: Any) -> list[RankCandidate]:
-    """The findings matching ``filters`` (as ``findings_query``) as ranking candidates."""
-    query = findings_query(**filters).with_only_columns(
+def rank_rows(
+    session: Session, *, team: str | None = None
+) -> tuple[list[RankCandidate], list[tuple[str, str, str | None, str]]]:
+    """What ranking reads, in one pass over the findings: the open fixes (of ``team``) as
+    candidates, and every finding as ``(id, source key, capability, description)`` (the
+    key as :func:`~drillbook.domain.finding.ranking.source_key`)."""
+    from drillbook.domain.finding.service import _active_clause
+
+    query = select(
         Finding.id,
         Finding.number,
         Finding.capability,
@@ -163,33 +170,21 @@ def rank_candidates(session: Session, **filters: Any) -> list[RankCandidate]:
         Finding.exercise_id,
         Finding.source,
         Finding.source_ref,
+        Finding.team,
+        case((_active_clause(clock.today()), 1), else_=0),
     )
-    return [RankCandidate(row) for row in session.connection().execute(query)]
-
-
-def rank_sources(session: Session) -> list[tuple[str, str, str | None, str]]:
-    """Every finding as ranking's history reads it: ``(id, source key, capability,
-    description)`` (the key as :func:`~drillbook.domain.finding.ranking.source_key`)."""
-    query = select(
-        Finding.id,
-        Finding.exercise_id,
-        Finding.source,
-        Finding.source_ref,
-        Finding.capability,
-        Finding.description,
-    )
-    return [
-        (
-            finding_id,
+    candidates: list[RankCandidate] = []
+    sources: list[tuple[str, str, str | None, str]] = []
+    for row in session.connection().execute(query):
+        finding_id, _, capability, _, _, description, exercise_id, source, ref, owner, open_ = row
+        key = (
             f"EX-{exercise_id}"
             if exercise_id is not None
-            else f"{source}:{source_ref}"
-            if source_ref
-            else f"{source}:{finding_id}",
-            capability,
-            description,
+            else f"{source}:{ref}"
+            if ref
+            else f"{source}:{finding_id}"
         )
-        for finding_id, exercise_id, source, source_ref, capability, description in (
-            session.connection().execute(query)
-        )
-    ]
+        sources.append((finding_id, key, capability, description))
+        if open_ and (team is None or owner == team):
+            candidates.append(RankCandidate(row[:9]))
+    return candidates, sources

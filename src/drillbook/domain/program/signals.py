@@ -43,7 +43,7 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.program.metrics import NO_TEAM, NOT_STARTED, active_clause, team_label
 from drillbook.domain.program.models import Program
 from drillbook.domain.program.periods import Period
-from drillbook.domain.program.sql import joined_text, split_joined
+from drillbook.domain.program.sql import joined_distinct_text, joined_text, split_joined
 from drillbook.domain.scenario.models import Scenario
 
 ONBOARDING_DAYS = 90
@@ -94,41 +94,12 @@ def _team(value: str) -> str | None:
 
 
 def theatre(session: Session, period: Period, team: str | None = None) -> list[Signal]:
-    # Grouped twice, so that no aggregate is DISTINCT (those cannot be hashed): the
-    # findings of each run per gap, then the runs per gap.
     key = gap_key().label("gap")
     ex_team = team_label(Exercise.team).label("team")
-    runs = (
-        select(
-            ex_team,
-            Exercise.scenario_id.label("scenario_id"),
-            key,
-            Exercise.id.label("exercise"),
-            Exercise.run_date.label("run_date"),
-            joined_text(Finding.id).label("findings"),
-        )
-        .join(Exercise, Exercise.id == Finding.exercise_id)
-        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
-        .group_by(ex_team, Exercise.scenario_id, key, Exercise.id, Exercise.run_date)
-    )
-    if team is not None:
-        runs = runs.where(Exercise.team == team)
-    per_run = runs.subquery()
-    last = func.max(per_run.c.run_date)
-    query = (
-        select(
-            per_run.c.team,
-            per_run.c.scenario_id,
-            per_run.c.gap,
-            func.count().label("runs"),
-            last.label("last"),
-            joined_text(per_run.c.exercise).label("exercises"),
-            joined_text(per_run.c.findings).label("findings"),
-        )
-        .group_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
-        .having(func.count() >= 2, last >= period.start, last < period.end)
-        .order_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
-    )
+    if session.get_bind().dialect.name == "sqlite":
+        query = _theatre_distinct(key, ex_team, period, team)
+    else:
+        query = _theatre_grouped_twice(key, ex_team, period, team)
     out = []
     for row in session.execute(query):
         exercises = [f"EX-{e}" for e in sorted(int(x) for x in split_joined(row.exercises))]
@@ -146,6 +117,70 @@ def theatre(session: Session, period: Period, team: str | None = None) -> list[S
             )
         )
     return out
+
+
+def _theatre_distinct(key: Any, ex_team: Any, period: Period, team: str | None) -> Any:
+    """One grouping with DISTINCT aggregates (SQLite: cheaper than grouping twice)."""
+    runs = func.count(func.distinct(Exercise.id))
+    query = (
+        select(
+            ex_team,
+            Exercise.scenario_id,
+            key,
+            runs.label("runs"),
+            func.max(Exercise.run_date).label("last"),
+            joined_distinct_text(Exercise.id).label("exercises"),
+            joined_text(Finding.id).label("findings"),  # one row per finding already
+        )
+        .join(Exercise, Exercise.id == Finding.exercise_id)
+        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
+        .group_by(ex_team, Exercise.scenario_id, key)
+        .having(
+            runs >= 2,
+            func.max(Exercise.run_date) >= period.start,
+            func.max(Exercise.run_date) < period.end,
+        )
+        .order_by(ex_team, Exercise.scenario_id, key)
+    )
+    if team is not None:
+        query = query.where(Exercise.team == team)
+    return query
+
+
+def _theatre_grouped_twice(key: Any, ex_team: Any, period: Period, team: str | None) -> Any:
+    """Grouped twice, so that no aggregate is DISTINCT (PostgreSQL cannot hash those and
+    sorted every finding for them): the findings of each run per gap, then the runs."""
+    runs = (
+        select(
+            ex_team,
+            Exercise.scenario_id.label("scenario_id"),
+            key,
+            Exercise.id.label("exercise"),
+            Exercise.run_date.label("run_date"),
+            joined_text(Finding.id).label("findings"),
+        )
+        .join(Exercise, Exercise.id == Finding.exercise_id)
+        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
+        .group_by(ex_team, Exercise.scenario_id, key, Exercise.id, Exercise.run_date)
+    )
+    if team is not None:
+        runs = runs.where(Exercise.team == team)
+    per_run = runs.subquery()
+    last = func.max(per_run.c.run_date)
+    return (
+        select(
+            per_run.c.team,
+            per_run.c.scenario_id,
+            per_run.c.gap,
+            func.count().label("runs"),
+            last.label("last"),
+            joined_text(per_run.c.exercise).label("exercises"),
+            joined_text(per_run.c.findings).label("findings"),
+        )
+        .group_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
+        .having(func.count() >= 2, last >= period.start, last < period.end)
+        .order_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
+    )
 
 
 def repeats(session: Session, period: Period, team: str | None = None) -> list[Signal]:

@@ -87,6 +87,26 @@ def _joined_default(element: joined_text, compiler: Any, **kw: Any) -> str:
     return f"string_agg(CAST({compiler.process(value, **kw)} AS TEXT), ',')"
 
 
+class joined_distinct_text(FunctionElement[str]):
+    """:class:`joined_text` of the group's distinct values (``group_concat(DISTINCT ...)``;
+    SQLite aggregates it cheaper than a second grouping)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(joined_distinct_text, "sqlite")
+def _joined_distinct_sqlite(element: joined_distinct_text, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"group_concat(DISTINCT {compiler.process(value, **kw)})"
+
+
+@compiles(joined_distinct_text)
+def _joined_distinct_default(element: joined_distinct_text, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"string_agg(DISTINCT CAST({compiler.process(value, **kw)} AS TEXT), ',')"
+
+
 def split_joined(text: str | None) -> list[str]:
     """The values of a :class:`joined_text` column, sorted (the databases' order differs)."""
     return sorted(v for v in (text or "").split(",") if v)
