@@ -230,28 +230,44 @@ def rank_findings(
     worded: dict[int, set[str]] = dict(
         zip(unsettled, index.worded_sources([candidates[i] for i in unsettled]), strict=True)
     )
+    # the terms as score_terms gives them, computed once per capability and severity;
+    # the score is summed in the same order (the dictionary is built for the rows shown)
     severity_points = {str(s): SEVERITY_POINTS * s.rank for s in Severity}
-    scored: list[tuple[float, int, int, int, dict[str, float]]] = []
+    coverage_points = {
+        capability: score_terms(
+            recurrences=0, covering=count, total=len(scenarios), severity="low", age_days=0
+        )["coverage"]
+        for capability, count in coverage.items()
+    }
+    scored: list[tuple[float, int, int, int]] = []
     for position, finding in enumerate(candidates):
         recurrences = by_capability[position] + len(worded.get(position, ()))
         age = max(0, (today - finding.created_at.date()).days)
-        share = coverage.get(finding.capability or "", 0) / len(scenarios) if scenarios else 0.0
-        terms = {
-            "recurrence": RECURRENCE_POINTS * min(recurrences, RECURRENCE_CAP),
-            "coverage": round(COVERAGE_POINTS * share, 2),
-            "severity": severity_points.get(finding.severity)
-            or SEVERITY_POINTS * Severity(finding.severity).rank,
-            "age": min(AGE_CAP, float(age // AGE_DAYS_PER_POINT)),
-        }
-        scored.append((round(sum(terms.values()), 2), finding.number, position, age, terms))
+        severity = severity_points.get(finding.severity)
+        if severity is None:
+            severity = SEVERITY_POINTS * Severity(finding.severity).rank
+        total = (
+            RECURRENCE_POINTS * min(recurrences, RECURRENCE_CAP)
+            + coverage_points.get(finding.capability or "", 0.0)
+            + severity
+            + min(AGE_CAP, float(age // AGE_DAYS_PER_POINT))
+        )
+        scored.append((round(total, 2), finding.number, position, age))
     scored.sort(key=lambda row: (-row[0], row[1]))
     top = scored[:limit]
-    missing = [position for _, _, position, _, _ in top if position not in worded]
+    missing = [position for _, _, position, _ in top if position not in worded]
     worded.update(zip(missing, index.worded_sources([candidates[i] for i in missing]), strict=True))
     ranked = []
-    for score, _, position, age, terms in top:
+    for score, _, position, age in top:
         finding, own = candidates[position], owns[position]
         found = worded[position]
+        terms = score_terms(
+            recurrences=by_capability[position] + len(found),
+            covering=coverage.get(finding.capability or "", 0),
+            total=len(scenarios),
+            severity=finding.severity,
+            age_days=age,
+        )
         ranked.append(
             RankedFinding(
                 finding=finding,
