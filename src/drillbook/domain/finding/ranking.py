@@ -133,11 +133,12 @@ class _History:
     """
 
     def __init__(self, history: Sequence[Source]) -> None:
-        self.ids = [source[0] for source in history]
-        self.keys = [source[1] for source in history]
-        self.descriptions = [source[3] for source in history]
+        ids, keys, capabilities, descriptions = zip(*history, strict=True) if history else ((),) * 4
+        self.ids: Sequence[str] = ids
+        self.keys: Sequence[str] = keys
+        self.descriptions: Sequence[str] = descriptions
         self.by_capability: dict[str, set[str]] = {}
-        for _id, key, capability, _text in history:
+        for key, capability in zip(keys, capabilities, strict=True):
             if capability:
                 self.by_capability.setdefault(capability, set()).add(key)
         self.sorted_sources = {cap: sorted(keys) for cap, keys in self.by_capability.items()}

@@ -175,7 +175,7 @@ def rank_rows(
     )
     candidates: list[RankCandidate] = []
     sources: list[tuple[str, str, str | None, str]] = []
-    for row in session.connection().execute(query):
+    for row in session.connection().execute(query).all():  # one fetch: fewer calls
         finding_id, _, capability, _, _, description, exercise_id, source, ref, owner, open_ = row
         key = (
             f"EX-{exercise_id}"
