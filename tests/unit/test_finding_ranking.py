@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
+from drillbook.clock import FakeClock
 from drillbook.domain.finding.classify import scenario_capabilities
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.scenario.models import Scenario
 from drillbook.library.loader import load_scenario_file
+from drillbook.storage.engine import Store
 from tests.helpers import SEED
 
 TODAY = date(2026, 8, 1)
@@ -129,3 +132,42 @@ def test_similar_wording_counts_as_recurrence_without_a_capability() -> None:
     other = _finding("F-003", "low", None, exercise=3, description="Pager app was muted")
     ranked = rank_findings([one], [one, two, other], [], TODAY)
     assert ranked[0].recurred_in == ("EX-2",)
+
+
+def test_plain_rows_rank_as_the_stored_findings_do(store: Store, fake_clock: FakeClock) -> None:
+    """`finding rank` reads plain rows (candidates, source tuples) on both databases and
+    ranks exactly as the ORM findings do: same order, scores, sources and ages."""
+    from drillbook.domain.finding.rows import rank_rows
+    from drillbook.domain.finding.service import create_finding, list_findings, set_status
+
+    texts = ["pager rotation missing", "pager rotation still missing", "legal unsure", ""]
+    with store.session() as session:
+        for n in range(24):
+            finding = create_finding(
+                session,
+                description=texts[n % 4] or f"gap {n}",
+                severity=("critical", "high", "medium", "low")[n % 4],
+                source=("exercise", "drill", "incident")[n % 3],
+                source_ref=None if n % 5 == 0 else f"run-{n % 7}",
+                capability=(None, "on_call", "runbook")[n % 3],
+                team=("sre", "legal")[n % 2],
+            )
+            if n % 6 == 0:
+                set_status(session, finding, "resolved", note="done")
+        fake_clock.advance(timedelta(days=45, hours=7))
+    today = fake_clock.now().date()
+    for team in (None, "sre"):
+        with store.session() as session:
+            found = list_findings(session)
+            expected = rank_findings(
+                [f for f in found if f.is_active and (team is None or f.team == team)],
+                found,
+                [],
+                today,
+            )
+            want = [(r.finding.id, r.score, r.recurred_in, r.age_days, r.terms) for r in expected]
+        with store.reading() as session:
+            candidates, sources = rank_rows(session, team=team)
+            got = rank_findings(cast(list[Finding], candidates), sources, [], today)
+        assert [(r.finding.id, r.score, r.recurred_in, r.age_days, r.terms) for r in got] == want
+        assert got

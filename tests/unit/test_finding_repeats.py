@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from drillbook.clock import FakeClock
 from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding.repeats import repeated_gaps
@@ -64,3 +67,55 @@ def test_lint_warns_when_the_scenario_did_not_change(
     assert len(warned) == 1
     assert "repeated in 2 runs" in warned[0].message
     assert warned[0].location.path.endswith("mcp.yaml")
+
+
+def _pairwise_groups(rows: list[tuple[str, str, str | None, int]]) -> list[tuple[str, int]]:
+    """The definition, compared pair by pair: each finding joins the first earlier group
+    whose first has its capability or wording with Jaccard >= 0.4."""
+    from drillbook.domain.finding.ranking import SIMILARITY, _words
+
+    groups: list[tuple[str, str | None, frozenset[str], set[int]]] = []
+    for finding_id, description, capability, exercise in rows:
+        words = _words(description)
+        for _first, first_capability, first_words, runs in groups:
+            same = capability is not None and capability == first_capability
+            similar = bool(words and first_words) and (
+                len(words & first_words) / len(words | first_words) >= SIMILARITY
+            )
+            if same or similar:
+                runs.add(exercise)
+                break
+        else:
+            groups.append((finding_id, capability, words, {exercise}))
+    return [(first, len(runs)) for first, _c, _w, runs in groups if len(runs) > 1]
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"])),
+            st.sampled_from([None, "on_call", "runbook", "detection"]),
+            st.integers(1, 6),
+        ),
+        max_size=40,
+    )
+)
+def test_grouping_equals_the_pairwise_definition(
+    drawn: list[tuple[list[str], str | None, int]],
+) -> None:
+    """The shortcuts (capability index, shared-word bound) never change a group."""
+    from datetime import UTC, datetime
+
+    from drillbook.domain.finding.repeats import _grouped
+
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        (f"F-{n}", " ".join(words), capability, exercise)
+        for n, (words, capability, exercise) in enumerate(drawn, start=1)
+    ]
+    found = _grouped(
+        "s",
+        [(fid, text, cap, moment, run, "s", n) for n, (fid, text, cap, run) in enumerate(rows)],
+    )
+    assert [(r.finding.split(":")[0], r.runs) for r in found] == _pairwise_groups(rows)

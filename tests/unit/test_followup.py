@@ -192,3 +192,49 @@ def test_create_stores_the_start_time_the_brief_uses(
     bad = runner.invoke(app, ["exercise", "create", "scenario-2026-q2-001", "--date", "soon"])
     assert bad.exit_code == 2
     assert "write YYYY-MM-DD or a start time" in bad.stderr
+
+
+def test_database_written_items_equal_the_objects_json(store: Store, fake_clock: FakeClock) -> None:
+    """`followup --json` (items written by the database) says what the item objects say,
+    byte for byte: reported and unreported runs, moves before and after the report, a
+    closed fix, a risk accepted, awkward owners and a run without a report time."""
+    import json
+
+    from sqlalchemy import update
+
+    from drillbook.cli.output import _default
+    from drillbook.domain.exercise.models import Exercise
+    from drillbook.flows.followup import followup_item_texts, item_summary
+
+    first = _reported_exercise(store, "sre")
+    second = _reported_exercise(store, 'legal "team"\n')
+    with store.session() as session:
+        set_status(session, get_finding(session, "F-001"), "in_progress", note="after it")
+    fake_clock.advance(timedelta(days=3))
+    with store.session() as session:
+        set_status(session, get_finding(session, "F-003"), "resolved")
+        finding = get_finding(session, "F-004")
+        finding.owner = 'ünï "quoted"\towner'
+        set_status(
+            session,
+            finding,
+            "risk_accepted",
+            note="accepted",
+            expires=fake_clock.now().date() + timedelta(days=60),
+        )
+        # a run recorded without a report time: its run date counts
+        session.execute(update(Exercise).where(Exercise.id == second).values(reported_at=None))
+    fake_clock.advance(timedelta(days=40))
+    encode = json.JSONEncoder(default=_default, ensure_ascii=False).encode
+    for team in (None, "sre"):
+        with store.session() as session:
+            items = followup_items(session, days=30, team=team)
+            expected = [encode(item_summary(i)) for i in items]
+        with store.reading() as session:
+            assert list(followup_item_texts(session, days=30, team=team)) == expected
+    assert {(i.exercise.id, i.finding.id, i.moved) for i in items} == {
+        (first, "F-001", True),
+        (first, "F-002", False),
+    }
+    with store.reading() as session:
+        assert list(followup_item_texts(session, days=60)) == []

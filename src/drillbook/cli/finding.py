@@ -7,6 +7,7 @@ sequential (F-001, F-002, ...). Every command takes ``--json`` for scripts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -221,13 +222,16 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """The backlog, filtered."""
-    from drillbook.cli.streaming import more_hint, stream_json_list, stream_table
+    from drillbook.cli.streaming import more_hint, stream_json_texts, stream_table
     from drillbook.domain.finding import lifecycle
     from drillbook.domain.finding.rows import iter_findings
     from drillbook.storage.bulk import bulk_read
 
-    with bulk_read(), state(ctx).store().session() as session:
+    store = state(ctx).store()
+    with store.session() as session:
         lifecycle.reopen_expired_risks(session, clock.today())
+    # the rest only reads: its output streams as it is read (not held for a commit)
+    with bulk_read(), store.reading() as session:
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
         filters: dict[str, Any] = {
             "status": status,
@@ -243,14 +247,28 @@ def list_(
         after = service.parse_id(cursor) if cursor else 0
         if limit is None and not as_json:
             limit = TABLE_PAGE  # a screenful of pages, not 100,000 rows; --cursor for more
-        # one row past the page says whether there is a next one
-        rows = iter_findings(
-            session, after=after, limit=None if limit is None else limit + 1, **filters
-        )
         if problems:
             _report_problems(service.list_findings(session, **filters), as_json)
             return
+        # one row past the page says whether there is a next one
+        fetch = None if limit is None else limit + 1
         last: list[str] = []
+        if as_json:
+            from drillbook.domain.finding.summaries import iter_summary_texts
+
+            texts = iter_summary_texts(session, after=after, limit=fetch, **filters)
+
+            def text_page() -> Iterator[str]:
+                for index, (finding_id, text) in enumerate(texts):
+                    if limit is not None and index == limit:
+                        more_hint(last[0] if last else None)
+                        return
+                    last[:] = [finding_id]
+                    yield text
+
+            stream_json_texts(text_page())
+            return
+        rows = iter_findings(session, after=after, limit=fetch, **filters)
 
         def page() -> Iterator[FindingRow]:
             for index, row in enumerate(rows):
@@ -260,23 +278,6 @@ def list_(
                 last[:] = [row.id]
                 yield row
 
-        if as_json:
-            from drillbook.domain.finding.summaries import iter_summaries
-
-            summaries = iter_summaries(
-                session, after=after, limit=None if limit is None else limit + 1, **filters
-            )
-
-            def summary_page() -> Iterator[dict[str, Any]]:
-                for index, summary in enumerate(summaries):
-                    if limit is not None and index == limit:
-                        more_hint(last[0] if last else None)
-                        return
-                    last[:] = [summary["id"]]
-                    yield summary
-
-            stream_json_list(summary_page())
-            return
         total = service.count_findings(session, **filters)
         shown = f"{total}" if total <= (limit or total) and not cursor else f"page of {total}"
         title = f"Findings ({shown})"
@@ -453,16 +454,26 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
-    from drillbook.domain.finding.rows import iter_findings
+    from drillbook.domain.finding.rows import iter_findings, rank_rows
     from drillbook.storage.bulk import bulk_read
 
-    with bulk_read(), state(ctx).store().session() as session:
-        # plain rows without history: ranking reads a few columns of every finding
-        history = cast(
-            list[Finding], list(iter_findings(session, history=False, columns=RANK_COLUMNS))
+    with bulk_read(), state(ctx).store().reading() as session:
+        # what ranking reads of each open fix, and of every finding (plain tuples)
+        candidates, sources = rank_rows(session, team=team)
+        ranked = rank_findings(
+            cast(list[Finding], candidates), sources, scenarios, clock.today(), limit=limit
         )
-        candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
-        ranked = rank_findings(candidates, history, scenarios, clock.today(), limit=limit)
+        # the rows shown, read in full (the output reads more of them)
+        shown = {r.finding.id for r in ranked}
+        wanted: dict[str, Any] = {"active": True, "team": team}
+        if limit is not None:
+            wanted["ids"] = sorted(shown)
+        read = {
+            row.id: row
+            for row in iter_findings(session, history=False, columns=RANK_COLUMNS, **wanted)
+            if row.id in shown
+        }
+        ranked = [replace(r, finding=cast(Finding, read[r.finding.id])) for r in ranked]
         if as_json:
             print_json(
                 [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -50,31 +52,27 @@ def followup(
         days = parse_duration(program.cadence.followup_after).days if program else 30
     from drillbook.storage.bulk import bulk_read
 
+    if as_json and not record and not verify:
+        # only reads: the database writes each item's JSON, streamed as it is read
+        from drillbook.flows.followup import followup_item_texts
+
+        with st.store().reading() as session:
+            _stream_followup(days, followup_item_texts(session, days=days, team=team))
+        return
     with bulk_read(), st.store().session() as session:
         verified = verify_at_followup(session, verify or [], note=note, author=author(by))
         items = followup_items(session, days=days, team=team)
         recorded = record_followup(session, items, author=author(by)) if record else []
         if as_json:
             from drillbook.cli.streaming import print_json_compact
+            from drillbook.flows.followup import item_summary
 
             print_json_compact(
                 {
                     "days": days,
                     "recorded": recorded,
                     "verified": verified,
-                    "items": [
-                        {
-                            "exercise": i.exercise.label,
-                            "finding": i.finding.id,
-                            "moved": i.moved,
-                            "status": i.status,
-                            "owner": i.finding.owner,
-                            "target_date": i.finding.target_date,
-                            "last_change": i.last_change,
-                            "reported_on": i.reported_on,
-                        }
-                        for i in items
-                    ],
+                    "items": [item_summary(i) for i in items],
                 }
             )
             return
@@ -107,3 +105,14 @@ def followup(
             console.print(f"{finding_id}: verified", markup=False)
         for label in recorded:
             console.print(f"{label}: followed up", markup=False)
+
+
+def _stream_followup(days: int, items: Iterator[str]) -> None:
+    """The document ``print_json_compact`` writes for a follow-up that recorded and verified
+    nothing, with the items' JSON texts as they come."""
+    out = sys.stdout
+    out.write(f'{{"days": {days}, "recorded": [], "verified": [], "items": [')
+    for index, text in enumerate(items):
+        out.write(", " + text if index else text)
+    out.write("]}\n")
+    out.flush()

@@ -116,19 +116,22 @@ def metrics(
     """Quarterly program metrics and the failure-mode signals, each naming its data."""
     from drillbook.domain.program.periods import parse_quarter
     from drillbook.flows.program import default_period, program_metrics
+    from drillbook.storage.bulk import bulk_read
 
     st = state(ctx)
     library = st.library()
     period = parse_quarter(quarter) if quarter else default_period()
-    with st.store().session() as session:
-        found = program_metrics(session, library, period, team=team)
-    if as_json:
-        from drillbook.cli.streaming import print_json_compact
+    # only reads; a program's signals are thousands of small objects (see bulk_read)
+    with bulk_read():
+        with st.store().reading() as session:
+            found = program_metrics(session, library, period, team=team)
+        if as_json:
+            from drillbook.cli.streaming import print_json_compact
 
-        # a program's signals run into thousands: the unindented (C) encoder
-        print_json_compact(found.as_dict())
-        return
-    _print_metrics(found)
+            # a program's signals run into thousands: the unindented (C) encoder
+            print_json_compact(found.as_dict())
+            return
+        _print_metrics(found)
 
 
 def _dist(d: Distribution, unit: str) -> tuple[Any, ...]:

@@ -32,6 +32,20 @@ def stream_json_list(items: Iterable[Any]) -> int:
     return count
 
 
+def stream_json_texts(texts: Iterable[str]) -> int:
+    """Write items already encoded as JSON (each as ``json.dumps`` would write it) as one
+    JSON array on stdout, exactly as :func:`stream_json_list` lays it out."""
+    out = sys.stdout
+    count = 0
+    out.write("[")
+    for text in texts:
+        out.write(("," if count else "") + "\n" + text)
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    out.flush()
+    return count
+
+
 def stream_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Print ``rows`` as tables of :data:`TABLE_PAGE` rows (a table is laid out whole, so
     one table of 100,000 rows would wait for the last row); returns the row count."""

@@ -9,11 +9,13 @@ carried over: they become the first agenda item of the team's next tabletop brie
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, defer, lazyload
 
 from drillbook import clock
@@ -148,6 +150,106 @@ def followup_items(
             moved, last = _moved_since(finding, _reported_moment(exercise), changes.get(finding.id))
             items.append(FollowupItem(exercise, finding, reported, moved, last, finding.status))
     return items
+
+
+ITEM_FIELDS = (
+    "exercise",
+    "finding",
+    "moved",
+    "status",
+    "owner",
+    "target_date",
+    "last_change",
+    "reported_on",
+)  # what `followup --json` says of each item, in order
+
+
+def item_summary(item: FollowupItem) -> dict[str, Any]:
+    """One item as ``followup --json`` writes it (keys: :data:`ITEM_FIELDS`)."""
+    values = {
+        "exercise": item.exercise.label,
+        "finding": item.finding.id,
+        "moved": item.moved,
+        "status": item.status,
+        "owner": item.finding.owner,
+        "target_date": item.finding.target_date,
+        "last_change": item.last_change,
+        "reported_on": item.reported_on,
+    }
+    return {name: values[name] for name in ITEM_FIELDS}
+
+
+def followup_item_texts(
+    session: Session,
+    *,
+    days: int = DEFAULT_DAYS,
+    team: str | None = None,
+    today: date | None = None,
+) -> Iterator[str]:
+    """The JSON text of :func:`item_summary` for each item of :func:`followup_items`, in
+    the same order, written by the database: one query, no objects per fix (a program's
+    follow-up covers every fix of every reported exercise: 100,000 took 2 to 3 s).
+
+    The same definitions, in SQL: reported on the UTC day of ``reported_at`` (else the
+    run date); moved when the latest status change (one with a ``from``) is at or after
+    the report (at or after the start of the run date when there is no report time), or
+    the finding is no longer owed work."""
+    from sqlalchemy import and_, not_, or_
+
+    from drillbook.domain.finding.service import _active_clause
+    from drillbook.domain.program.sql import utc_day
+    from drillbook.storage.jsontext import (
+        json_bool,
+        json_day,
+        json_object_parts,
+        json_text,
+        sql_literal,
+    )
+
+    today = today or clock.today()
+    cutoff = today - timedelta(days=days)
+    events = FindingEvent.__table__.c
+    # each finding's latest status change, grouped once (a lookup per fix, and per use,
+    # was most of the time on PostgreSQL)
+    changes = (
+        select(events.finding_id, func.max(events.at).label("last"))
+        .where(events.kind == str(EvidenceKind.STATUS), events.from_status.is_not(None))
+        .group_by(events.finding_id)
+        .subquery()
+    )
+    last = changes.c.last
+    reported_on = func.coalesce(utc_day(Exercise.reported_at), Exercise.run_date)
+    moved = or_(
+        and_(Exercise.reported_at.is_not(None), last >= Exercise.reported_at),
+        and_(Exercise.reported_at.is_(None), utc_day(last) >= Exercise.run_date),
+        not_(_active_clause(today)),
+    )
+    texts = {
+        "exercise": json_text(sql_literal("EX-") + sql_cast(Exercise.id, String)),
+        "finding": json_text(Finding.id),
+        "moved": json_bool(moved),
+        "status": json_text(Finding.status),
+        "owner": json_text(Finding.owner),
+        "target_date": json_day(Finding.target_date),
+        "last_change": json_day(utc_day(last)),
+        "reported_on": json_day(reported_on),
+    }
+    (item,) = json_object_parts([(name, texts[name]) for name in ITEM_FIELDS])
+    query = (
+        select(item)
+        .select_from(Finding)
+        .join(Exercise, Exercise.id == Finding.exercise_id)
+        .outerjoin(changes, changes.c.finding_id == Finding.id)
+        .where(
+            Exercise.status.in_([str(ExerciseStatus.REPORTED), str(ExerciseStatus.FOLLOWED_UP)]),
+            reported_on <= cutoff,
+        )
+        .order_by(Exercise.run_date, Exercise.id, Finding.number)
+    )
+    if team:
+        query = query.where(Exercise.team == team)
+    for (text,) in session.connection().execute(query):
+        yield text
 
 
 def carry_over_items(

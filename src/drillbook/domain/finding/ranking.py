@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 
 from drillbook.domain.finding.classify import scenario_capabilities
 from drillbook.domain.finding.models import Finding
@@ -37,6 +38,7 @@ AGE_DAYS_PER_POINT = 30
 AGE_CAP = 6.0
 SIMILARITY = 0.4
 RECURRED_SHOWN = 5  # sources listed per row (the count covers them all)
+FREQUENCY_SAMPLE = 5000  # findings whose words estimate how common each word is
 
 _WORD = re.compile(r"[a-z0-9]{4,}")
 
@@ -107,64 +109,91 @@ def score_terms(
     }
 
 
+Source = tuple[str, str, str | None, str]
+"""What ranking reads of every finding: ``(id, source key, capability, description)``."""
+
+
+def source_of(finding: Finding) -> Source:
+    return (finding.id, source_key(finding), finding.capability, finding.description)
+
+
 class _History:
     """The history indexed once, so each candidate's recurrences are found without
     comparing it with every other finding (that made ranking quadratic: 385 s for 10,000
     findings).
 
-    * same capability: the sources per capability, counted and sorted once;
-    * similar wording: a prefix-filter index for the Jaccard threshold. Words are ordered
-      rarest first; two word sets with Jaccard >= t must share a word among the first
-      ``n - ceil(t * n) + 1`` of each, so only findings sharing such a word are compared.
+    * same capability: the sources per capability, counted and sorted once (all that
+      most candidates need: their capability already recurred the score's cap);
+    * similar wording, for the candidates that need it, all at once and only then (the
+      word sets of a program's findings were most of the time): each such candidate's
+      rarest ``n - ceil(t * n) + 1`` words (t the threshold) form a prefix, and a finding
+      can only have Jaccard >= t with it if it contains one of them (it must contain at
+      least ``ceil(t * n)`` of the candidate's n words). One pass over the findings'
+      word sets compares each only with the candidates whose prefix it meets.
     """
 
-    def __init__(self, history: Sequence[Finding]) -> None:
-        self.history = history
+    def __init__(self, history: Sequence[Source]) -> None:
+        ids, keys, capabilities, descriptions = zip(*history, strict=True) if history else ((),) * 4
+        self.ids: Sequence[str] = ids
+        self.keys: Sequence[str] = keys
+        self.descriptions: Sequence[str] = descriptions
         self.by_capability: dict[str, set[str]] = {}
-        self.keys = [source_key(f) for f in history]
-        self.words = [_words(f.description) for f in history]
-        for finding, key in zip(history, self.keys, strict=True):
-            if finding.capability:
-                self.by_capability.setdefault(finding.capability, set()).add(key)
+        for key, capability in zip(keys, capabilities, strict=True):
+            if capability:
+                self.by_capability.setdefault(capability, set()).add(key)
         self.sorted_sources = {cap: sorted(keys) for cap, keys in self.by_capability.items()}
-        frequency: Counter[str] = Counter(w for words in self.words for w in words)
-        self.order = {w: (n, w) for w, n in frequency.items()}
-        self.index: dict[str, list[int]] = {}
-        for position, words in enumerate(self.words):
-            for word in self._prefix(words):
-                self.index.setdefault(word, []).append(position)
-
-    def _prefix(self, words: frozenset[str]) -> list[str]:
-        if not words:
-            return []
-        size = len(words)
-        keep = size - math.ceil(SIMILARITY * size) + 1
-        return sorted(words, key=lambda w: self.order.get(w, (0, w)))[:keep]
+        self._words: list[frozenset[str]] | None = None
+        self._frequency: Counter[str] | None = None
 
     def capability_sources(self, finding: Finding, own: str) -> int:
         keys = self.by_capability.get(finding.capability or "", set())
         return len(keys) - (1 if own in keys else 0)
 
-    def worded_sources(self, finding: Finding, own: str) -> set[str]:
-        """Sources of differently-capable findings worded like ``finding``."""
-        words = _words(finding.description)
-        same = (
-            self.by_capability.get(finding.capability or "", set()) if finding.capability else set()
-        )
-        found: set[str] = set()
-        seen: set[int] = set()
-        for word in self._prefix(words):
-            for position in self.index.get(word, ()):
-                if position in seen:
+    def _word_sets(self) -> tuple[list[frozenset[str]], Counter[str]]:
+        if self._words is None or self._frequency is None:
+            findall = _WORD.findall
+            self._words = [frozenset(findall(text.lower())) for text in self.descriptions]
+            # which words are rare, from a sample: any choice of prefix words is exact,
+            # rarer ones only make fewer comparisons
+            step = max(1, len(self._words) // FREQUENCY_SAMPLE)
+            self._frequency = Counter(chain.from_iterable(self._words[::step]))
+        return self._words, self._frequency
+
+    def worded_sources(self, findings: Sequence[Finding]) -> list[set[str]]:
+        """For each of ``findings``: the sources of findings worded like it, other than
+        its own run and runs that share its capability."""
+        found: list[set[str]] = [set() for _ in findings]
+        if not findings:
+            return found
+        words, frequency = self._word_sets()
+        wanted: list[tuple[frozenset[str], str, set[str], str]] = []
+        by_word: dict[str, list[int]] = {}
+        for index, finding in enumerate(findings):
+            mine = _words(finding.description)
+            capability = finding.capability
+            same = self.by_capability.get(capability, set()) if capability else set()
+            wanted.append((mine, source_key(finding), same, finding.id))
+            if not mine:
+                continue
+            size = len(mine)
+            # one word more than the bound needs: float rounding can never drop a match
+            keep = min(size, size - math.ceil(SIMILARITY * size) + 2)
+            for word in sorted(mine, key=lambda w: (frequency[w], w))[:keep]:
+                by_word.setdefault(word, []).append(index)
+        prefixes = frozenset(by_word)
+        for position, other in enumerate(words):
+            if prefixes.isdisjoint(other):
+                continue
+            met = {i for word in prefixes.intersection(other) for i in by_word[word]}
+            key = self.keys[position]
+            for index in met:
+                mine, own, same, finding_id = wanted[index]
+                if key == own or key in same or key in found[index]:
                     continue
-                seen.add(position)
-                key = self.keys[position]
-                if key == own or key in same or key in found:
-                    continue
-                other = self.words[position]
-                similar_words = len(words & other) / len(words | other) >= SIMILARITY
-                if similar_words and self.history[position].id != finding.id:
-                    found.add(key)
+                shared = len(mine & other)
+                union = len(mine) + len(other) - shared
+                if shared / union >= SIMILARITY and self.ids[position] != finding_id:
+                    found[index].add(key)
         return found
 
     def shown_sources(self, finding: Finding, own: str, worded: set[str]) -> tuple[str, ...]:
@@ -175,14 +204,15 @@ class _History:
 
 def rank_findings(
     candidates: Sequence[Finding],
-    history: Sequence[Finding],
+    history: Sequence[Finding] | Sequence[Source],
     scenarios: Sequence[Scenario],
     today: date,
     *,
     limit: int | None = None,
 ) -> list[RankedFinding]:
-    """Rank ``candidates`` (the open fixes) against ``history`` (every finding, any status)
-    and the library's ``scenarios``; with ``limit``, only the top ``limit``.
+    """Rank ``candidates`` (the open fixes) against ``history`` (every finding, any status,
+    or its :data:`Source` tuples) and the library's ``scenarios``; with ``limit``, only the
+    top ``limit``.
 
     Linear in the history: a candidate whose capability already recurred
     :data:`RECURRENCE_CAP` times has its recurrence term settled, so its wording is only
@@ -191,44 +221,60 @@ def rank_findings(
     for scenario in scenarios:
         for capability in scenario_capabilities(scenario):
             coverage[str(capability)] = coverage.get(str(capability), 0) + 1
-    index = _History(history)
-    scored: list[tuple[float, int, Finding, int, set[str] | None, int, dict[str, float]]] = []
-    for finding in candidates:
-        own = source_key(finding)
-        by_capability = index.capability_sources(finding, own)
-        worded = None if by_capability >= RECURRENCE_CAP else index.worded_sources(finding, own)
-        recurrences = by_capability + len(worded or ())
+    sources = [s if isinstance(s, tuple) else source_of(s) for s in history]
+    index = _History(sources)
+    owns = [source_key(finding) for finding in candidates]
+    by_capability = [
+        index.capability_sources(f, own) for f, own in zip(candidates, owns, strict=True)
+    ]
+    unsettled = [i for i, count in enumerate(by_capability) if count < RECURRENCE_CAP]
+    worded: dict[int, set[str]] = dict(
+        zip(unsettled, index.worded_sources([candidates[i] for i in unsettled]), strict=True)
+    )
+    # the terms as score_terms gives them, computed once per capability and severity;
+    # the score is summed in the same order (the dictionary is built for the rows shown)
+    severity_points = {str(s): SEVERITY_POINTS * s.rank for s in Severity}
+    coverage_points = {
+        capability: score_terms(
+            recurrences=0, covering=count, total=len(scenarios), severity="low", age_days=0
+        )["coverage"]
+        for capability, count in coverage.items()
+    }
+    scored: list[tuple[float, int, int, int]] = []
+    for position, finding in enumerate(candidates):
+        recurrences = by_capability[position] + len(worded.get(position, ()))
         age = max(0, (today - finding.created_at.date()).days)
+        severity = severity_points.get(finding.severity)
+        if severity is None:
+            severity = SEVERITY_POINTS * Severity(finding.severity).rank
+        total = (
+            RECURRENCE_POINTS * min(recurrences, RECURRENCE_CAP)
+            + coverage_points.get(finding.capability or "", 0.0)
+            + severity
+            + min(AGE_CAP, float(age // AGE_DAYS_PER_POINT))
+        )
+        scored.append((round(total, 2), finding.number, position, age))
+    scored.sort(key=lambda row: (-row[0], row[1]))
+    top = scored[:limit]
+    missing = [position for _, _, position, _ in top if position not in worded]
+    worded.update(zip(missing, index.worded_sources([candidates[i] for i in missing]), strict=True))
+    ranked = []
+    for score, _, position, age in top:
+        finding, own = candidates[position], owns[position]
+        found = worded[position]
         terms = score_terms(
-            recurrences=recurrences,
+            recurrences=by_capability[position] + len(found),
             covering=coverage.get(finding.capability or "", 0),
             total=len(scenarios),
             severity=finding.severity,
             age_days=age,
         )
-        scored.append(
-            (
-                round(sum(terms.values()), 2),
-                finding.number,
-                finding,
-                by_capability,
-                worded,
-                age,
-                terms,
-            )
-        )
-    scored.sort(key=lambda row: (-row[0], row[1]))
-    ranked = []
-    for score, _, finding, by_capability, worded, age, terms in scored[:limit]:
-        own = source_key(finding)
-        if worded is None:
-            worded = index.worded_sources(finding, own)
         ranked.append(
             RankedFinding(
                 finding=finding,
                 score=score,
-                recurrences=by_capability + len(worded),
-                recurred_in=index.shown_sources(finding, own, worded),
+                recurrences=by_capability[position] + len(found),
+                recurred_in=index.shown_sources(finding, own, found),
                 scenarios_covering=coverage.get(finding.capability or "", 0),
                 scenarios_total=len(scenarios),
                 age_days=age,

@@ -9,7 +9,7 @@ so the follow-up can tell whether a fix moved.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -403,6 +403,7 @@ def findings_query(
     exercise_id: int | None = None,
     active: bool | None = None,
     overdue: bool = False,
+    ids: Sequence[str] | None = None,
 ) -> Select[Any]:
     """The backlog query with its filters, in id order (``list_findings`` runs it; the
     streaming reader in :mod:`drillbook.domain.finding.rows` pages through it)."""
@@ -428,6 +429,8 @@ def findings_query(
         query = query.where(
             _active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today
         )
+    if ids is not None:
+        query = query.where(Finding.id.in_(list(ids)))
     return query
 
 

@@ -3,7 +3,8 @@
 Declared here, beside the tables of other domains rather than inside them, because they
 serve the program's queries: metrics aggregate findings by when they were opened and
 closed, the overdue filter walks due dates, ``finding list --cursor`` pages by number,
-and history is read per finding in time order. Migration ``0016_program`` creates them.
+and history is read per finding in time order. Migrations ``0016_program`` and
+``0018_program_covering`` create them.
 """
 
 from __future__ import annotations
@@ -22,4 +23,19 @@ PROGRAM_INDEXES = (
     Index("ix_finding_events_finding_id_at", FindingEvent.finding_id, FindingEvent.at),
     Index("ix_exercises_team_run_date", Exercise.team, Exercise.run_date),
     Index("ix_detection_results_checked_at", DetectionResultRow.checked_at),
+    # covering the metrics' counts per team and severity, and the time to close
+    # (migration 0018_program_covering)
+    Index(
+        "ix_findings_team_severity_status",
+        Finding.team,
+        Finding.severity,
+        Finding.status,
+        Finding.due_date,
+        Finding.risk_expires,
+        Finding.created_at,
+        Finding.closed_at,
+    ),
+    Index(
+        "ix_findings_closed_at_severity", Finding.closed_at, Finding.severity, Finding.created_at
+    ),
 )

@@ -158,7 +158,64 @@ def _teams_filter(column: Any, team: str | None) -> list[ColumnElement[bool]]:
     return [] if team is None else [column == team]
 
 
-def _counts(session: Session, period: Period, team: str | None, today: date) -> list[TeamFigures]:
+@dataclass
+class _FindingCounts:
+    opened: int = 0
+    closed_of_opened: int = 0
+    closed: int = 0
+    overdue: int = 0
+
+
+def _figures(row: TeamFigures) -> tuple[int, ...]:
+    return (
+        row.tabletops,
+        row.drills,
+        row.findings_opened,
+        row.findings_closed,
+        row.closed_of_opened,
+        row.overdue,
+    )
+
+
+def _finding_counts(
+    session: Session, period: Period, team: str | None, today: date
+) -> dict[tuple[str, str], _FindingCounts]:
+    """Per (team, severity): opened and closed in the period, opened and closed by its
+    end, overdue today. One pass over the findings (four queries each read them all)."""
+    start, end = period.start_at, period.end_at
+    opened = and_(Finding.created_at >= start, Finding.created_at < end)
+    closed_by_end = and_(Finding.closed_at.is_not(None), Finding.closed_at < end)
+    closed = and_(Finding.closed_at >= start, Finding.closed_at < end)
+    overdue = and_(active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today)
+
+    def count(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    label = team_label(Finding.team)
+    rows = session.execute(
+        select(
+            label,
+            Finding.severity,
+            count(opened),
+            count(and_(opened, closed_by_end)),
+            count(closed),
+            count(overdue),
+        )
+        .where(*_teams_filter(Finding.team, team))
+        .group_by(label, Finding.severity)
+    )
+    return {
+        (name, severity): _FindingCounts(*(int(v or 0) for v in values))
+        for name, severity, *values in rows
+    }
+
+
+def _counts(
+    session: Session,
+    period: Period,
+    team: str | None,
+    findings: dict[tuple[str, str], _FindingCounts],
+) -> list[TeamFigures]:
     rows: dict[str, TeamFigures] = {}
 
     def row(name: str) -> TeamFigures:
@@ -188,36 +245,16 @@ def _counts(session: Session, period: Period, team: str | None, today: date) -> 
     )
     for name, count in drills:
         row(name).drills = int(count)
-    closed_by_end = and_(Finding.closed_at.is_not(None), Finding.closed_at < end)
-    opened = session.execute(
-        select(
-            team_label(Finding.team),
-            func.count(),
-            func.sum(case((closed_by_end, 1), else_=0)),
-        )
-        .where(Finding.created_at >= start, Finding.created_at < end)
-        .where(*_teams_filter(Finding.team, team))
-        .group_by(team_label(Finding.team))
-    )
-    for name, count, closed in opened:
-        row(name).findings_opened = int(count)
-        row(name).closed_of_opened = int(closed or 0)
-    closed_rows = session.execute(
-        select(team_label(Finding.team), func.count())
-        .where(Finding.closed_at >= start, Finding.closed_at < end)
-        .where(*_teams_filter(Finding.team, team))
-        .group_by(team_label(Finding.team))
-    )
-    for name, count in closed_rows:
-        row(name).findings_closed = int(count)
-    overdue = session.execute(
-        select(team_label(Finding.team), func.count())
-        .where(active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today)
-        .where(*_teams_filter(Finding.team, team))
-        .group_by(team_label(Finding.team))
-    )
-    for name, count in overdue:
-        row(name).overdue = int(count)
+    for (name, _severity), counts in findings.items():
+        figures = row(name)
+        figures.findings_opened += counts.opened
+        figures.closed_of_opened += counts.closed_of_opened
+        figures.findings_closed += counts.closed
+        figures.overdue += counts.overdue
+    # a team with findings only outside the period (and none overdue) has no row, as
+    # when each figure was its own query
+    for name in [n for n, r in rows.items() if not any(_figures(r))]:
+        del rows[name]
     return sorted(rows.values(), key=lambda r: (r.team == NO_TEAM, r.team))
 
 
@@ -241,16 +278,11 @@ def _severities() -> Sequence[Severity]:
     return sorted(Severity, key=lambda s: -s.rank)
 
 
-def _overdue_by_severity(session: Session, team: str | None, today: date) -> dict[str, int]:
-    rows = dict(
-        session.execute(
-            select(Finding.severity, func.count())
-            .where(active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today)
-            .where(*_teams_filter(Finding.team, team))
-            .group_by(Finding.severity)
-        ).all()
-    )
-    return {str(s): int(rows.get(str(s), 0)) for s in _severities()}
+def _overdue_by_severity(findings: dict[tuple[str, str], _FindingCounts]) -> dict[str, int]:
+    overdue: dict[str, int] = {}
+    for (_team, severity), counts in findings.items():
+        overdue[severity] = overdue.get(severity, 0) + counts.overdue
+    return {str(s): overdue.get(str(s), 0) for s in _severities()}
 
 
 def _detection(session: Session, period: Period, team: str | None) -> list[DetectionQuarter]:
@@ -308,12 +340,13 @@ def compute_metrics(
     """Every figure for ``period`` (and ``team``); signals are added by the caller
     (:func:`drillbook.domain.program.signals.find_signals`)."""
     today = today or clock.today()
+    findings = _finding_counts(session, period, team, today)
     return ProgramMetrics(
         period=period,
         team=team,
         as_of=today,
-        teams=_counts(session, period, team, today),
+        teams=_counts(session, period, team, findings),
         time_to_close_days=_time_to_close(session, period, team),
-        overdue_by_severity=_overdue_by_severity(session, team, today),
+        overdue_by_severity=_overdue_by_severity(findings),
         detection=_detection(session, period, team),
     )

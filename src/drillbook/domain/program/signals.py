@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from drillbook import clock
 from drillbook.domain.exercise.enums import EventKind, canonical_role
@@ -42,7 +43,7 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.program.metrics import NO_TEAM, NOT_STARTED, active_clause, team_label
 from drillbook.domain.program.models import Program
 from drillbook.domain.program.periods import Period
-from drillbook.domain.program.sql import joined_text, split_joined
+from drillbook.domain.program.sql import joined_distinct_text, joined_text, split_joined
 from drillbook.domain.scenario.models import Scenario
 
 ONBOARDING_DAYS = 90
@@ -95,28 +96,10 @@ def _team(value: str) -> str | None:
 def theatre(session: Session, period: Period, team: str | None = None) -> list[Signal]:
     key = gap_key().label("gap")
     ex_team = team_label(Exercise.team).label("team")
-    query = (
-        select(
-            ex_team,
-            Exercise.scenario_id,
-            key,
-            func.count(func.distinct(Exercise.id)).label("runs"),
-            func.max(Exercise.run_date).label("last"),
-            joined_text(Exercise.id).label("exercises"),
-            joined_text(Finding.id).label("findings"),
-        )
-        .join(Exercise, Exercise.id == Finding.exercise_id)
-        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
-        .group_by(ex_team, Exercise.scenario_id, key)
-        .having(
-            func.count(func.distinct(Exercise.id)) >= 2,
-            func.max(Exercise.run_date) >= period.start,
-            func.max(Exercise.run_date) < period.end,
-        )
-        .order_by(ex_team, Exercise.scenario_id, key)
-    )
-    if team is not None:
-        query = query.where(Exercise.team == team)
+    if session.get_bind().dialect.name == "sqlite":
+        query = _theatre_distinct(key, ex_team, period, team)
+    else:
+        query = _theatre_grouped_twice(key, ex_team, period, team)
     out = []
     for row in session.execute(query):
         exercises = [f"EX-{e}" for e in sorted(int(x) for x in split_joined(row.exercises))]
@@ -136,31 +119,103 @@ def theatre(session: Session, period: Period, team: str | None = None) -> list[S
     return out
 
 
+def _theatre_distinct(key: Any, ex_team: Any, period: Period, team: str | None) -> Any:
+    """One grouping with DISTINCT aggregates (SQLite: cheaper than grouping twice)."""
+    runs = func.count(func.distinct(Exercise.id))
+    query = (
+        select(
+            ex_team,
+            Exercise.scenario_id,
+            key,
+            runs.label("runs"),
+            func.max(Exercise.run_date).label("last"),
+            joined_distinct_text(Exercise.id).label("exercises"),
+            joined_text(Finding.id).label("findings"),  # one row per finding already
+        )
+        .join(Exercise, Exercise.id == Finding.exercise_id)
+        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
+        .group_by(ex_team, Exercise.scenario_id, key)
+        .having(
+            runs >= 2,
+            func.max(Exercise.run_date) >= period.start,
+            func.max(Exercise.run_date) < period.end,
+        )
+        .order_by(ex_team, Exercise.scenario_id, key)
+    )
+    if team is not None:
+        query = query.where(Exercise.team == team)
+    return query
+
+
+def _theatre_grouped_twice(key: Any, ex_team: Any, period: Period, team: str | None) -> Any:
+    """Grouped twice, so that no aggregate is DISTINCT (PostgreSQL cannot hash those and
+    sorted every finding for them): the findings of each run per gap, then the runs."""
+    runs = (
+        select(
+            ex_team,
+            Exercise.scenario_id.label("scenario_id"),
+            key,
+            Exercise.id.label("exercise"),
+            Exercise.run_date.label("run_date"),
+            joined_text(Finding.id).label("findings"),
+        )
+        .join(Exercise, Exercise.id == Finding.exercise_id)
+        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
+        .group_by(ex_team, Exercise.scenario_id, key, Exercise.id, Exercise.run_date)
+    )
+    if team is not None:
+        runs = runs.where(Exercise.team == team)
+    per_run = runs.subquery()
+    last = func.max(per_run.c.run_date)
+    return (
+        select(
+            per_run.c.team,
+            per_run.c.scenario_id,
+            per_run.c.gap,
+            func.count().label("runs"),
+            last.label("last"),
+            joined_text(per_run.c.exercise).label("exercises"),
+            joined_text(per_run.c.findings).label("findings"),
+        )
+        .group_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
+        .having(func.count() >= 2, last >= period.start, last < period.end)
+        .order_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
+    )
+
+
 def repeats(session: Session, period: Period, team: str | None = None) -> list[Signal]:
+    # Grouped twice (see theatre): the findings per origin and gap, then the origins.
     key = gap_key().label("gap")
     origin: ColumnElement[str] = func.coalesce(
         literal_column("'scenario:'") + Exercise.scenario_id, Finding.source_ref, Finding.id
     )
     f_team = team_label(Finding.team).label("team")
-    query = (
+    origins = (
         select(
             f_team,
             key,
-            func.count(func.distinct(origin)).label("origins"),
+            func.max(Finding.created_at).label("latest"),
             joined_text(Finding.id).label("findings"),
         )
         .outerjoin(Exercise, Exercise.id == Finding.exercise_id)
         .where(_gap_present())
-        .group_by(f_team, key)
-        .having(
-            func.count(func.distinct(origin)) >= 2,
-            func.max(Finding.created_at) >= period.start_at,
-            func.max(Finding.created_at) < period.end_at,
-        )
-        .order_by(f_team, key)
+        .group_by(f_team, key, origin)
     )
     if team is not None:
-        query = query.where(Finding.team == team)
+        origins = origins.where(Finding.team == team)
+    per_origin = origins.subquery()
+    latest = func.max(per_origin.c.latest)
+    query = (
+        select(
+            per_origin.c.team,
+            per_origin.c.gap,
+            func.count().label("origins"),
+            joined_text(per_origin.c.findings).label("findings"),
+        )
+        .group_by(per_origin.c.team, per_origin.c.gap)
+        .having(func.count() >= 2, latest >= period.start_at, latest < period.end_at)
+        .order_by(per_origin.c.team, per_origin.c.gap)
+    )
     out = []
     for row in session.execute(query):
         findings = sorted(split_joined(row.findings), key=lambda f: (len(f), f))
@@ -340,24 +395,26 @@ def past_sla(
     overdue = [active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today]
     if team is not None:
         overdue.append(Finding.team == team)
-    label = team_label(Finding.team).label("team")
-    groups = session.execute(
-        select(label, func.count(), func.min(Finding.due_date))
+    # One pass over the overdue findings by team (in the database's order of team names)
+    # and due date, ids only, counted here: a query per team, or a window over them, read
+    # them all again.
+    label = team_label(Finding.team)
+    shown: dict[str, tuple[list[int], Any, list[str]]] = {}
+    for team_name, finding_id, due in session.execute(
+        # the due date as stored: only each team's first (the oldest) is read
+        select(label, Finding.id, type_coerce(Finding.due_date, NullType()))
         .where(*overdue)
-        .group_by(label)
-        .order_by(label)
-    ).all()
+        .order_by(label, Finding.due_date, Finding.number)
+    ):
+        if team_name not in shown:
+            oldest = due if isinstance(due, date) else date.fromisoformat(str(due)[:10])
+            shown[team_name] = ([0], oldest, [])
+        tally, _oldest, first = shown[team_name]
+        tally[0] += 1
+        if len(first) < EVIDENCE_SHOWN:
+            first.append(finding_id)
     out = []
-    for team_name, count, oldest in groups:
-        team_filter = Finding.team.is_(None) if team_name == NO_TEAM else Finding.team == team_name
-        ids = list(
-            session.scalars(
-                select(Finding.id)
-                .where(*overdue, team_filter)
-                .order_by(Finding.due_date, Finding.number)
-                .limit(EVIDENCE_SHOWN)
-            )
-        )
+    for team_name, ([count], oldest, ids) in shown.items():
         contact = None
         if program is not None and team_name != NO_TEAM:
             found = program.team(team_name)

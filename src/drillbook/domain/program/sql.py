@@ -9,9 +9,10 @@ database, not by loading the rows.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, String, case, func, select
+from sqlalchemy import Date, Float, String, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
@@ -66,7 +67,9 @@ def _quarter_default(element: quarter_label, compiler: Any, **kw: Any) -> str:
 
 
 class joined_text(FunctionElement[str]):
-    """The group's values joined with ``, `` (``group_concat`` / ``string_agg``)."""
+    """The group's values joined with ``,`` (``group_concat`` / ``string_agg``). Not
+    DISTINCT: a distinct aggregate cannot be hashed, so PostgreSQL sorted every row of a
+    100,000-finding grouping on disk for it; callers group so that values do not repeat."""
 
     type = String()
     inherit_cache = True
@@ -75,11 +78,31 @@ class joined_text(FunctionElement[str]):
 @compiles(joined_text, "sqlite")
 def _joined_sqlite(element: joined_text, compiler: Any, **kw: Any) -> str:
     (value,) = list(element.clauses)
-    return f"group_concat(DISTINCT {compiler.process(value, **kw)})"
+    return f"group_concat({compiler.process(value, **kw)})"
 
 
 @compiles(joined_text)
 def _joined_default(element: joined_text, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"string_agg(CAST({compiler.process(value, **kw)} AS TEXT), ',')"
+
+
+class joined_distinct_text(FunctionElement[str]):
+    """:class:`joined_text` of the group's distinct values (``group_concat(DISTINCT ...)``;
+    SQLite aggregates it cheaper than a second grouping)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(joined_distinct_text, "sqlite")
+def _joined_distinct_sqlite(element: joined_distinct_text, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"group_concat(DISTINCT {compiler.process(value, **kw)})"
+
+
+@compiles(joined_distinct_text)
+def _joined_distinct_default(element: joined_distinct_text, compiler: Any, **kw: Any) -> str:
     (value,) = list(element.clauses)
     return f"string_agg(DISTINCT CAST({compiler.process(value, **kw)} AS TEXT), ',')"
 
@@ -110,3 +133,22 @@ def percentiles(rows: Subquery, group: str | None = None, value_name: str = "val
         func.max(case((ranked.c.rn == rank50, ranked.c.v))).label("median"),
         func.max(case((ranked.c.rn == rank90, ranked.c.v))).label("p90"),
     ).group_by(*keys)
+
+
+class utc_day(FunctionElement[date]):
+    """The UTC calendar day of a stored time (SQLite keeps the UTC wall time as text)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"substr({compiler.process(value, **kw)}, 1, 10)"
+
+
+@compiles(utc_day)
+def _utc_day_default(element: utc_day, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    return f"CAST(({compiler.process(value, **kw)} AT TIME ZONE 'UTC') AS DATE)"
