@@ -4,6 +4,7 @@ must give the answers of one process reading everything."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -283,14 +284,41 @@ def test_one_large_log_is_shared_out_in_pieces_with_the_same_answers(
     events, compiled = _folder(tmp_path, files=1, per_file=3000)
     alone = _run(events, compiled, workers=1)
     monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
-    shared: list[object] = []
+    (log,) = events.iterdir()
+    pieces = file_runs._pieces([log], 2, "json")
+    assert len(pieces) == 2 * file_runs.PIECES_PER_PROCESS
+    bounds = sorted((p.start, p.end) for p in pieces)
+    assert bounds[0][0] == 0
+    assert bounds[-1][1] is None
+    assert all(end == start for (_, end), (start, _) in itertools.pairwise(bounds))
+    taken: list[list[int]] = []
     real = file_runs.run_forked
 
     def counted(work: object, parts: list[object]) -> object:
-        shared.append(parts)
-        return real(work, parts)  # type: ignore[arg-type]
+        answers = real(work, parts)  # type: ignore[arg-type]
+        taken.extend(sorted(a.taken) for a in answers)  # type: ignore[attr-defined]
+        return answers
 
     monkeypatch.setattr(file_runs, "run_forked", counted)
     assert _run(events, compiled, workers=2) == alone
-    ((first, second),) = shared
-    assert first[0].end == second[0].start  # type: ignore[index]
+    assert sorted(n for share in taken for n in share) == list(range(len(pieces)))
+
+
+def test_a_child_that_fails_after_taking_work_leaves_nothing_uncounted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pieces a failed child took are gone from the queue: the run notices that not
+    every piece was counted and reads everything here instead."""
+    events, compiled = _folder(tmp_path, files=6, per_file=200)
+    alone = _run(events, compiled, workers=1)
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+    parent = os.getpid()
+    real_run = LocalSigmaBackend.run
+
+    def failing_in_child(self: LocalSigmaBackend, *args: object) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails after reading its pieces")
+        return real_run(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalSigmaBackend, "run", failing_in_child)
+    assert _run(events, compiled, workers=2) == alone

@@ -54,6 +54,8 @@ GROUPS_HELD = 5_000
 TEXT_PREFILTER_MIN_ROWS = 64
 # ... when enough rules can use it (a handful of rules scan faster than the text is read).
 TEXT_PREFILTER_MIN_RULES = 8
+# A rule whose own rows are fewer than this share of its pass's rows is guarded by them.
+OWN_ROWS_SHARE = 0.8
 
 
 @lru_cache(maxsize=4096)
@@ -136,6 +138,8 @@ class _Unit:
     # the only rows a pass needs to test (they hold a substring of each clause of one of
     # its rules, see :mod:`.prefilter`); None: every row in scope
     rowids: list[int] | None = None
+    # per rule (by index), the rows among those that it alone could match
+    candidates: dict[int, list[int]] | None = None
 
     @property
     def cost(self) -> float:
@@ -444,7 +448,8 @@ class EventStore:
         for start in range(0, len(live), RULES_PER_PASS):
             part = live[start : start + RULES_PER_PASS]
             rowids = sorted({rowid for index, _ in part for rowid in found[index]})
-            units.append(_Unit(table, part, False, len(rowids), rowids))
+            own = {index: found[index] for index, _ in part}
+            units.append(_Unit(table, part, False, len(rowids), rowids, own))
         return units
 
     def _evaluate(
@@ -457,7 +462,15 @@ class EventStore:
                 results[index] = self._match_anchored(unit.table, rule, where, params, samples)
             else:
                 results.update(
-                    self._match_pass(unit.table, unit.rules, where, params, samples, unit.rowids)
+                    self._match_pass(
+                        unit.table,
+                        unit.rules,
+                        where,
+                        params,
+                        samples,
+                        unit.rowids,
+                        unit.candidates,
+                    )
                 )
         return results
 
@@ -553,16 +566,25 @@ class EventStore:
         params: list[Any],
         samples: int,
         rowids: Sequence[int] | None = None,
+        candidates: dict[int, list[int]] | None = None,
     ) -> dict[int, RuleMatch]:
         """One scan for up to :data:`RULES_PER_PASS` rules: each row's answers come back
         as one bit mask, so each predicate is evaluated once per row (a ``WHERE`` that
-        ORs the predicates would evaluate them again for every row that matches)."""
-        mask = " + ".join(
-            f"(CASE WHEN ({r.condition}) THEN {1 << position} ELSE 0 END)"
-            for position, (_, r) in enumerate(rules)
-        )
+        ORs the predicates would evaluate them again for every row that matches). With
+        ``candidates``, a rule's predicate runs only on its own rows (a lookup in a set
+        SQLite builds once per pass is far cheaper than most predicates)."""
+        terms = []
+        arguments: list[Any] = []
+        for position, (index, rule) in enumerate(rules):
+            own = None if candidates is None or rowids is None else candidates.get(index)
+            guard = ""
+            if own is not None and len(own) < len(rowids or ()) * OWN_ROWS_SHARE:
+                guard = "rowid IN (SELECT value FROM json_each(?)) AND "
+                arguments.append(json.dumps(own))
+            terms.append(f"(CASE WHEN {guard}({rule.condition}) THEN {1 << position} ELSE 0 END)")
+        mask = " + ".join(terms)
+        arguments.extend(params)
         only = ""
-        arguments = list(params)
         if rowids is not None:
             only = " AND rowid IN (SELECT value FROM json_each(?))"
             arguments.append(json.dumps(rowids))

@@ -1,23 +1,27 @@
 """Sigma rules over recorded event files (``drillbook detect run``), on both cores.
 
 Reading a log, flattening its records and matching them are Python loops, so the input
-is shared between this process and a forked child: each reads, stores and matches its
-half, and the counts add up (first and last times are the earliest and the latest of
-the two). Aggregated rows count their events, so nothing depends on which half a row
-was in. A folder is shared out by files; a line-oriented log too big for one half
-(JSON lines, syslog, auditd) is cut into pieces at line starts (see
-:mod:`drillbook.telemetry.readers.pieces`). Should the input have a problem, it is read
-again here whole, so the problem is reported once, at its line in the file.
+is shared between this process and a forked child: each takes pieces of work from a
+queue, reads, stores and matches them, and the counts add up (first and last times are
+the earliest and the latest of the two). Aggregated rows count their events, so nothing
+depends on which process read a row. A piece is a file, or part of a line-oriented log
+too big for one process (JSON lines, syslog, auditd), cut at line starts (see
+:mod:`drillbook.telemetry.readers.pieces`). Taking pieces from a queue, largest first,
+instead of splitting them up front keeps both processes busy to the end whatever the
+files hold.
 
 The one thing that spans files is dropping a Windows event read in two formats (an
 EVTX file and the JSON export beside it, see :mod:`drillbook.telemetry.readers.files`),
-so the files are only shared out when they are all of one format, where no event is
-dropped that way; otherwise, or for a single file, everything runs here.
+so the work is only shared when the files are all of one format, where no event is
+dropped that way. Should the input have a problem, or a child fail after taking work,
+everything is read again here, so a problem is reported once, at its line in the file,
+and no event goes uncounted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,37 +42,63 @@ from drillbook.telemetry.readers.pieces import Piece, line_pieces
 
 # Below this much input, a second process costs more than it saves.
 SPLIT_MIN_BYTES = 2_000_000
+# A large line-oriented log is cut into this many pieces per process.
+PIECES_PER_PROCESS = 4
+# More pieces than this (files in a folder) and the work is not shared.
+MAX_PIECES = 16_000
 
 
 @dataclass(frozen=True)
 class _Half:
-    """What one process found over its files (plain values: it crosses a pipe)."""
+    """What one process found over the pieces it took (plain values: it crosses a pipe)."""
 
     found: list[tuple[int, datetime | None, datetime | None]]
     events: int
     unread: int
     duplicates: int
     reached: set[str]
+    taken: list[int]
 
 
-def _shares(files: Sequence[Path], parts: int, kind: str) -> list[list[Piece]]:
-    """The files in ``parts`` groups of about equal size, each in the original order; a
-    line-oriented file too big for one group is cut into pieces of lines first."""
+class _WorkQueue:
+    """Numbered pieces of work that processes take one at a time, whoever is free:
+    each number is 4 bytes in a pipe written whole (and closed) before any process
+    reads, so a 4-byte read takes exactly one number and no two readers the same. A
+    process that is done early takes more, so a slow piece does not hold the run up."""
+
+    def __init__(self, count: int) -> None:
+        if count * 4 > 65_536:  # a pipe holds 64 KiB; more would block the writer
+            raise ValueError("too many pieces for one pipe")
+        self._read, write = os.pipe()
+        try:
+            os.write(write, b"".join(n.to_bytes(4, "big") for n in range(count)))
+        finally:
+            os.close(write)
+
+    def take(self) -> Iterator[int]:
+        while True:
+            data = os.read(self._read, 4)
+            if len(data) != 4:
+                return
+            yield int.from_bytes(data, "big")
+
+    def close(self) -> None:
+        os.close(self._read)
+
+
+def _pieces(files: Sequence[Path], parts: int, kind: str) -> list[Piece]:
+    """The work, largest first: whole files, and a line-oriented file too big for one
+    process cut into pieces of lines (a few per process, so the shares even out)."""
     total = sum(path.stat().st_size for path in files)
     pieces: list[Piece] = []
     for path in files:
         if path.stat().st_size * parts > total and splittable(path, kind):
-            pieces.extend(line_pieces(path, parts))
+            pieces.extend(line_pieces(path, parts * PIECES_PER_PROCESS))
         else:
             pieces.append(Piece(path))
-    groups: list[list[Piece]] = [[] for _ in range(parts)]
-    load = [0] * parts
-    for piece in sorted(pieces, key=lambda p: -p.size()):
-        lightest = load.index(min(load))
-        groups[lightest].append(piece)
-        load[lightest] += piece.size()
-    order = {path: n for n, path in enumerate(files)}
-    return [sorted(g, key=lambda p: (order[p.path], p.start)) for g in groups if g]
+    if len(pieces) > MAX_PIECES:
+        return []
+    return sorted(pieces, key=lambda p: -p.size())
 
 
 def run_over_files(
@@ -85,14 +115,14 @@ def run_over_files(
 ) -> list[RuleMatch]:
     """Every rule's matches over the events under ``events`` (one per rule, in order).
 
-    ``engine.store.workers`` decides whether a child takes half of the files; the
-    answers are the same either way, except that matches found by a child carry no
-    sample row ids (they name rows of the child's own store)."""
+    ``engine.store.workers`` decides whether a child shares the work; the answers are
+    the same either way, except that matches found by a child carry no sample row ids
+    (they name rows of the child's own store)."""
     scope = scope if scope is not None else Scope()
     wanted = {safe_table(r.table) for r in rules if r.usable}
     files = list(event_files(events, report))
 
-    def load(backend: LocalSigmaBackend, group: Sequence[Path | Piece], into: ReadReport) -> None:
+    def load(backend: LocalSigmaBackend, group: Iterable[Path | Piece], into: ReadReport) -> None:
         backend.load_for(
             read_files(group, events_format, into, wanted=wanted, default_table=default_table),
             rules,
@@ -101,23 +131,31 @@ def run_over_files(
             aggregate=aggregate,
         )
 
-    kinds = {file_kind(p, events_format) for p in files}
-    shares = (
-        _shares(files, engine.store.workers, next(iter(kinds)))
-        if engine.store.workers > 1
-        and len(kinds) == 1
-        and sum(p.stat().st_size for p in files) >= SPLIT_MIN_BYTES
-        else []
-    )
-    if len(shares) < 2:
+    def alone() -> list[RuleMatch]:
         load(engine, files, report)
         return engine.run(rules, scope)
 
-    def half(group: list[Piece]) -> _Half:
+    workers = engine.store.workers
+    kinds = {file_kind(p, events_format) for p in files}
+    if workers < 2 or len(kinds) != 1 or sum(p.stat().st_size for p in files) < SPLIT_MIN_BYTES:
+        return alone()
+    pieces = _pieces(files, workers, next(iter(kinds)))
+    if len(pieces) < 2:
+        return alone()
+    queue = _WorkQueue(len(pieces))
+
+    def share(_: int) -> _Half:
         own = ReadReport()
+        taken: list[int] = []
+
+        def next_pieces() -> Iterator[Piece]:
+            for number in queue.take():
+                taken.append(number)
+                yield pieces[number]
+
         backend = LocalSigmaBackend(cache=engine.cache)
         try:
-            load(backend, group, own)
+            load(backend, next_pieces(), own)
             matches = backend.run(rules, scope)
             return _Half(
                 [(m.count, m.first_time, m.last_time) for m in matches],
@@ -125,20 +163,24 @@ def run_over_files(
                 own.unread,
                 own.duplicates,
                 set(backend.store.reached),
+                taken,
             )
         finally:
             backend.close()
 
     try:
-        halves = run_forked(half, shares)
+        shares = run_forked(share, list(range(workers)))
     except LibraryError:
         # a problem in the input: read it all here, so that it is reported once, with
         # the line numbers of the whole file
-        load(engine, files, report)
-        return engine.run(rules, scope)
+        return alone()
+    finally:
+        queue.close()
+    if sorted(n for part in shares for n in part.taken) != list(range(len(pieces))):
+        return alone()  # a child failed after taking pieces: their events are not counted
     report.files.extend(files)
     merged = [RuleMatch(rule, 0, None, None, ()) for rule in rules]
-    for part in halves:
+    for part in shares:
         report.events += part.events
         report.unread += part.unread
         report.duplicates += part.duplicates
