@@ -36,6 +36,8 @@ def test_clauses_follow_and_or_and_not() -> None:
     )
     # both selections are needed; the filter (a NOT) gives nothing
     assert rule.clauses == (("\\cmd.exe",), ("/c start", "/k start"))
+    # the trigram index looks up the most selective clause: as long, and fewer
+    assert rule.anchors == ("\\cmd.exe",)
     either = compiled(
         "  a: {Image|endswith: '\\cmd.exe'}\n"
         "  b: {CommandLine|contains|all: ['whoami', '/priv']}\n"

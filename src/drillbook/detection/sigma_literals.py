@@ -7,6 +7,7 @@ worked out once, at conversion, and kept with the converted rule.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 MIN_ANCHOR = 3  # the trigram index cannot look up shorter substrings
@@ -22,41 +23,13 @@ def _literal(value: Any) -> str | None:
     return best if len(best) >= MIN_ANCHOR else None
 
 
-def _necessary(node: Any) -> frozenset[str] | None:
-    """Substrings one of which every event matching ``node`` contains, or None.
-
-    A string test (equals, contains, startswith, endswith, wildcards, keywords) needs its
-    longest literal run; an OR needs one of its children's; an AND needs any one child's
-    (the most selective is chosen); a NOT, regex, number or null test gives nothing.
-    Matching is case-insensitive everywhere, so the index lookup is too.
-    """
-    from sigma.conditions import (
-        ConditionAND,
-        ConditionFieldEqualsValueExpression,
-        ConditionOR,
-        ConditionValueExpression,
-    )
-
-    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
-        literal = _literal(node.value)
-        return None if literal is None else frozenset({literal})
-    if isinstance(node, ConditionOR):
-        out: set[str] = set()
-        for arg in node.args:
-            child = _necessary(arg)
-            if child is None:
-                return None
-            out |= child
-        return frozenset(out)
-    if isinstance(node, ConditionAND):
-        options = [c for c in (_necessary(a) for a in node.args) if c]
-        if not options:
-            return None
-        return max(options, key=lambda c: (min(len(x) for x in c), -len(c)))
-    return None
-
-
 Clauses = list[frozenset[str]]
+
+
+def _selectivity(clause: Collection[str]) -> tuple[int, int]:
+    """How selective a clause likely is: its shortest substring the longer, and then the
+    fewer substrings, the rarer the rows that hold one."""
+    return min(len(x) for x in clause), -len(clause)
 
 
 def _required(node: Any) -> Clauses:
@@ -92,7 +65,7 @@ def _required(node: Any) -> Clauses:
             child = _required(arg)
             if not child:
                 return []
-            merged |= max(child, key=lambda c: (min(len(x) for x in c), -len(c)))
+            merged |= max(child, key=_selectivity)
         return [frozenset(merged)]
     return []
 
@@ -109,17 +82,13 @@ def clauses_of(rule: Any) -> tuple[tuple[str, ...], ...] | None:
     else:
         merged: set[str] = set()
         for clauses in conditions:
-            merged |= max(clauses, key=lambda c: (min(len(x) for x in c), -len(c)))
+            merged |= max(clauses, key=_selectivity)
         found = [frozenset(merged)]
     return tuple(tuple(sorted(clause)) for clause in found)
 
 
 def anchors_of(rule: Any) -> tuple[str, ...] | None:
-    """The rule's necessary substrings (over all its conditions), or None."""
-    found: set[str] = set()
-    for condition in rule.detection.parsed_condition:
-        needed = _necessary(condition.parsed)
-        if needed is None:
-            return None
-        found |= needed
-    return tuple(sorted(found)) or None
+    """The substrings of the rule's most selective clause (what the trigram index looks
+    up), or None when nothing is required."""
+    clauses = clauses_of(rule)
+    return None if clauses is None else max(clauses, key=_selectivity)
