@@ -285,8 +285,9 @@ def test_one_large_log_is_shared_out_in_pieces_with_the_same_answers(
     alone = _run(events, compiled, workers=1)
     monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
     (log,) = events.iterdir()
-    pieces = file_runs._pieces([log], 2, "json")
-    assert len(pieces) == 2 * file_runs.PIECES_PER_PROCESS
+    units = file_runs._units([log], 2, "json")
+    assert len(units) == 2 * file_runs.PIECES_PER_PROCESS
+    pieces = [piece for unit in units for piece in unit]
     bounds = sorted((p.start, p.end) for p in pieces)
     assert bounds[0][0] == 0
     assert bounds[-1][1] is None
@@ -301,7 +302,7 @@ def test_one_large_log_is_shared_out_in_pieces_with_the_same_answers(
 
     monkeypatch.setattr(file_runs, "run_forked", counted)
     assert _run(events, compiled, workers=2) == alone
-    assert sorted(n for share in taken for n in share) == list(range(len(pieces)))
+    assert sorted(n for share in taken for n in share) == list(range(len(units)))
 
 
 def test_a_child_that_fails_after_taking_work_leaves_nothing_uncounted(
@@ -321,4 +322,33 @@ def test_a_child_that_fails_after_taking_work_leaves_nothing_uncounted(
         return real_run(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(LocalSigmaBackend, "run", failing_in_child)
+    assert _run(events, compiled, workers=2) == alone
+
+
+def test_more_files_than_units_are_dealt_into_units_with_the_same_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events, compiled = _folder(tmp_path, files=7, per_file=100)
+    alone = _run(events, compiled, workers=1)
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(file_runs, "MAX_UNITS", 3)
+    units = file_runs._units(sorted(events.iterdir()), 2, "json")
+    assert len(units) == 3
+    assert sorted(p.path.name for unit in units for p in unit) == sorted(
+        p.name for p in events.iterdir()
+    )
+    assert _run(events, compiled, workers=2) == alone
+
+
+def test_a_work_queue_that_cannot_be_filled_means_working_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events, compiled = _folder(tmp_path, files=3, per_file=100)
+    alone = _run(events, compiled, workers=1)
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+
+    def full(count: int) -> None:
+        raise BlockingIOError("the pipe is full")
+
+    monkeypatch.setattr(file_runs, "_WorkQueue", full)
     assert _run(events, compiled, workers=2) == alone

@@ -44,8 +44,8 @@ from drillbook.telemetry.readers.pieces import Piece, line_pieces
 SPLIT_MIN_BYTES = 2_000_000
 # A large line-oriented log is cut into this many pieces per process.
 PIECES_PER_PROCESS = 4
-# More pieces than this (files in a folder) and the work is not shared.
-MAX_PIECES = 16_000
+# Work is dealt into at most this many units (their numbers must fit one pipe page).
+MAX_UNITS = 1_000
 
 
 @dataclass(frozen=True)
@@ -61,17 +61,26 @@ class _Half:
 
 
 class _WorkQueue:
-    """Numbered pieces of work that processes take one at a time, whoever is free:
-    each number is 4 bytes in a pipe written whole (and closed) before any process
-    reads, so a 4-byte read takes exactly one number and no two readers the same. A
-    process that is done early takes more, so a slow piece does not hold the run up."""
+    """Numbered units of work that processes take one at a time, whoever is free: each
+    number is 4 bytes in a pipe written whole (and closed) before any process reads, so
+    a 4-byte read takes exactly one number and no two readers the same. A process that
+    is done early takes more, so a slow unit does not hold the run up."""
 
     def __init__(self, count: int) -> None:
-        if count * 4 > 65_536:  # a pipe holds 64 KiB; more would block the writer
-            raise ValueError("too many pieces for one pipe")
+        # A pipe may hold as little as one page when its owner has many (Linux's
+        # pipe-user-pages-soft), so the numbers fit in 4 KiB and are written without
+        # blocking: a pipe that is full anyway raises, and the caller works alone.
+        if count * 4 > 4096:
+            raise ValueError("too many units of work for one pipe")
         self._read, write = os.pipe()
         try:
-            os.write(write, b"".join(n.to_bytes(4, "big") for n in range(count)))
+            os.set_blocking(write, False)
+            data = b"".join(n.to_bytes(4, "big") for n in range(count))
+            if os.write(write, data) != len(data):
+                raise OSError("the work queue's pipe took only part of the numbers")
+        except BaseException:
+            os.close(self._read)
+            raise
         finally:
             os.close(write)
 
@@ -86,9 +95,11 @@ class _WorkQueue:
         os.close(self._read)
 
 
-def _pieces(files: Sequence[Path], parts: int, kind: str) -> list[Piece]:
-    """The work, largest first: whole files, and a line-oriented file too big for one
-    process cut into pieces of lines (a few per process, so the shares even out)."""
+def _units(files: Sequence[Path], parts: int, kind: str) -> list[list[Piece]]:
+    """The work as units, largest first: whole files, and a line-oriented file too big
+    for one process cut into pieces of lines (a few per process, so the shares even
+    out); more files than :data:`MAX_UNITS` are dealt into that many units of about
+    equal size."""
     total = sum(path.stat().st_size for path in files)
     pieces: list[Piece] = []
     for path in files:
@@ -96,9 +107,9 @@ def _pieces(files: Sequence[Path], parts: int, kind: str) -> list[Piece]:
             pieces.extend(line_pieces(path, parts * PIECES_PER_PROCESS))
         else:
             pieces.append(Piece(path))
-    if len(pieces) > MAX_PIECES:
-        return []
-    return sorted(pieces, key=lambda p: -p.size())
+    pieces.sort(key=lambda p: -p.size())
+    count = min(len(pieces), MAX_UNITS)
+    return [pieces[start::count] for start in range(count)]
 
 
 def run_over_files(
@@ -139,10 +150,13 @@ def run_over_files(
     kinds = {file_kind(p, events_format) for p in files}
     if workers < 2 or len(kinds) != 1 or sum(p.stat().st_size for p in files) < SPLIT_MIN_BYTES:
         return alone()
-    pieces = _pieces(files, workers, next(iter(kinds)))
-    if len(pieces) < 2:
+    units = _units(files, workers, next(iter(kinds)))
+    if len(units) < 2:
         return alone()
-    queue = _WorkQueue(len(pieces))
+    try:
+        queue = _WorkQueue(len(units))
+    except OSError:
+        return alone()
 
     def share(_: int) -> _Half:
         own = ReadReport()
@@ -151,7 +165,7 @@ def run_over_files(
         def next_pieces() -> Iterator[Piece]:
             for number in queue.take():
                 taken.append(number)
-                yield pieces[number]
+                yield from units[number]
 
         backend = LocalSigmaBackend(cache=engine.cache)
         try:
@@ -176,7 +190,7 @@ def run_over_files(
         return alone()
     finally:
         queue.close()
-    if sorted(n for part in shares for n in part.taken) != list(range(len(pieces))):
+    if sorted(n for part in shares for n in part.taken) != list(range(len(units))):
         return alone()  # a child failed after taking pieces: their events are not counted
     report.files.extend(files)
     merged = [RuleMatch(rule, 0, None, None, ()) for rule in rules]
