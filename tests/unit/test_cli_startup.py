@@ -126,8 +126,9 @@ def test_an_os_error_nobody_expected_is_one_line_not_a_traceback(
 
 
 def test_detect_run_parses_its_options_without_pydantic(tmp_path: object) -> None:
-    """Plain ``str``/``bool``/``Path`` options skip typer's pydantic adapters: matching
-    recorded events needs neither pydantic nor anything else heavy but the Sigma engine."""
+    """Plain ``str``/``bool``/``Path`` options skip typer's pydantic adapters, and JSON
+    output needs no Rich console: matching recorded events needs nothing heavy but the
+    Sigma engine."""
     from tests.helpers import FILES
 
     rule = FILES / "detection" / "rules"
@@ -137,6 +138,7 @@ def test_detect_run_parses_its_options_without_pydantic(tmp_path: object) -> Non
     )
     assert "sigma" in loaded  # it ran
     assert "pydantic" not in loaded
+    assert "rich" not in loaded  # JSON out: the consoles are never made
 
 
 def test_plain_options_keep_typer_s_meaning(runner: CliRunner, tmp_path: object) -> None:

@@ -21,7 +21,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from drillbook.cli.console_backlog import CONSOLE_WAIT_S, Backlog, unavailable
-from drillbook.cli.output import console, print_error
+from drillbook.cli.output import console, print_error, real_console
 from drillbook.clip import clip
 from drillbook.domain.exercise import service
 from drillbook.domain.exercise.evaluation import offsets
@@ -183,7 +183,9 @@ def _run_live(store: Store, exercise_id: int, who: str) -> None:
 
     try:
         tty.setcbreak(fd)
-        with Live(view(), console=console, auto_refresh=False, transient=False) as live:
+        with Live(
+            view(), console=real_console(console), auto_refresh=False, transient=False
+        ) as live:
             while True:
                 ready, _, _ = select.select([fd], [], [], 1.0)
                 if ready:

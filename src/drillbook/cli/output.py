@@ -1,4 +1,8 @@
-"""Shared terminal output: Rich consoles, tables, JSON for scripts."""
+"""Shared terminal output: Rich consoles, tables, JSON for scripts.
+
+The consoles are made on first use: a command that answers in JSON, or fails before it
+prints, never imports Rich (a fifth of a warm ``detect run --json``'s start-up).
+"""
 
 from __future__ import annotations
 
@@ -9,33 +13,61 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console, ConsoleDimensions, ConsoleRenderable, RenderableType
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
 
 
-class _Console(Console):
-    """A console that honours ``COLUMNS`` as it is when printing, not when created.
+def _new_console(**options: Any) -> Console:
+    from rich.console import Console, ConsoleDimensions
 
-    The consoles are module globals, made at import; a width set later (a test runner,
-    `COLUMNS=200 drillbook ...` in a script wrapping this module) would otherwise be
-    ignored."""
+    class _Console(Console):
+        """A console that honours ``COLUMNS`` as it is when printing, not when created.
 
-    @property
-    def size(self) -> ConsoleDimensions:
-        columns = os.environ.get("COLUMNS", "")
-        if columns.isdigit() and not self.is_terminal:
-            self._width = int(columns)
-        return super().size
+        The consoles are module globals; a width set later (a test runner,
+        `COLUMNS=200 drillbook ...` in a script wrapping this module) would otherwise be
+        ignored."""
 
-    @size.setter
-    def size(self, new_size: tuple[int, int]) -> None:
-        width, height = new_size
-        self._width = width
-        self._height = height
+        @property
+        def size(self) -> ConsoleDimensions:
+            columns = os.environ.get("COLUMNS", "")
+            if columns.isdigit() and not self.is_terminal:
+                self._width = int(columns)
+            return super().size
+
+        @size.setter
+        def size(self, new_size: tuple[int, int]) -> None:
+            width, height = new_size
+            self._width = width
+            self._height = height
+
+    return _Console(**options)
+
+
+class _LazyConsole:
+    """Stands for a Rich console and makes it on first use (see the module docstring)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._made: Console | None = None
+
+    def made(self) -> Console:
+        if self._made is None:
+            self._made = _new_console(**self._options)
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.made(), name)
+
+
+def real_console(stand_in: Console) -> Console:
+    """The Rich console behind ``console`` or ``err_console``, for Rich's own classes
+    that take one (``Live``), which may look further than its attributes."""
+    return stand_in.made() if isinstance(stand_in, _LazyConsole) else stand_in
 
 
 FullOpt = Annotated[
@@ -47,8 +79,8 @@ FullOpt = Annotated[
 # soft_wrap: a line of text (`path: ok (...)`, `F-001: resolved`) stays one line whatever
 # the width, so scripts can grep it and a long path does not split a message; tables and
 # panels still lay themselves out to the terminal's width.
-console = _Console(highlight=False, soft_wrap=True)
-err_console = _Console(stderr=True, highlight=False, soft_wrap=True)
+console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
+err_console = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 
 
 def print_error(message: str) -> None:
@@ -80,6 +112,8 @@ def print_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    from rich.table import Table
+
     out = Table(title=title, header_style="bold", expand=False)
     for column in columns:
         out.add_column(column, overflow="fold")
@@ -91,6 +125,9 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 def cell(value: Any) -> RenderableType:
     """A table cell as plain text: scenario and finding text is the user's, and a
     ``[/]`` or ``[red]`` in it must print as written, never be read as Rich markup."""
+    from rich.console import ConsoleRenderable
+    from rich.text import Text
+
     if value is None:
         return Text("")
     if isinstance(value, ConsoleRenderable):
