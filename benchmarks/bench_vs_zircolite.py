@@ -245,6 +245,12 @@ def scenario(
                 f"{label + ' MB':12} {d.peak_mb:12.1f} {z.peak_mb:12.1f} "
                 f"{d.peak_mb / z.peak_mb:8.2f}"
             )
+        print(
+            "warm runs, s: drillbook "
+            + " ".join(f"{m.seconds:.2f}" for m in db_runs)
+            + "; Zircolite "
+            + " ".join(f"{m.seconds:.2f}" for m in z_runs)
+        )
         print(f"rules fired: drillbook {len(db_warm.counts)}, Zircolite {len(z_warm.counts)}")
         hints = rule_hints(rules, home)
         for title, z_count, d_count, reason in differences(db_warm, z_warm, hints)[: args.max_diff]:
