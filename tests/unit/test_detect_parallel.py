@@ -32,6 +32,21 @@ def _double_unless_child(parent: int, value: int) -> int:
     return value * 2
 
 
+def _watch_forks(monkeypatch: pytest.MonkeyPatch, module: object) -> list[tuple[int, list[object]]]:
+    """Record each ``run_forked`` call made through ``module``: how many parts, and the
+    answers."""
+    calls: list[tuple[int, list[object]]] = []
+    real = forked.run_forked
+
+    def watched(work: object, parts: list[object]) -> list[object]:
+        answers = real(work, parts)  # type: ignore[arg-type]
+        calls.append((len(parts), answers))
+        return answers
+
+    monkeypatch.setattr(module, "run_forked", watched)
+    return calls
+
+
 def test_forked_parts_answer_in_order_and_a_failed_child_is_made_up_for() -> None:
     assert run_forked(lambda n: n * 2, [1, 2, 3]) == [2, 4, 6]
     parent = os.getpid()
@@ -66,16 +81,9 @@ def test_converting_on_two_processes_gives_the_same_rules_and_problems(
     assert len(files) >= 3
     serial = compile_rules(files, workers=1)
     monkeypatch.setattr(sigma_sqlite, "FORK_MIN_RULES", 2)
-    forks: list[int] = []
-    real = forked.run_forked
-
-    def counted(work: object, parts: list[object]) -> object:
-        forks.append(len(parts))
-        return real(work, parts)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(forked, "run_forked", counted)
+    forks = _watch_forks(monkeypatch, forked)
     assert compile_rules(files, workers=2) == serial
-    assert forks == [2]
+    assert [parts for parts, _ in forks] == [2]
     assert [str(p.location.path) for p in serial[1]] == [str(tmp_path / "zz-broken.yml")]
 
 
@@ -130,16 +138,9 @@ def test_sharing_the_files_out_gives_the_answers_of_one_process(
     alone = _run(events, compiled, workers=1)
     assert all(count for _, count, _, _ in alone[0])  # every rule fires: the test has teeth
     monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
-    shared: list[int] = []
-    real = file_runs.run_forked
-
-    def counted(work: object, parts: list[object]) -> object:
-        shared.append(len(parts))
-        return real(work, parts)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(file_runs, "run_forked", counted)
+    shared = _watch_forks(monkeypatch, file_runs)
     assert _run(events, compiled, workers=2) == alone
-    assert shared == [2]
+    assert [parts for parts, _ in shared] == [2]
 
 
 def test_files_of_two_formats_are_not_shared_out(
@@ -292,17 +293,11 @@ def test_one_large_log_is_shared_out_in_pieces_with_the_same_answers(
     assert bounds[0][0] == 0
     assert bounds[-1][1] is None
     assert all(end == start for (_, end), (start, _) in itertools.pairwise(bounds))
-    taken: list[list[int]] = []
-    real = file_runs.run_forked
-
-    def counted(work: object, parts: list[object]) -> object:
-        answers = real(work, parts)  # type: ignore[arg-type]
-        taken.extend(sorted(a.taken) for a in answers)  # type: ignore[attr-defined]
-        return answers
-
-    monkeypatch.setattr(file_runs, "run_forked", counted)
+    calls = _watch_forks(monkeypatch, file_runs)
     assert _run(events, compiled, workers=2) == alone
-    assert sorted(n for share in taken for n in share) == list(range(len(units)))
+    ((_, answers),) = calls
+    taken = sorted(n for answer in answers for n in answer.taken)  # type: ignore[attr-defined]
+    assert taken == list(range(len(units)))
 
 
 def test_a_child_that_fails_after_taking_work_leaves_nothing_uncounted(

@@ -30,6 +30,8 @@ from sqlalchemy import ColumnElement, String, case, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from drillbook.storage.sqlfunctions import spell
+
 
 def sql_literal(text: str) -> ColumnElement[str]:
     """``text`` inlined as an SQL string literal (quotes doubled)."""
@@ -47,17 +49,12 @@ class json_text(_JsonPiece):
     inherit_cache = True
 
 
-@compiles(json_text, "sqlite")
-def _text_sqlite(element: json_text, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    # a text column's affinity stores every value as text: no CAST needed
-    return f"json_quote({compiler.process(value, **kw)})"
-
-
-@compiles(json_text)
-def _text_default(element: json_text, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"COALESCE(to_json(CAST({compiler.process(value, **kw)} AS TEXT))::text, 'null')"
+# a text column's affinity stores every value as text on SQLite: no CAST needed there
+spell(
+    json_text,
+    sqlite="json_quote({v})",
+    default="COALESCE(to_json(CAST({v} AS TEXT))::text, 'null')",
+)
 
 
 class json_number(_JsonPiece):
@@ -66,10 +63,7 @@ class json_number(_JsonPiece):
     inherit_cache = True
 
 
-@compiles(json_number)
-def _number(element: json_number, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"COALESCE(CAST({compiler.process(value, **kw)} AS TEXT), 'null')"
+spell(json_number, default="COALESCE(CAST({v} AS TEXT), 'null')")
 
 
 class json_day(_JsonPiece):
@@ -78,18 +72,12 @@ class json_day(_JsonPiece):
     inherit_cache = True
 
 
-@compiles(json_day, "sqlite")
-def _day_sqlite(element: json_day, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    v = compiler.process(value, **kw)
-    # SQLite keeps a date as its ISO text (a datetime's text starts with it too)
-    return f"""CASE WHEN {v} IS NULL THEN 'null' ELSE '"' || substr({v}, 1, 10) || '"' END"""
-
-
-@compiles(json_day)
-def _day_default(element: json_day, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"COALESCE(to_json({compiler.process(value, **kw)})::text, 'null')"
+# SQLite keeps a date as its ISO text (a datetime's text starts with it too)
+spell(
+    json_day,
+    sqlite="""CASE WHEN {v} IS NULL THEN 'null' ELSE '"' || substr({v}, 1, 10) || '"' END""",
+    default="COALESCE(to_json({v})::text, 'null')",
+)
 
 
 class json_moment(_JsonPiece):

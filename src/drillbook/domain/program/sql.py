@@ -17,6 +17,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 
+from drillbook.storage.sqlfunctions import spell
+
 
 class days_between(FunctionElement[float]):
     """Days (fractional) from the first datetime argument to the second."""
@@ -49,21 +51,12 @@ class quarter_label(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(quarter_label, "sqlite")
-def _quarter_sqlite(element: quarter_label, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    v = compiler.process(value, **kw)
-    return (
-        f"(strftime('%Y', {v}) || '-Q' || "
-        f"CAST(((CAST(strftime('%m', {v}) AS INTEGER) + 2) / 3) AS TEXT))"
-    )
-
-
-@compiles(quarter_label)
-def _quarter_default(element: quarter_label, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    v = compiler.process(value, **kw)
-    return f"(to_char({v}, 'YYYY') || '-Q' || to_char({v}, 'Q'))"
+spell(
+    quarter_label,
+    sqlite="(strftime('%Y', {v}) || '-Q' || "
+    "CAST(((CAST(strftime('%m', {v}) AS INTEGER) + 2) / 3) AS TEXT))",
+    default="(to_char({v}, 'YYYY') || '-Q' || to_char({v}, 'Q'))",
+)
 
 
 class joined_text(FunctionElement[str]):
@@ -75,16 +68,7 @@ class joined_text(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(joined_text, "sqlite")
-def _joined_sqlite(element: joined_text, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"group_concat({compiler.process(value, **kw)})"
-
-
-@compiles(joined_text)
-def _joined_default(element: joined_text, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"string_agg(CAST({compiler.process(value, **kw)} AS TEXT), ',')"
+spell(joined_text, sqlite="group_concat({v})", default="string_agg(CAST({v} AS TEXT), ',')")
 
 
 class joined_distinct_text(FunctionElement[str]):
@@ -95,16 +79,11 @@ class joined_distinct_text(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(joined_distinct_text, "sqlite")
-def _joined_distinct_sqlite(element: joined_distinct_text, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"group_concat(DISTINCT {compiler.process(value, **kw)})"
-
-
-@compiles(joined_distinct_text)
-def _joined_distinct_default(element: joined_distinct_text, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"string_agg(DISTINCT CAST({compiler.process(value, **kw)} AS TEXT), ',')"
+spell(
+    joined_distinct_text,
+    sqlite="group_concat(DISTINCT {v})",
+    default="string_agg(DISTINCT CAST({v} AS TEXT), ',')",
+)
 
 
 def split_joined(text: str | None) -> list[str]:
@@ -142,13 +121,8 @@ class utc_day(FunctionElement[date]):
     inherit_cache = True
 
 
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"substr({compiler.process(value, **kw)}, 1, 10)"
-
-
-@compiles(utc_day)
-def _utc_day_default(element: utc_day, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"CAST(({compiler.process(value, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+spell(
+    utc_day,
+    sqlite="substr({v}, 1, 10)",
+    default="CAST(({v} AT TIME ZONE 'UTC') AS DATE)",
+)
