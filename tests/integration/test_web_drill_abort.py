@@ -99,3 +99,15 @@ def test_another_teams_drill_cannot_be_aborted_or_seen(store: Store) -> None:
     )
     assert pulled.status_code == 303
     assert pending_abort(store, RUN_ID) == "aborted by ida from the web app: alerts paging"
+
+
+@pytest.mark.parametrize(
+    "odd", ["..%2F..%2Fetc", "%00", "a" * 400, "'%20OR%201=1--", "%3Cscript%3E"]
+)
+def test_odd_drill_ids_in_the_abort_url_are_refused(store: Store, odd: str) -> None:
+    _running(store)
+    client, csrf = client_for(None, store, "vic", role="viewer", team="payments")
+    done = client.post(f"/drills/{odd}/abort", data={"why": "x", "csrf_token": csrf})
+    assert done.status_code in (400, 404, 422)
+    assert "<script>" not in done.text
+    assert pending_abort(store, RUN_ID) is None

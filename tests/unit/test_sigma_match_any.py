@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drillbook.detection.eventstore import EventStore, Scope
-from drillbook.detection.sigma_sqlite import MATCH_ANY, compile_text, match_any, register_lists
+from drillbook.detection.match_lists import MATCH_ANY, match_any, register_lists
+from drillbook.detection.sigma_sqlite import compile_text
 
 LETTERS = st.text(alphabet="abcXYZ/.- %_'é", min_size=1, max_size=5)
 

@@ -25,14 +25,9 @@ from functools import lru_cache
 from typing import Any
 
 from drillbook.detection.forked import run_forked
+from drillbook.detection.match_lists import MATCH_ANY, match_any, register_lists
 from drillbook.detection.prefilter import candidate_rows, has_clauses
-from drillbook.detection.sigma_sqlite import (
-    MATCH_ANY,
-    RAW_FIELD,
-    CompiledRule,
-    match_any,
-    register_lists,
-)
+from drillbook.detection.sigma_sqlite import RAW_FIELD, CompiledRule
 from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
 META_COLUMNS = ("_time", RAW_FIELD, "_run", "_technique_run", "_is_runner", "_n", "_tmax")

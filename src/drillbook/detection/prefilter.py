@@ -24,10 +24,8 @@ def _trigrams(text: str) -> set[str]:
 
 
 def clauses(rule: CompiledRule) -> tuple[tuple[str, ...], ...]:
-    """The rule's clauses (a rule converted before clauses existed has its anchors)."""
-    if rule.clauses:
-        return rule.clauses
-    return (rule.anchors,) if rule.anchors else ()
+    """The rule's clauses (none when it promises no substring)."""
+    return rule.clauses or ()
 
 
 def candidate_rows(

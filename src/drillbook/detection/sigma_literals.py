@@ -7,7 +7,7 @@ worked out once, at conversion, and kept with the converted rule.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 MIN_ANCHOR = 3  # the trigram index cannot look up shorter substrings
@@ -87,8 +87,6 @@ def clauses_of(rule: Any) -> tuple[tuple[str, ...], ...] | None:
     return tuple(tuple(sorted(clause)) for clause in found)
 
 
-def anchors_of(rule: Any) -> tuple[str, ...] | None:
-    """The substrings of the rule's most selective clause (what the trigram index looks
-    up), or None when nothing is required."""
-    clauses = clauses_of(rule)
-    return None if clauses is None else max(clauses, key=_selectivity)
+def most_selective(clauses: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """The clause the trigram index looks up: the likeliest to be rare."""
+    return max(clauses, key=_selectivity)

@@ -22,14 +22,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from drillbook.detection.match_lists import MATCH_ANY, match_any, register_lists, string_list_call
-from drillbook.detection.sigma_literals import anchors_of, clauses_of
+from drillbook.detection.match_lists import string_list_call
+from drillbook.detection.sigma_literals import clauses_of, most_selective
 from drillbook.errors import LibraryError, Location, Problem
 
-__all__ = ["MATCH_ANY", "match_any", "register_lists"]  # used with the rules converted here
-
 RAW_FIELD = "_raw"
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 @functools.cache
@@ -78,11 +76,8 @@ class CompiledRule:
     fields: tuple[str, ...]
     techniques: tuple[str, ...]
     error: str | None = None
-    # Substrings (3+ characters) at least one of which any matching event contains;
-    # None when the rule has no such necessary literal (see anchors_of).
-    anchors: tuple[str, ...] | None = None
-    # Every matching event holds at least one substring of *each* clause (see
-    # clauses_of): a finer prefilter than ``anchors`` alone; None when there is none.
+    # Every matching event holds at least one substring (3+ characters) of *each*
+    # clause (see clauses_of); None when there is none.
     clauses: tuple[tuple[str, ...], ...] | None = None
     # The test lists its ``sigma_match_any`` calls name by key: (key, JSON of the tests)
     lists: tuple[tuple[str, str], ...] = ()
@@ -90,6 +85,12 @@ class CompiledRule:
     @property
     def usable(self) -> bool:
         return self.condition is not None and self.error is None
+
+    @property
+    def anchors(self) -> tuple[str, ...] | None:
+        """The substrings of the most selective clause, one of which any matching event
+        contains (what the trigram index looks up); None when there is no clause."""
+        return None if not self.clauses else most_selective(self.clauses)
 
     @property
     def readable_condition(self) -> str | None:
@@ -113,8 +114,6 @@ class CompiledRule:
     def from_dict(cls, data: dict[str, Any]) -> CompiledRule:
         data["fields"] = tuple(data["fields"])
         data["techniques"] = tuple(data["techniques"])
-        if data.get("anchors") is not None:
-            data["anchors"] = tuple(data["anchors"])
         if data.get("clauses") is not None:
             data["clauses"] = tuple(tuple(clause) for clause in data["clauses"])
         data["lists"] = tuple((key, encoded) for key, encoded in data.get("lists", ()))
@@ -266,7 +265,6 @@ def compile_text(text: str, path: str) -> CompiledRule:
     return CompiledRule(
         condition=condition,
         fields=fields,
-        anchors=anchors_of(rule),
         clauses=clauses_of(rule),
         lists=tuple(sorted(backend.match_lists.items())),
         **base,
