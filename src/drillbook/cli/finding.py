@@ -54,7 +54,10 @@ RANK_COLUMNS = (
     "created_at",
     "extra",
 )  # what ranking and its output read of every finding
-TABLE_PAGE = 200  # rows `finding list` prints without --limit (JSON has no default page)
+# findings `finding list` prints without --limit or --all: a screenful of pages for the
+# table, a page of JSON for a script (which says --all, or follows the --cursor hint)
+TABLE_PAGE = 200
+JSON_PAGE = 1000
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
 
@@ -202,10 +205,15 @@ def list_(
         typer.Option(
             "--limit",
             min=1,
-            help=f"At most this many (a page; the table shows {TABLE_PAGE} unless told).",
+            help=f"At most this many (a page; without --limit the table shows {TABLE_PAGE}, "
+            f"--json {JSON_PAGE}, and stderr says how to get the next page).",
             show_default=False,
         ),
     ] = None,
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="Every matching finding, not a page (JSON streams them)."),
+    ] = False,
     cursor: Annotated[
         str | None,
         typer.Option("--cursor", help="Start after this finding id (the next page's start)."),
@@ -227,11 +235,17 @@ def list_(
     from drillbook.domain.finding.rows import iter_findings
     from drillbook.storage.bulk import bulk_read
 
+    if every and limit is not None:
+        raise UsageError("--all and --limit: give one of them")
+    if limit is None and not every:
+        limit = JSON_PAGE if as_json else TABLE_PAGE  # not 100,000 rows; --cursor for more
+    # a long JSON list is written by two connections at once (storage.twin)
+    long_json = as_json and not problems and (limit is None or limit > JSON_PAGE)
     store = state(ctx).store()
     with store.session() as session:
         lifecycle.reopen_expired_risks(session, clock.today())
     # the rest only reads: its output streams as it is read (not held for a commit)
-    with bulk_read(), store.reading() as session:
+    with bulk_read(), store.reading(twin=long_json) as session:
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
         filters: dict[str, Any] = {
             "status": status,
@@ -245,8 +259,6 @@ def list_(
             "overdue": overdue,
         }
         after = service.parse_id(cursor) if cursor else 0
-        if limit is None and not as_json:
-            limit = TABLE_PAGE  # a screenful of pages, not 100,000 rows; --cursor for more
         if problems:
             _report_problems(service.list_findings(session, **filters), as_json)
             return
