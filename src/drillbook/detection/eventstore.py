@@ -395,15 +395,17 @@ class EventStore:
                 continue
             self.ensure_columns(table, {f for _, r in indexed for f in r.fields})
             scanned = indexed
-            anchored = sum(1 for _, r in indexed if r.anchors)
+            anchored = sum(1 for _, r in indexed if has_clauses(r))
             rows = self.count(table, scope)
             if (
                 anchored >= PREFILTER_MIN_RULES
                 and rows >= self.prefilter_min_rows
                 and self.build_index(table)
             ):
-                scanned = [(i, r) for i, r in indexed if not r.anchors]
-                units.extend(_Unit(table, [(i, r)], True, rows) for i, r in indexed if r.anchors)
+                scanned = [(i, r) for i, r in indexed if not has_clauses(r)]
+                units.extend(
+                    _Unit(table, [(i, r)], True, rows) for i, r in indexed if has_clauses(r)
+                )
             elif (
                 self.text_prefilter
                 and anchored >= TEXT_PREFILTER_MIN_RULES
