@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 # A substring is filed under one of the trigrams of its first this many characters.
 FILING_SPAN = 16
+# Splitting a value into trigrams costs about as much per character as looking for this
+# many trigrams in it, and looking for one costs as much as this many characters more:
+# for a value of n characters and g trigrams wanted, the lookups are cheaper when
+# g * (n + GRAM_TEST_CHARS) < SPLIT_COST * n.
+SPLIT_COST = 150
+GRAM_TEST_CHARS = 40
 
 # Case-folded substring -> the trigram it is filed under ("" when it is too short for
 # one), for the rule sets loaded in this process (see :func:`remember_filing`).
@@ -124,9 +130,18 @@ def candidate_rows(
                 holding.append(rowid)
 
     values_of: dict[str, list[str]] = {}
+    grams = tuple(filed)
+    # looking for each trigram wanted in a long value is cheaper than splitting it
+    # into its trigrams when few are wanted (a keyword rule over the full text)
+    long_from = len(grams) * GRAM_TEST_CHARS / max(1, SPLIT_COST - len(grams))
     for value in rows_of_value:
         text = value.casefold()
-        for gram in grams_wanted.intersection(_trigrams(text)):
+        present: Iterable[str]
+        if len(grams) < SPLIT_COST and len(text) > long_from:
+            present = [gram for gram in grams if gram in text]
+        else:
+            present = grams_wanted.intersection(_trigrams(text))
+        for gram in present:
             for literal in filed[gram]:
                 if literal in text:
                     values_of.setdefault(literal, []).append(value)
