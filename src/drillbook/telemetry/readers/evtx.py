@@ -20,7 +20,7 @@ from typing import Any
 from drillbook.errors import LibraryError, Location
 from drillbook.telemetry.readers.fields import Event, normalise_name, scalar, table_name
 from drillbook.telemetry.readers.jsonl import SourcedEvent
-from drillbook.telemetry.readers.windows import routes, windows_logsources
+from drillbook.telemetry.readers.windows import PRODUCT, routes, windows_logsources
 
 # Records are decoded JSON, so their objects are dicts: ``isinstance(x, dict)`` is several
 # times cheaper than a check against the ``Mapping`` ABC, and this runs per field.
@@ -36,26 +36,49 @@ def _value(node: Any) -> Any:
 
 def _lift(node: Mapping[str, Any], out: Event, parent: str = "") -> None:
     for key, value in node.items():
-        if key == "#attributes" and isinstance(value, dict):
-            for attr, attr_value in value.items():
-                if str(attr).startswith("xmlns"):
-                    continue
-                name = normalise_name(f"{parent}_{attr}" if parent else attr)
-                out[name] = scalar(attr_value)
-                # SystemTime / ProcessID and friends are also reachable by their own name
-                out.setdefault(normalise_name(attr), scalar(attr_value))
-            continue
-        if key == "#text":
-            continue
-        if isinstance(value, dict) and "#text" not in value:
-            _lift(value, out, normalise_name(key))
-        elif isinstance(value, dict):
-            out[normalise_name(key)] = scalar(_value(value))
-            attributes = value.get("#attributes")
-            if isinstance(attributes, dict):
-                _lift({"#attributes": attributes}, out, normalise_name(key))
-        else:
-            out[normalise_name(key)] = scalar(value)
+        kind = type(value)
+        if kind is dict or (kind is not str and isinstance(value, dict)):
+            if key == "#attributes":
+                _attributes(value, out, parent)
+            elif key == "#text":
+                continue
+            elif "#text" in value:
+                name = normalise_name(key)
+                out[name] = scalar(_value(value))
+                attributes = value.get("#attributes")
+                if isinstance(attributes, dict):
+                    _attributes(attributes, out, name)
+            else:
+                _lift(value, out, normalise_name(key))
+        elif key != "#text":
+            out[normalise_name(key)] = value if kind is str else scalar(value)
+
+
+# (element, attribute) -> the attribute's flat names (``TimeCreated_SystemTime`` and
+# ``SystemTime``), or () for a namespace declaration: every record repeats the same few.
+_ATTRIBUTE_NAMES: dict[tuple[str, str], tuple[str, ...]] = {}
+_ATTRIBUTE_NAMES_HELD = 4096
+
+
+def _attribute_names(parent: str, attr: str) -> tuple[str, ...]:
+    names: tuple[str, ...] = ()
+    if not str(attr).startswith("xmlns"):
+        names = (normalise_name(f"{parent}_{attr}" if parent else attr), normalise_name(attr))
+    if len(_ATTRIBUTE_NAMES) < _ATTRIBUTE_NAMES_HELD:
+        _ATTRIBUTE_NAMES[parent, attr] = names
+    return names
+
+
+def _attributes(attributes: Mapping[str, Any], out: Event, parent: str) -> None:
+    for attr, attr_value in attributes.items():
+        names = _ATTRIBUTE_NAMES.get((parent, attr))
+        if names is None:
+            names = _attribute_names(parent, attr)
+        if names:
+            value = attr_value if type(attr_value) is str else scalar(attr_value)
+            out[names[0]] = value
+            # SystemTime / ProcessID and friends are also reachable by their own name
+            out.setdefault(names[1], value)
 
 
 def flatten_record(record: Mapping[str, Any]) -> Event:
@@ -151,6 +174,8 @@ def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[Sou
     error."""
     from evtx import PyEvtxParser
 
+    if wanted is not None and table_name(PRODUCT) in wanted:
+        wanted = None  # every Windows record goes to the product's table (see .windows)
     try:
         with path.open("rb") as handle:
             if handle.read(len(EVTX_MAGIC)) != EVTX_MAGIC:
