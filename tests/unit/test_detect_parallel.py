@@ -143,6 +143,27 @@ def test_sharing_the_files_out_gives_the_answers_of_one_process(
     assert [parts for parts, _ in shared] == [2]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_file_is_sniffed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """A file's format is told from its first bytes once, before the work is shared."""
+    from drillbook.telemetry.readers import files as readers
+
+    events, compiled = _folder(tmp_path, files=4, per_file=50)
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+    sniffed: list[str] = []
+    real = readers.sniff
+
+    def counted(path: Path) -> str:
+        sniffed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(readers, "sniff", counted)
+    _run(events, compiled, workers=workers)
+    assert sorted(sniffed) == sorted(p.name for p in events.iterdir())
+
+
 def test_files_of_two_formats_are_not_shared_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -286,7 +307,7 @@ def test_one_large_log_is_shared_out_in_pieces_with_the_same_answers(
     alone = _run(events, compiled, workers=1)
     monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
     (log,) = events.iterdir()
-    units = file_runs._units([log], 2, "json")
+    units = file_runs._units([log], 2, "json", {log: log.stat().st_size})
     assert len(units) == 2 * file_runs.PIECES_PER_PROCESS
     pieces = [piece for unit in units for piece in unit]
     bounds = sorted((p.start, p.end) for p in pieces)
@@ -327,7 +348,8 @@ def test_more_files_than_units_are_dealt_into_units_with_the_same_answers(
     alone = _run(events, compiled, workers=1)
     monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
     monkeypatch.setattr(file_runs, "MAX_UNITS", 3)
-    units = file_runs._units(sorted(events.iterdir()), 2, "json")
+    files = sorted(events.iterdir())
+    units = file_runs._units(files, 2, "json", {p: p.stat().st_size for p in files})
     assert len(units) == 3
     assert sorted(p.path.name for unit in units for p in unit) == sorted(
         p.name for p in events.iterdir()

@@ -158,37 +158,6 @@ def test_a_rule_file_changed_a_moment_ago_is_hashed(tmp_path: Path) -> None:
         assert sigma_sqlite.stat_signature(files) is not None
 
 
-def test_rule_files_come_in_the_order_of_their_paths(tmp_path: Path) -> None:
-    """Walking the folder with ``os.scandir`` keeps ``sorted(Path.rglob(...))``'s order
-    and choice: part by part (``a/z.yml`` before ``a-b/x.yml``), hidden files too, no
-    other suffixes, not through a link to a folder."""
-    for name in ["a/z.yml", "a-b/x.yml", "a.yml", "B.yaml", "a/.hidden.yml", "c/d/e.yaml"]:
-        target = tmp_path / "rules" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("title: x\n")
-    for name in ["a/notes.txt", "a/.yml", "c/rule.YML"]:
-        (tmp_path / "rules" / name).write_text("x")
-    (tmp_path / "rules" / "dir.yml").mkdir()
-    (tmp_path / "elsewhere").mkdir()
-    (tmp_path / "elsewhere" / "far.yml").write_text("title: x\n")
-    (tmp_path / "rules" / "link").symlink_to(tmp_path / "elsewhere")
-    (tmp_path / "rules" / "linked.yml").symlink_to(tmp_path / "rules" / "a.yml")
-    expected = sorted(
-        p for p in (tmp_path / "rules").rglob("*") if p.suffix in {".yml", ".yaml"} and p.is_file()
-    )
-    found = rule_files(tmp_path / "rules")
-    assert found == expected
-    assert [p.relative_to(tmp_path / "rules").as_posix() for p in found] == [
-        "B.yaml",
-        "a/.hidden.yml",
-        "a/z.yml",
-        "a-b/x.yml",
-        "a.yml",
-        "c/d/e.yaml",
-        "linked.yml",
-    ]
-
-
 def test_a_regression_sample_path_cannot_leave_the_repository(tmp_path: Path) -> None:
     """A hostile info.yml (say, in a pull request to a rule repository) must not make CI
     read files outside the repository as events."""

@@ -53,8 +53,16 @@ def test_clauses_follow_and_or_and_not() -> None:
     # an OR needs one clause from each side: for the AND side, the one whose shortest
     # substring is longest (the likelier to be rare)
     assert either.clauses == (("\\cmd.exe", "whoami"),)
-    loose = compiled("  a: {CommandLine|re: 'who.mi'}\n  condition: a\n")
-    assert loose.clauses is None  # a regex alone promises no substring
+    # a case-sensitive regex promises its longest run of plain characters at its top
+    # level (not under an alternation, a repeat or a group); ignoring case, nothing
+    pattern = compiled(
+        "  a: {CommandLine|re: '\\$PSHome\\[\\s*\\d+(ab|cdef)?x{2}'}\n  condition: a\n"
+    )
+    assert pattern.clauses == (("$PSHome[",),)
+    for loose in ["'(?i)whoami'", "'whoami|id'", "'w.o.m.i'"]:
+        rule = compiled(f"  a: {{CommandLine|re: {loose}}}\n  condition: a\n")
+        assert rule.clauses is None, loose
+    assert compiled("  a: {CommandLine|re|i: 'whoami'}\n  condition: a\n").clauses is None
 
 
 def _store(events: list[dict[str, object]], *, prefilter: bool) -> EventStore:
@@ -82,6 +90,9 @@ RULES = [
     "  a: {Image|endswith: ['\\a.exe', '\\b.exe', '\\c.exe', '\\d.exe', '\\e.exe', '\\f.exe',"
     " '\\g.exe', '\\h.exe', '\\cmd.exe']}\n  condition: a\n",
     "  a: {CommandLine|re: '(?i)who.mi'}\n  condition: a\n",
+    "  a: {CommandLine|re: 'who[a-z]mi'}\n  condition: a\n",
+    "  a: {CommandLine|re: 'STRA(?:SS|ß)E'}\n  condition: a\n",
+    "  a: {Image|re: 'ſtart'}\n  b: {CommandLine|re: 'Kelvin.*ıi'}\n  condition: a or b\n",
     "  keywords: ['mimikatz', 'sekurlsa']\n  condition: keywords\n",
     "  a: {CommandLine|contains: '%_''\"'}\n  condition: a\n",
     "  a: {User|startswith: 'US'}\n  b: {Image|contains: 'exe'}\n  condition: a or b\n",

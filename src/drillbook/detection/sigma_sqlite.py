@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,11 @@ from drillbook import clock
 from drillbook.detection.match_lists import string_list_call
 from drillbook.detection.prefilter import file_literals, remember_filing, rule_literals
 from drillbook.detection.sigma_literals import clauses_of, most_selective
+from drillbook.documents.folders import files_below
 from drillbook.errors import LibraryError, Location, Problem
 
 RAW_FIELD = "_raw"
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 # How a rule set is kept as one bundle (see _bundled); part of the bundle's key.
 BUNDLE_FORMAT = "bundle-2"
 # A rule file changed more recently than this is hashed even when its stat signature
@@ -466,38 +467,15 @@ def _unbundle(text: str) -> list[CompiledRule]:
 
 
 def rule_files(path: Path) -> list[Path]:
-    """A rule file, or every ``.yml``/``.yaml`` below a folder (not through links to
-    folders), in a stable order: the order of the paths' parts."""
+    """A rule file, or every ``.yml``/``.yaml`` below a folder, in a stable order."""
     if path.is_dir():
-        found = sorted(_walk(str(path)), key=_order)
-        return [Path(name) for name in found]
+        return files_below(path, RULE_SUFFIXES)
     if not path.exists():
         raise LibraryError.single(Location.of(path), "no such rule file or folder", "missing")
     return [path]
 
 
-RULE_SUFFIXES = (".yml", ".yaml")
-
-
-def _walk(folder: str) -> Iterator[str]:
-    """The rule files below ``folder``: ``os.scandir`` tells files from folders without
-    a system call per entry, where ``Path.rglob`` and ``is_file`` spent a warm run of
-    all Windows rules three hundredths of a second."""
-    try:
-        with os.scandir(folder) as entries:
-            listed = list(entries)
-    except OSError:
-        return  # an unreadable folder, as Path.rglob skips it
-    for entry in listed:
-        if entry.is_dir() and not entry.is_symlink():
-            yield from _walk(entry.path)
-        elif os.path.splitext(entry.name)[1] in RULE_SUFFIXES and entry.is_file():
-            yield entry.path
-
-
-def _order(name: str) -> list[str]:
-    """How :class:`Path` orders paths: part by part (case-insensitively on Windows)."""
-    return os.path.normcase(name).split(os.sep)
+RULE_SUFFIXES = frozenset({".yml", ".yaml"})
 
 
 # Below this many rules to convert, forking costs more than it saves.
