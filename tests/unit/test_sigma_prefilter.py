@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from drillbook.detection import eventstore, prefilter
 from drillbook.detection.eventstore import EventStore, Scope
-from drillbook.detection.prefilter import candidate_rows
+from drillbook.detection.prefilter import candidate_rows, rows_by_value
 from drillbook.detection.sigma_sqlite import (
     CompiledRule,
     ConversionCache,
@@ -148,7 +148,7 @@ def test_only_the_rows_holding_a_clause_are_candidates() -> None:
     ]
     # rows 1 and 3 hold a substring of each clause (in some field): candidates, then
     # the predicate decides; row 2 lacks one clause and is never tested
-    assert candidate_rows(rows, [(0, rule)]) == {0: [1, 3]}
+    assert candidate_rows(rows_by_value(rows), [(0, rule)]) == {0: [1, 3]}
 
 
 def test_a_warm_rule_set_brings_the_filing_of_its_substrings(

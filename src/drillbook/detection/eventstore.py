@@ -26,7 +26,7 @@ from typing import Any
 
 from drillbook.detection.forked import run_forked
 from drillbook.detection.match_lists import MATCH_ANY, match_any, register_lists
-from drillbook.detection.prefilter import candidate_rows, has_clauses
+from drillbook.detection.prefilter import candidate_rows, has_clauses, rows_by_value
 from drillbook.detection.sigma_sqlite import RAW_FIELD, CompiledRule
 from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
@@ -493,7 +493,7 @@ class EventStore:
         cursor = self.conn.execute(
             f"SELECT rowid, {select} FROM {quote(table)} WHERE {where}", params
         )
-        found = candidate_rows(cursor, anchored)
+        found = candidate_rows(rows_by_value(cursor), anchored)
         live = sorted((p for p in anchored if p[0] in found), key=lambda p: len(found[p[0]]))
         units = []
         for start in range(0, len(live), RULES_PER_PASS):
