@@ -252,6 +252,59 @@ def test_the_shortcut_agrees_on_real_logs() -> None:
     assert checked > 500
 
 
+def _screened_out(text: str, wanted: set[str]) -> bool:
+    screen = evtx._screen(frozenset(wanted))
+    compact = text.startswith(evtx._COMPACT_START)
+    return screen is not None and compact and screen.search(text.lower()) is None
+
+
+SCREEN_CHANNELS = [
+    *CHANNELS,
+    "Process Creation",  # no Sigma service: its events go to the table named after it
+    "-PROCESS_creation-",
+    "process\ncreation",
+    "Microsoft-Windows-SYSMON/Operational",
+    "Windows PowerShell",
+    "\u212aelvin",
+    "",
+]
+SCREEN_WANTED = [*WANTED, {"ps_classic_start"}, {"windefend", "sysmon"}, {"kelvin"}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(SCREEN_CHANNELS),
+    st.sampled_from([1, 400, 4104, 4688, 13]),
+    st.booleans(),
+    st.dictionaries(st.sampled_from(["Image", "Channel", "EventID"]), values),
+    st.sampled_from(SCREEN_WANTED),
+)
+def test_the_channel_screen_never_drops_a_wanted_record(
+    channel: str, number: int, wrapped: bool, data: dict[str, object], wanted: set[str]
+) -> None:
+    """A record screened out by its text is one that decoding would not route to a
+    wanted table (JSON written compactly, as the evtx package writes it)."""
+    record = _record(channel, number, wrapped, data)
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    if _screened_out(text, wanted):
+        assert not evtx._wanted(json.loads(text), wanted)
+
+
+def test_the_channel_screen_agrees_on_real_logs() -> None:
+    from evtx import PyEvtxParser
+
+    samples = sorted((shared_data() / "evtx-attack-samples").rglob("*.evtx"))
+    screened = 0
+    for path in samples[::3]:
+        for record in PyEvtxParser(str(path)).records_json():
+            text = record["data"]
+            for wanted in SCREEN_WANTED:
+                if _screened_out(text, wanted):
+                    assert not evtx._wanted(json.loads(text), wanted), path
+                    screened += 1
+    assert screened > 1000  # the screen does spare decoding
+
+
 # -- one large log, read in pieces ---------------------------------------------------------
 
 line_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)

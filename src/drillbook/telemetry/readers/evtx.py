@@ -14,13 +14,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from drillbook.errors import LibraryError, Location
 from drillbook.telemetry.readers.fields import Event, normalise_name, scalar, table_name
 from drillbook.telemetry.readers.jsonl import SourcedEvent
-from drillbook.telemetry.readers.windows import PRODUCT, routes, windows_logsources
+from drillbook.telemetry.readers.windows import (
+    PRODUCT,
+    known_channels_to,
+    routes,
+    windows_logsources,
+)
 
 # Records are decoded JSON, so their objects are dicts: ``isinstance(x, dict)`` is several
 # times cheaper than a check against the ``Mapping`` ABC, and this runs per field.
@@ -168,6 +174,37 @@ def _wanted_from_text(text: str, wanted: Collection[str]) -> bool | None:
     return _system_wanted(system, wanted)
 
 
+# A JSON string's characters as they are written: plain, or escaped.
+_STRING_CHAR = r'(?:[^"\\]|\\.)'
+
+
+@lru_cache(maxsize=64)
+def _screen(wanted: frozenset[str]) -> re.Pattern[str] | None:
+    """A pattern that the lower-cased JSON text of every record routed to a ``wanted``
+    table holds, or None when there is none to tell. Searching a record's text for it
+    is several times cheaper than decoding its System element, and most records of a
+    log go to tables no loaded rule reads. The pattern looks for a ``Channel`` key that
+    is not a string (then the record is decoded), a string that is one of the known
+    channels whose events go there (:func:`.windows.known_channels_to`), or, for any
+    other channel, whose events go to the table named after it, a string holding the
+    letters and digits of a wanted table's name in order (a channel's letters and
+    digits are written as they are). It relies on the evtx package writing compact
+    JSON with serde_json, which escapes only quotes, backslashes and control
+    characters: the caller uses it only on text that starts as compact JSON does."""
+    if any(not name.isascii() for name in wanted):
+        return None
+    choices = [re.escape(channel) for channel in sorted(known_channels_to(wanted))]
+    for name in sorted(wanted):
+        parts = [re.escape(part) for part in name.split("_") if part]
+        if not parts:
+            return None  # a table no letter names ("events"): any channel may go there
+        choices.append(f"{_STRING_CHAR}*?" + f"{_STRING_CHAR}*?".join(parts))
+    return re.compile('"channel":(?:[^"]|"(?:' + "|".join(choices) + "))")
+
+
+_COMPACT_START = '{"Event":{'
+
+
 def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[SourcedEvent]:
     """Every record in an EVTX file, flattened and routed, one at a time (with ``wanted``,
     only those routed to one of these tables); a file that is not EVTX is one clear
@@ -176,6 +213,7 @@ def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[Sou
 
     if wanted is not None and table_name(PRODUCT) in wanted:
         wanted = None  # every Windows record goes to the product's table (see .windows)
+    screen = None if wanted is None else _screen(frozenset(wanted))
     try:
         with path.open("rb") as handle:
             if handle.read(len(EVTX_MAGIC)) != EVTX_MAGIC:
@@ -187,6 +225,12 @@ def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[Sou
             raw: Any = record
             text = raw["data"]
             if wanted is not None:
+                if (
+                    screen is not None
+                    and text.startswith(_COMPACT_START)
+                    and screen.search(text.lower()) is None
+                ):
+                    continue  # no channel whose events a wanted table takes
                 verdict = _wanted_from_text(text, wanted)
                 if verdict is False:
                     continue
