@@ -177,14 +177,21 @@ class LocalSigmaBackend(DetectionBackend):
         pending: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
         stored = 0
         run_id, technique_run_id, is_runner = attribution
+        # per log sources an event names (a log has few kinds of event): the wanted
+        # tables it goes to, and whether one of them keeps the full text
+        routed: dict[tuple[str, ...], tuple[list[str], bool]] = {}
         for item in events:
-            names = [safe_table(t) for t in item.tables(default_table)]
-            store.reached.update(names)
-            if wanted is not None:
-                names = [n for n in names if n in wanted]
-                if not names:
-                    continue
-            raw = keep_raw and (raw_tables is None or any(n in raw_tables for n in names))
+            sources = item.tables(default_table)
+            known = routed.get(sources)
+            if known is None:
+                every = [safe_table(t) for t in sources]
+                store.reached.update(every)
+                names = [n for n in every if wanted is None or n in wanted]
+                raw = keep_raw and (raw_tables is None or any(n in raw_tables for n in names))
+                known = routed[sources] = (names, raw)
+            names, raw = known
+            if not names:
+                continue
             row = store.prepare(
                 item.event, run_id, technique_run_id, is_runner, fields=fields, keep_raw=raw
             )

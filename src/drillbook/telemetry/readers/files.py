@@ -167,6 +167,8 @@ def read_files(
     :func:`file_kind`), so they are not read for it again."""
     report = report if report is not None else ReadReport()
     seen: dict[tuple[object, ...], str] = {}
+    # files all of one format hold no event read twice in two formats
+    one_format = kinds is not None and len(set(kinds.values())) == 1
     for each in files:
         piece = each if isinstance(each, Piece) else Piece(each)
         found = piece.path
@@ -182,7 +184,7 @@ def read_files(
             ):
                 report.unread += 1
                 continue
-            identity = _identity(item)
+            identity = None if one_format else _identity(item)
             if identity is not None:
                 first = seen.setdefault(identity, kind)
                 if first != kind:
