@@ -24,7 +24,6 @@ from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding import service
 from drillbook.domain.finding.enums import FindingSource, FindingStatus
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.errors import FileAccessError, UsageError
@@ -454,20 +453,19 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
-    from drillbook.domain.finding.rows import iter_findings, rank_rows
+    from drillbook.domain.finding.rank_store import rank_stored
+    from drillbook.domain.finding.rows import iter_findings
     from drillbook.storage.bulk import bulk_read
 
     with bulk_read(), state(ctx).store().reading() as session:
-        # what ranking reads of each open fix, and of every finding (plain tuples)
-        candidates, sources = rank_rows(session, team=team)
-        ranked = rank_findings(
-            cast(list[Finding], candidates), sources, scenarios, clock.today(), limit=limit
-        )
+        # the database finds the rows that can make the top; ranking scores those
+        ranked = rank_stored(session, scenarios, clock.today(), team=team, limit=limit)
         # the rows shown, read in full (the output reads more of them)
         shown = {r.finding.id for r in ranked}
-        wanted: dict[str, Any] = {"active": True, "team": team}
-        if limit is not None:
-            wanted["ids"] = sorted(shown)
+        # by id when they are a page (the rows are open fixes of the team already)
+        wanted: dict[str, Any] = (
+            {"ids": sorted(shown)} if limit is not None else {"active": True, "team": team}
+        )
         read = {
             row.id: row
             for row in iter_findings(session, history=False, columns=RANK_COLUMNS, **wanted)

@@ -30,7 +30,8 @@ from drillbook.domain.finding.enums import (
     Severity,
 )
 from drillbook.domain.finding.models import Finding, FindingCounter, FindingEvent
-from drillbook.domain.finding.repeats import FindingRepeatSource, repeats_source
+from drillbook.domain.finding.repeats import FindingRepeatSource
+from drillbook.domain.finding.repeats_store import repeats_source
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConflictError, NotFoundError, StateError
