@@ -18,6 +18,7 @@ from drillbook.domain.finding.ranking import (
     coverage_points,
     rank_findings,
     scenario_coverage,
+    source_key,
 )
 from drillbook.domain.finding.service import list_findings
 from drillbook.domain.scenario.models import Scenario
@@ -51,7 +52,10 @@ finding_rows = st.lists(
         st.sampled_from(CAPABILITIES),
         st.lists(st.sampled_from(WORDS), max_size=4).map(" ".join),
         st.one_of(
-            st.integers(min_value=1, max_value=9).map(lambda n: ("exercise", None, n)),
+            # ids of one and more digits: "EX-10" sorts before "EX-2"
+            st.sampled_from([1, 2, 3, 5, 9, 10, 12, 20, 100, 105]).map(
+                lambda n: ("exercise", None, n)
+            ),
             st.sampled_from(["d-1", "d-2", "", None]).map(lambda ref: ("drill", ref, None)),
         ),
         st.sampled_from(["critical", "high", "medium", "low"]),
@@ -95,7 +99,8 @@ def _store_rows(store: Store, drawn: list[Any]) -> None:
         )
     with store.engine.begin() as connection:
         connection.execute(delete(Finding.__table__))
-        connection.execute(insert(Finding.__table__), rows)
+        if rows:
+            connection.execute(insert(Finding.__table__), rows)
 
 
 def _shown(ranked: list[RankedFinding]) -> list[tuple[Any, ...]]:
@@ -197,3 +202,47 @@ def test_an_unsettled_fix_tied_with_the_last_settled_one_is_read(store: Store) -
     assert got == [
         ("F-001", 17.0, 8, ("EX-2", "EX-3", "EX-4", "EX-5", "EX-6"), 0, 0, 15.0, 0.0, 2.0, 0.0)
     ]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    runs=st.lists(
+        st.tuples(
+            st.sampled_from(["on_call", "runbook"]),
+            st.one_of(
+                st.integers(min_value=10, max_value=30),  # more than a probe reads
+                st.integers(min_value=95, max_value=130),  # across a length
+                st.integers(min_value=-3, max_value=3000),
+                st.none(),
+            ),
+            st.sampled_from(["drill", "incident"]),
+        ),
+        min_size=10,
+        max_size=60,
+    )
+)
+def test_first_runs_of_a_capability_in_text_order(store: Store, runs: list[Any]) -> None:
+    """The first runs of each capability, read per id length from the index, are the
+    first of all its runs sorted as text."""
+    drawn = [
+        (
+            capability,
+            "gap",
+            ("exercise", None, exercise) if exercise is not None else (source, f"r{n % 7}", None),
+            "low",
+            "open",
+            0,
+            0,
+            "sre",
+        )
+        for n, (capability, exercise, source) in enumerate(runs)
+    ]
+    _store_rows(store, drawn)
+    expected: dict[str, set[str]] = {"on_call": set(), "runbook": set()}
+    with store.reading() as session:
+        for finding in list_findings(session):
+            expected[str(finding.capability)].add(source_key(finding))
+        got = rank_store.first_sources(session, ["on_call", "runbook"])
+    assert got == {cap: sorted(keys)[:6] for cap, keys in expected.items()}

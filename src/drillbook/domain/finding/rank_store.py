@@ -22,15 +22,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    String,
     and_,
     case,
-    cast,
     desc,
     func,
     or_,
     select,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -53,7 +52,7 @@ from drillbook.domain.finding.ranking import (
 )
 from drillbook.domain.finding.rows import RankCandidate
 from drillbook.domain.finding.service import _active_clause
-from drillbook.domain.finding.sql import code_point_order, read_texts
+from drillbook.domain.finding.sql import read_texts
 from drillbook.domain.finding.sql import source_key as source_key_sql
 from drillbook.domain.finding.wording import Texts
 from drillbook.domain.scenario.enums import Severity
@@ -233,38 +232,16 @@ class StoredHistory(HistoryIndex):
         first = [key for key in self._first_sources(finding.capability or "") if key != own]
         return tuple(sorted([*first, *worded])[:RECURRED_SHOWN])
 
+    def will_show(self, findings: Sequence[Any]) -> None:
+        wanted = sorted({f.capability for f in findings if f.capability} - set(self._first))
+        if wanted:
+            self._first.update(first_sources(self.session, wanted))
+
     def _first_sources(self, capability: str) -> list[str]:
-        """The first ``RECURRED_SHOWN + 1`` runs of ``capability`` in code point order:
-        the exercises' through the (capability, exercise) index, the others' apart."""
         if not capability:
             return []
         if capability not in self._first:
-            wanted = RECURRED_SHOWN + 1
-            exercise = cast(Finding.exercise_id, String)
-            keys = [
-                f"EX-{value}"
-                for value in self.session.connection()
-                .execute(
-                    select(exercise)
-                    .where(Finding.capability == capability, Finding.exercise_id.is_not(None))
-                    .group_by(Finding.exercise_id)
-                    .order_by(code_point_order(exercise))
-                    .limit(wanted)
-                )
-                .scalars()
-            ]
-            # drills' and incidents' runs, keyed in SQL: sorted here (grouping by an
-            # expression with parameters is refused by PostgreSQL)
-            keys += sorted(
-                self.session.connection()
-                .execute(
-                    select(source_key_sql())
-                    .where(Finding.capability == capability, Finding.exercise_id.is_(None))
-                    .distinct()
-                )
-                .scalars()
-            )[:wanted]
-            self._first[capability] = sorted(keys)[:wanted]
+            self.will_show([_Named(capability)])
         return self._first[capability]
 
     def _capabilities_of(self, keys: set[str]) -> dict[str, set[str]]:
@@ -321,3 +298,48 @@ def capability_counts(session: Session) -> dict[str, int]:
 
 def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+class _Named:
+    def __init__(self, capability: str) -> None:
+        self.capability = capability
+
+
+def first_sources(session: Session, capabilities: Sequence[str]) -> dict[str, list[str]]:
+    """The first ``RECURRED_SHOWN + 1`` runs of each capability in code point order.
+
+    An exercise's run is ``EX-<id>``; among ids of one length, text order is number order,
+    so the first few of each length are read from the (capability, exercise) index, a
+    handful of rows per capability and length, in one statement. Other runs (drills,
+    incidents) are few: read whole, sorted here."""
+    wanted = RECURRED_SHOWN + 1
+    connection = session.connection()
+    found: dict[str, list[str]] = {capability: [] for capability in capabilities}
+    largest = connection.execute(select(func.max(Finding.exercise_id))).scalar() or 0
+    probes = []
+    for capability in capabilities:
+        ranges = [(None, 1)]  # ids below 1: none in practice, all of them read
+        ranges += [(10 ** (n - 1), 10**n) for n in range(1, len(str(largest)) + 1)]
+        for low, high in ranges:
+            query = select(Finding.capability, Finding.exercise_id).where(
+                Finding.capability == capability, Finding.exercise_id < high
+            )
+            if low is None:
+                query = query.distinct()
+            else:
+                query = (
+                    query.where(Finding.exercise_id >= low)
+                    .distinct()
+                    .order_by(Finding.exercise_id)
+                    .limit(wanted)
+                )
+            probe = query.subquery()
+            probes.append(select(probe.c.capability, probe.c.exercise_id))
+    for capability, exercise in connection.execute(union_all(*probes)):
+        found[capability].append(f"EX-{exercise}")
+    others = select(Finding.capability, source_key_sql()).where(
+        Finding.capability.in_(capabilities), Finding.exercise_id.is_(None)
+    )
+    for named, key in connection.execute(others.distinct()):
+        found[str(named)].append(key)
+    return {capability: sorted(set(keys))[:wanted] for capability, keys in found.items()}

@@ -132,6 +132,10 @@ class HistoryIndex:
     def shown_sources(self, finding: Finding, own: str, worded: set[str]) -> tuple[str, ...]:
         raise NotImplementedError
 
+    def will_show(self, findings: Sequence[Finding]) -> None:
+        """Called with the rows to be shown before :meth:`shown_sources` is asked about
+        each (an index over a database reads what they need at once)."""
+
 
 class _History(HistoryIndex):
     """The history indexed once, so each candidate's recurrences are found without
@@ -290,6 +294,7 @@ def rank_findings(
     top = scored[:limit]
     missing = [position for _, _, position, _ in top if position not in worded]
     worded.update(zip(missing, index.worded_sources([candidates[i] for i in missing]), strict=True))
+    index.will_show([candidates[position] for _, _, position, _ in top])
     ranked = []
     for score, _, position, age in top:
         finding, own = candidates[position], owns[position]

@@ -4,17 +4,18 @@
 of creation: each joins the first group whose first finding is worded like it (Jaccard
 >= SIMILARITY), else its capability's group, else starts a group. At 100,000 findings
 reading them all and splitting each description took a second. Here the grouping is the
-same, computed from the little that decides it:
+same, computed from the little that decides it, with one pass of the database over the
+findings (per exercise: its capabilities, its first time and its descriptions joined):
 
 * a group starts only at a capability's first finding (or a later one, when every
   earlier one joined a group by its wording) or at a finding with no capability; these
-  *pioneers* are few, read in order (the database gives each capability's first by its
-  earliest time), and grouped exactly as ``_grouped`` does;
+  *pioneers* are few, read in order (a capability's first is among the findings of its
+  earliest exercises), and grouped exactly as ``_grouped`` does;
 * every other finding of a capability joins that capability's group unless it is worded
   like the first of an earlier group: the descriptions worded like those few firsts are
   found in one pass over each scenario's text (:mod:`drillbook.domain.finding.wording`);
-* a group's runs are the distinct exercises of its capability (counted by the database)
-  corrected for the few findings that went elsewhere or came in.
+* a group's runs are the exercises that recorded its capability, corrected for the few
+  findings that went elsewhere or came in.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, type_coerce
+from sqlalchemy import func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -45,7 +47,7 @@ from drillbook.domain.finding.wording import LINE, Texts
 from drillbook.storage.bulk import bulk_read
 
 CHUNK = 2000  # values per IN list
-SAMPLE_CHARS = 400_000  # characters of text that estimate how common each word is
+SAMPLE_CHARS = 200_000  # characters of text that estimate how common each word is
 
 Row = Any  # a _runs_query row: id, description, capability, created, exercise, scenario, number
 
@@ -93,64 +95,116 @@ def _similar(words: frozenset[str], other: frozenset[str]) -> bool:
     return shared / (len(words) + len(other) - shared) >= SIMILARITY
 
 
+@dataclass
+class _Exercise:
+    """What the one pass over the findings says of an exercise."""
+
+    scenario: str
+    capabilities: set[str]
+    first: Any  # its first finding's time, as stored
+    lines: int
+    text: str  # its descriptions, joined (wording.Texts lines)
+
+
 def stored_repeated_gaps(session: Session) -> dict[str, list[FindingRepeat]]:
     """:func:`~drillbook.domain.finding.repeats.every_repeated_gap`, read as above."""
-    named = and_(Finding.capability.is_not(None), Finding.capability != "")
-    stats = _capability_stats(session, named)
+    exercises = _read_exercises(session)
+    runs = Counter(
+        chain.from_iterable(
+            zip(repeat(exercise.scenario), exercise.capabilities) for exercise in exercises.values()
+        )
+    )
+    runs = Counter({key: count for key, count in runs.items() if key[1]})
     pending: dict[str, list[tuple[Any, int, Row]]] = {}
-    for row in _firsts(session, stats):
-        pending.setdefault(row[5], []).append((row[3], row[6], row))
-    for row in session.connection().execute(_runs_query().where(~named)):
+    # those without a capability (through the capability index: none, or few)
+    unnamed = or_(Finding.capability.is_(None), Finding.capability == "")
+    loose = session.connection().execute(_runs_query().where(unnamed))
+    for row in [*_firsts(session, exercises, set(runs)), *loose]:
         pending.setdefault(row[5], []).append((row[3], row[6], row))
     scenarios = {sid: _pioneer_groups(session, sid, heap) for sid, heap in pending.items()}
-    _redirect(session, scenarios)
-    return _repeats(session, scenarios, stats)
+    _redirect(session, scenarios, exercises)
+    return _repeats(session, scenarios, runs)
 
 
-def _capability_stats(
-    session: Session, named: ColumnElement[bool]
-) -> dict[tuple[str, str], tuple[int, Any]]:
-    """Per (scenario, capability): how many exercises recorded it, and when first. Each
-    exercise's first time is read from the (capability, exercise, time) index first (the
-    database then groups 70,000 rows by scenario, not 100,000)."""
-    per_exercise = (
-        select(
-            Finding.capability,
-            Finding.exercise_id,
-            func.min(type_coerce(Finding.created_at, NullType())).label("first"),
-        )
-        .where(named, Finding.exercise_id.is_not(None))
-        .group_by(Finding.capability, Finding.exercise_id)
-        .subquery()
+def _read_exercises(session: Session) -> dict[int, _Exercise]:
+    """Per exercise, in one pass of the database over the findings: the capabilities
+    recorded (with duplicates, as a set here), the first finding's time and the
+    descriptions; an exercise whose capabilities hold the separator is read again."""
+    scenario_of = dict(
+        session.connection().execute(select(Exercise.id, Exercise.scenario_id)).all()
     )
     query = (
         select(
-            Exercise.scenario_id,
-            per_exercise.c.capability,
+            Finding.exercise_id,
             func.count(),
-            func.min(per_exercise.c.first),
+            func.min(type_coerce(Finding.created_at, NullType())),
+            joined_lines(func.coalesce(Finding.capability, "")),
+            joined_lines(text_line(Finding.number)),
         )
-        .join(Exercise, Exercise.id == per_exercise.c.exercise_id)
-        .group_by(Exercise.scenario_id, per_exercise.c.capability)
+        .where(Finding.exercise_id.is_not(None))
+        .group_by(Finding.exercise_id)
     )
-    return {
-        (scenario, capability): (int(runs), first)
-        for scenario, capability, runs, first in session.connection().execute(query)
-    }
+    found: dict[int, _Exercise] = {}
+    for number, count, first, capabilities, text in session.connection().execute(query):
+        exercise_id = int(number or 0)
+        scenario = scenario_of.get(exercise_id)
+        if scenario is None:
+            continue  # not an exercise's finding: lint joins exercises
+        listed = capabilities.split(LINE)
+        recorded: set[str] = set(listed)
+        if len(listed) != count:
+            again = select(Finding.capability).where(Finding.exercise_id == exercise_id)
+            recorded = {c or "" for c in session.connection().execute(again).scalars()}
+        found[exercise_id] = _Exercise(scenario, recorded, first, int(count), text)
+    return found
 
 
-def _firsts(session: Session, stats: dict[tuple[str, str], tuple[int, Any]]) -> list[Row]:
-    """Each (scenario, capability)'s first finding: of those at its earliest time, the
-    lowest number."""
-    wanted = {key: first for key, (_, first) in stats.items()}
+def _firsts(
+    session: Session, exercises: dict[int, _Exercise], keys: set[tuple[str, str]]
+) -> list[Row]:
+    """Each (scenario, capability)'s first finding in order of creation (time, then
+    number). It is no earlier than its exercise's first finding, so the exercises are read
+    in that order: first those starting with the earliest that recorded the capability,
+    then those starting no later than the best found (a second round, when the best came
+    after its exercise's start)."""
+    order = sorted(exercises.items(), key=lambda item: item[1].first)
+    bound: dict[tuple[str, str], Any] = {}  # read the key's exercises starting until then
+    for _, exercise in order:
+        for capability in exercise.capabilities:
+            bound.setdefault((exercise.scenario, capability), exercise.first)
+        if len(bound) >= len(keys) and keys <= bound.keys():
+            break
+    bound = {key: bound[key] for key in keys}
     best: dict[tuple[str, str], Row] = {}
-    created = type_coerce(Finding.created_at, NullType())
-    for chunk in _chunks(sorted(set(wanted.values()))):
-        for row in session.connection().execute(_runs_query().where(created.in_(chunk))):
-            key = (row[5], row[2])
-            earlier = key not in best or row[6] < best[key][6]
-            if key in wanted and wanted[key] == row[3] and earlier:
+    read: set[tuple[int, str]] = set()
+    while bound:
+        latest = max(bound.values())
+        wanted: set[tuple[int, str]] = set()
+        for exercise_id, exercise in order:
+            if exercise.first > latest:
+                break
+            for capability in exercise.capabilities:
+                until = bound.get((exercise.scenario, capability))
+                if until is not None and exercise.first <= until:
+                    wanted.add((exercise_id, capability))
+        wanted -= read
+        if not wanted:
+            break
+        read |= wanted
+        for chunk in _chunks(sorted(wanted)):
+            # both lists through the exercise index; the pairs are picked here
+            query = _runs_query().where(
+                Finding.exercise_id.in_(sorted({e for e, _ in chunk})),
+                Finding.capability.in_(sorted({c for _, c in chunk})),
+            )
+            for row in session.connection().execute(query):
+                key = (row[5], str(row[2]))
+                if (row[4], key[1]) not in wanted:
+                    continue
+                if key in best and (best[key][3], best[key][6]) <= (row[3], row[6]):
+                    continue
                 best[key] = row
+        bound = {key: best[key][3] if key in best else until for key, until in bound.items()}
     return list(best.values())
 
 
@@ -175,7 +229,9 @@ def _pioneer_groups(session: Session, scenario_id: str, heap: list[Any]) -> _Sce
     return scenario
 
 
-def _redirect(session: Session, scenarios: dict[str, _Scenario]) -> None:
+def _redirect(
+    session: Session, scenarios: dict[str, _Scenario], exercises: dict[int, _Exercise]
+) -> None:
     """Move each capability's later finding that is worded like the first of a group
     created before its capability's into the first such group."""
     asking = {
@@ -186,7 +242,7 @@ def _redirect(session: Session, scenarios: dict[str, _Scenario]) -> None:
     asking = {sid: groups for sid, groups in asking.items() if groups}
     if not asking:
         return
-    texts = _scenario_texts(session, set(asking))
+    texts = _scenario_texts(session, set(asking), exercises)
     frequency = _sample_frequency(texts)
     similar: dict[int, list[tuple[str, int]]] = {}  # number -> (scenario, group)
     for sid, indexes in asking.items():
@@ -210,26 +266,21 @@ def _redirect(session: Session, scenarios: dict[str, _Scenario]) -> None:
                 scenario.moved.setdefault(str(row[2]), []).append(row)
 
 
-def _scenario_texts(session: Session, wanted: set[str]) -> dict[str, Texts]:
-    """The ``wanted`` scenarios' descriptions, one text each: the database joins them
-    per exercise (one pass over the table, no sort by scenario), joined here."""
-    scenario_of = dict(
-        session.connection().execute(select(Exercise.id, Exercise.scenario_id)).all()
-    )
+def _scenario_texts(
+    session: Session, wanted: set[str], exercises: dict[int, _Exercise]
+) -> dict[str, Texts]:
+    """The ``wanted`` scenarios' descriptions, one text each (joined per exercise by the
+    database; a description holding a separator is read again row by row)."""
     parts: dict[str, list[str]] = {}
     lines: Counter[str] = Counter()
-    query = select(
-        Finding.exercise_id, func.count(), joined_lines(text_line(Finding.number))
-    ).group_by(Finding.exercise_id)
-    for exercise, count, joined in session.connection().execute(query):
-        sid = scenario_of.get(int(exercise)) if exercise is not None else None
-        if sid in wanted:
-            parts.setdefault(sid, []).append(joined)
-            lines[sid] += int(count)
+    for exercise in exercises.values():
+        if exercise.scenario in wanted:
+            parts.setdefault(exercise.scenario, []).append(exercise.text)
+            lines[exercise.scenario] += exercise.lines
     texts: dict[str, Texts] = {}
     for sid, chunks in parts.items():
         text = Texts(LINE.join(chunks))
-        if not text.valid(lines[sid]):  # a description holds a separator: row by row
+        if not text.valid(lines[sid]):
             rows = (
                 session.connection()
                 .execute(
@@ -253,11 +304,11 @@ def _sample_frequency(texts: dict[str, Texts]) -> Counter[str]:
 def _repeats(
     session: Session,
     scenarios: dict[str, _Scenario],
-    stats: dict[tuple[str, str], tuple[int, Any]],
+    runs_of: Counter[tuple[str, str]],
 ) -> dict[str, list[FindingRepeat]]:
-    """The groups seen in more than one run: a capability group's runs are those the
-    database counted for its capability, less the exercises whose only findings of it
-    went to other groups, plus those of the findings that came in."""
+    """The groups seen in more than one run: a capability group's runs are the exercises
+    that recorded its capability, less those whose only findings of it went to other
+    groups, plus those of the findings that came in."""
     special: set[int] = set()
     for scenario in scenarios.values():
         for group in scenario.groups:
@@ -285,7 +336,7 @@ def _repeats(
                 touched = runs | set(moved)
                 stayed = {e for e in touched if per_exercise[e, capability] - moved[e] > 0}
                 had = {e for e in touched if per_exercise[e, capability] > 0}
-                count = stats[sid, capability][0] - len(had) + len(runs | stayed)
+                count = runs_of[sid, capability] - len(had) + len(runs | stayed)
             if count > 1:
                 first_id, description, created = group.first[0], group.first[1], group.first[3]
                 repeats.append(

@@ -25,17 +25,6 @@ class joined_lines(FunctionElement[str]):
 spell(joined_lines, sqlite="group_concat({v}, char(30))", default="string_agg({v}, chr(30))")
 
 
-class code_point_order(FunctionElement[str]):
-    """A text to sort by as Python sorts strings (by code point): SQLite's default
-    collation does; PostgreSQL's depends on the database's locale unless told ``C``."""
-
-    type = String()
-    inherit_cache = True
-
-
-spell(code_point_order, sqlite="{v}", default='{v} COLLATE "C"')
-
-
 def source_key() -> ColumnElement[str]:
     """:func:`drillbook.domain.finding.ranking.source_key` as SQL: the run a finding
     came from."""

@@ -19,7 +19,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain
 from typing import Any
 
 from drillbook.domain.finding.ranking import _WORD, SIMILARITY
@@ -90,29 +89,29 @@ class Texts:
         if not by_word:
             return found
         text = self.text
-        seen: dict[int, list[str]] = {}  # line start -> rare words met there
+        met: dict[tuple[int, int], int] = {}  # (line start, query): its rare words there
         for match in _pattern(by_word).finditer(text):
             start = match.start()
             if start and text[start - 1] in _WORD_CHARS:
                 continue  # the end of a longer word
-            seen.setdefault(text.rfind(LINE, 0, start) + 1, []).append(match.group())
-        fewest = min(n for n in needed if n)
-        for line, met_words in sorted(seen.items()):
-            if len(met_words) < fewest:
-                continue
-            counts = Counter(chain.from_iterable(by_word[word] for word in met_words))
-            asked = [index for index, met in counts.items() if met >= needed[index]]
-            if not asked:
+            line = text.rfind(LINE, 0, start) + 1
+            for index in by_word[match.group()]:
+                met[line, index] = met.get((line, index), 0) + 1
+        words_at: dict[int, frozenset[str]] = {}
+        for (line, index), count in sorted(met.items()):
+            if count < needed[index]:
                 continue
             # a word met in the line's key only lets a line through to this exact check
             key_end = text.find(KEY, line)
-            end = text.find(LINE, key_end)
-            other = frozenset(_WORD.findall(text, key_end + 1, len(text) if end < 0 else end))
-            for index in asked:
-                words_of = queries[index]
-                shared = len(words_of & other)
-                if shared / (len(words_of) + len(other) - shared) >= SIMILARITY:
-                    found[index].append(text[line:key_end])
+            other = words_at.get(line)
+            if other is None:
+                end = text.find(LINE, key_end)
+                other = frozenset(_WORD.findall(text, key_end + 1, len(text) if end < 0 else end))
+                words_at[line] = other
+            words = queries[index]
+            shared = len(words & other)
+            if shared / (len(words) + len(other) - shared) >= SIMILARITY:
+                found[index].append(text[line:key_end])
         return found
 
 
