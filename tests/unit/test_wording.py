@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drillbook.domain.finding.ranking import SIMILARITY, _words
-from drillbook.domain.finding.wording import KEY, LINE, Texts, _pattern
+from drillbook.domain.finding.wording import LINE, Texts, _pattern
 
 # words that share prefixes and suffixes (a trie's hard cases), digits (like the keys),
 # short words (not words), upper case, and separators inside a description
@@ -30,7 +30,7 @@ PIECES = [
     ",",
     "\n",
     LINE,
-    KEY,
+    "\x1f",
     "é",
     "K",  # Kelvin sign: lower() makes it a "k"
 ]
@@ -70,12 +70,12 @@ def test_similar_lines_match_the_pairwise_comparison(
 
 
 def test_joined_text_is_checked_for_stray_separators() -> None:
-    clean = LINE.join([f"1{KEY}pager rotation", f"2{KEY}legal team"])
-    assert Texts(clean).valid(2)
-    assert not Texts(clean).valid(3)
-    assert Texts("").valid(0)
-    stray = LINE.join([f"1{KEY}pager{LINE}rotation", f"2{KEY}legal team"])
-    assert not Texts(stray).valid(2)
+    clean = LINE.join(["pager rotation", "legal team"])
+    assert Texts(clean, ["1", "2"]).valid()
+    assert not Texts(clean, ["1", "2", "3"]).valid()
+    assert Texts("", []).valid()
+    assert Texts("", ["1"]).valid()  # one empty description
+    assert not Texts(LINE.join(["pager", "rotation", "legal team"]), ["1", "2"]).valid()
 
 
 def test_the_trie_matches_whole_words_only() -> None:

@@ -21,13 +21,15 @@ findings (per exercise: its capabilities, its first time and its descriptions jo
 from __future__ import annotations
 
 import heapq
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
 
-from sqlalchemy import func, or_, select, type_coerce
+from sqlalchemy import String, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -37,12 +39,11 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import SIMILARITY, _words
 from drillbook.domain.finding.repeats import (
     FindingRepeat,
-    FindingRepeatSource,
     _in_creation_order,
     _moment,
     _runs_query,
 )
-from drillbook.domain.finding.sql import joined_lines, text_line
+from drillbook.domain.finding.sql import joined_lines
 from drillbook.domain.finding.wording import LINE, Texts
 from drillbook.storage.bulk import bulk_read
 
@@ -97,13 +98,11 @@ def _similar(words: frozenset[str], other: frozenset[str]) -> bool:
 
 @dataclass
 class _Exercise:
-    """What the one pass over the findings says of an exercise."""
+    """What the database says of an exercise's findings."""
 
     scenario: str
     capabilities: set[str]
     first: Any  # its first finding's time, as stored
-    lines: int
-    text: str  # its descriptions, joined (wording.Texts lines)
 
 
 def stored_repeated_gaps(session: Session) -> dict[str, list[FindingRepeat]]:
@@ -127,9 +126,9 @@ def stored_repeated_gaps(session: Session) -> dict[str, list[FindingRepeat]]:
 
 
 def _read_exercises(session: Session) -> dict[int, _Exercise]:
-    """Per exercise, in one pass of the database over the findings: the capabilities
-    recorded (with duplicates, as a set here), the first finding's time and the
-    descriptions; an exercise whose capabilities hold the separator is read again."""
+    """Per exercise, from the (exercise, capability, time) index: the capabilities its
+    findings recorded and its first finding's time (an exercise whose capabilities hold
+    the separator is read again)."""
     scenario_of = dict(
         session.connection().execute(select(Exercise.id, Exercise.scenario_id)).all()
     )
@@ -139,13 +138,12 @@ def _read_exercises(session: Session) -> dict[int, _Exercise]:
             func.count(),
             func.min(type_coerce(Finding.created_at, NullType())),
             joined_lines(func.coalesce(Finding.capability, "")),
-            joined_lines(text_line(Finding.number)),
         )
         .where(Finding.exercise_id.is_not(None))
         .group_by(Finding.exercise_id)
     )
     found: dict[int, _Exercise] = {}
-    for number, count, first, capabilities, text in session.connection().execute(query):
+    for number, count, first, capabilities in session.connection().execute(query):
         exercise_id = int(number or 0)
         scenario = scenario_of.get(exercise_id)
         if scenario is None:
@@ -155,7 +153,7 @@ def _read_exercises(session: Session) -> dict[int, _Exercise]:
         if len(listed) != count:
             again = select(Finding.capability).where(Finding.exercise_id == exercise_id)
             recorded = {c or "" for c in session.connection().execute(again).scalars()}
-        found[exercise_id] = _Exercise(scenario, recorded, first, int(count), text)
+        found[exercise_id] = _Exercise(scenario, recorded, first)
     return found
 
 
@@ -169,12 +167,15 @@ def _firsts(
     after its exercise's start)."""
     order = sorted(exercises.items(), key=lambda item: item[1].first)
     bound: dict[tuple[str, str], Any] = {}  # read the key's exercises starting until then
+    unseen = set(keys)
     for _, exercise in order:
         for capability in exercise.capabilities:
-            bound.setdefault((exercise.scenario, capability), exercise.first)
-        if len(bound) >= len(keys) and keys <= bound.keys():
+            key = (exercise.scenario, capability)
+            if key in unseen:
+                bound[key] = exercise.first
+                unseen.discard(key)
+        if not unseen:
             break
-    bound = {key: bound[key] for key in keys}
     best: dict[tuple[str, str], Row] = {}
     read: set[tuple[int, str]] = set()
     while bound:
@@ -269,36 +270,53 @@ def _redirect(
 def _scenario_texts(
     session: Session, wanted: set[str], exercises: dict[int, _Exercise]
 ) -> dict[str, Texts]:
-    """The ``wanted`` scenarios' descriptions, one text each (joined per exercise by the
-    database; a description holding a separator is read again row by row)."""
-    parts: dict[str, list[str]] = {}
-    lines: Counter[str] = Counter()
-    for exercise in exercises.values():
-        if exercise.scenario in wanted:
-            parts.setdefault(exercise.scenario, []).append(exercise.text)
-            lines[exercise.scenario] += exercise.lines
-    texts: dict[str, Texts] = {}
-    for sid, chunks in parts.items():
-        text = Texts(LINE.join(chunks))
-        if not text.valid(lines[sid]):
-            rows = (
-                session.connection()
-                .execute(
-                    select(Finding.number, Finding.description)
-                    .join(Exercise, Exercise.id == Finding.exercise_id)
-                    .where(Exercise.scenario_id == sid)
-                )
-                .all()
-            )
-            text = Texts.from_rows(rows)
-        texts[sid] = text
-    return texts
+    """The ``wanted`` scenarios' descriptions, one text each. The database joins every
+    finding's exercise, number and description in one pass over the table (three
+    aggregates of one query see the rows in the same order; grouping them by exercise
+    instead read the rows through an index, in twice the time), parted by scenario here.
+    When a description holds the separator they are read row by row."""
+    named = Finding.exercise_id.is_not(None)
+    count, owners_text, keys_text, joined = (
+        session.connection()
+        .execute(
+            select(
+                func.count(),
+                joined_lines(cast(Finding.exercise_id, String)),
+                joined_lines(cast(Finding.number, String)),
+                joined_lines(Finding.description),
+            ).where(named)
+        )
+        .one()
+    )
+    owners = owners_text.split(LINE) if count else []
+    keys = keys_text.split(LINE) if count else []
+    lines = joined.lower().split(LINE) if count else []
+    if len(lines) != len(keys):
+        rows = session.connection().execute(
+            select(Finding.exercise_id, Finding.number, Finding.description).where(named)
+        )
+        owners, keys, lines = [], [], []
+        for exercise_id, number, description in rows:
+            owners.append(str(exercise_id))
+            keys.append(str(number))
+            lines.append(str(description).lower().replace(LINE, " "))
+    parts: dict[str, list[tuple[str, str]]] = {sid: [] for sid in wanted}
+    part_of = {str(e): parts.get(exercise.scenario) for e, exercise in exercises.items()}
+    for part, line in zip(map(part_of.get, owners), zip(lines, keys, strict=True), strict=True):
+        if part is not None:
+            part.append(line)
+    return {
+        sid: Texts.from_lines([line for line, _ in part], [key for _, key in part])
+        for sid, part in parts.items()
+        if part
+    }
 
 
 def _sample_frequency(texts: dict[str, Texts]) -> Counter[str]:
     """How common words are, from a piece of each scenario's text."""
     piece = SAMPLE_CHARS // max(1, len(texts))
-    return Texts(LINE.join(t.text[:piece] for t in texts.values()), lowered=True).frequency()
+    sample = LINE.join(t.text[:piece] for t in texts.values())
+    return Texts(sample, [], lowered=True).frequency()
 
 
 def _repeats(
@@ -352,20 +370,43 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
 
 
-def repeats_source(open_session: Callable[[], Session]) -> FindingRepeatSource:
+class StoredRepeats:
     """A scenario id -> repeated gaps lookup over a store (what lint asks for, scenario by
-    scenario): every scenario's are found at the first question, in one read."""
-    found: dict[str, list[FindingRepeat]] | None = None
+    scenario): every scenario's are found at once, in a read-only unit of work.
 
-    def lookup(scenario_id: str) -> Sequence[FindingRepeat]:
-        nonlocal found
-        if found is None:
-            session = open_session()
-            try:
-                with bulk_read():  # thousands of rows, none in a cycle
-                    found = stored_repeated_gaps(session)
-            finally:
-                session.close()
-        return found.get(scenario_id, [])
+    With ``early``, they are found in a thread started now: lint starts it before it
+    reads the library's files, so the database works while Python parses YAML (the
+    store's connections are per thread; SQLite in WAL mode lets lint record revisions
+    meanwhile). The first question waits for it; :meth:`wait` is for a caller that may
+    ask none."""
 
-    return lookup
+    def __init__(
+        self, reading: Callable[[], AbstractContextManager[Session]], *, early: bool = False
+    ) -> None:
+        self._reading = reading
+        self._found: dict[str, list[FindingRepeat]] | None = None
+        self._failure: BaseException | None = None
+        self._worker: threading.Thread | None = None
+        if early:
+            self._worker = threading.Thread(target=self._find, name="repeats", daemon=True)
+            self._worker.start()
+
+    def _find(self) -> None:
+        try:
+            with bulk_read(), self._reading() as session:  # thousands of rows, no cycles
+                self._found = stored_repeated_gaps(session)
+        except BaseException as exc:  # handed to the caller by wait()
+            self._failure = exc
+
+    def wait(self) -> None:
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+        elif self._found is None and self._failure is None:
+            self._find()
+        if self._failure is not None:
+            raise self._failure
+
+    def __call__(self, scenario_id: str) -> Sequence[FindingRepeat]:
+        self.wait()
+        return (self._found or {}).get(scenario_id, [])

@@ -3,14 +3,12 @@ for SQLite and PostgreSQL (see :mod:`drillbook.storage.sqlfunctions`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Integer, String, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, String, case, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.finding.wording import KEY, Texts
+from drillbook.domain.finding.wording import LINE, Texts
 from drillbook.storage.sqlfunctions import spell
 
 
@@ -38,29 +36,24 @@ def source_key() -> ColumnElement[str]:
     )
 
 
-def text_line(key: Any) -> ColumnElement[str]:
-    """One line of :class:`~drillbook.domain.finding.wording.Texts`: key, separator,
-    description."""
-    return cast(key, String) + literal(KEY, String) + Finding.description
-
-
 def read_texts(session: Session, *where: ColumnElement[bool]) -> Texts:
-    """The descriptions of the findings matching ``where``, keyed by number, as one text
-    (read again row by row in the rare case a description holds a separator)."""
-    lines, joined = (
+    """The descriptions of the findings matching ``where``, keyed by number, as one text:
+    the database joins the numbers and the descriptions in one pass (two aggregates of
+    one query see the rows in the same order); read again row by row in the rare case a
+    description holds the separator."""
+    count, numbers, joined = (
         session.connection()
-        .execute(select(func.count(), joined_lines(text_line(Finding.number))).where(*where))
+        .execute(
+            select(
+                func.count(),
+                joined_lines(cast(Finding.number, String)),
+                joined_lines(Finding.description),
+            ).where(*where)
+        )
         .one()
     )
-    texts = Texts(joined or "")
-    if texts.valid(int(lines)):
+    texts = Texts(joined or "", numbers.split(LINE) if count else [])
+    if texts.valid():
         return texts
-    return Texts.from_rows(
-        session.connection()
-        .execute(select(Finding.number, Finding.description).where(*where))
-        .all()
-    )
-
-
-def as_int(value: Any) -> ColumnElement[int]:
-    return literal(int(value), Integer)
+    query = select(Finding.number, Finding.description).where(*where)
+    return Texts.from_rows(session.connection().execute(query).all())

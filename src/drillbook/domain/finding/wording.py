@@ -5,7 +5,7 @@ worded like each group's first) ask which of a program's 100,000 descriptions sh
 enough words with a handful of others (Jaccard >= :data:`~drillbook.domain.finding.
 ranking.SIMILARITY`, words as :func:`~drillbook.domain.finding.ranking._words` reads
 them). Splitting every description into its set of words took most of their time.
-Here the database joins the descriptions into one text (:class:`Texts`), and a single
+Here the database joins the descriptions into one text (:class:`Texts`), and one
 regular expression finds where the few words that can decide occur: a description
 shares at least ``r = ceil(t * n)`` of a query's ``n`` words when it is similar, so it
 holds at least two of the query's ``n - r + 2`` rarest words. Only the descriptions that
@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from typing import Any
 
 from drillbook.domain.finding.ranking import _WORD, SIMILARITY
 
 LINE = "\x1e"  # between descriptions (ASCII record separator)
-KEY = "\x1f"  # between a line's key and its description (ASCII unit separator)
 SAMPLE_CHUNKS = 64  # pieces of the text whose words estimate how common each word is
 SAMPLE_CHARS = 6000  # characters per piece
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -33,30 +34,41 @@ _Trie = dict[str, "_Trie"]  # a word's characters, one level each; "" marks a wo
 
 
 class Texts:
-    """Descriptions as one lowered text: ``key KEY description`` lines joined by
-    ``LINE``. ``joined`` is what the database gives (see
-    :func:`drillbook.domain.finding.sql.joined_lines`); a description holding a
-    separator would break the lines, so :meth:`valid` says whether it has ``lines``."""
+    """Descriptions as one lowered text, joined by ``LINE``, and each line's key (a
+    finding's number, as text). The database gives both joined (see
+    :func:`drillbook.domain.finding.sql.read_texts`); a description holding the
+    separator would shift the lines, which :meth:`valid` tells."""
 
-    def __init__(self, joined: str, *, lowered: bool = False) -> None:
+    def __init__(self, joined: str, keys: Sequence[str], *, lowered: bool = False) -> None:
         self.text = joined if lowered else joined.lower()
+        self.keys = keys
+        self._starts: list[int] | None = None
         self._frequency: Counter[str] | None = None
 
     @classmethod
+    def from_lines(cls, lines: Sequence[str], keys: Sequence[str]) -> Texts:
+        """From descriptions already lowered and free of the separator."""
+        texts = cls(LINE.join(lines), keys, lowered=True)
+        texts._starts = _starts(lines)
+        return texts
+
+    @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]]) -> Texts:
-        """From ``(key, description)`` pairs, separators inside descriptions blanked (they
-        are not word characters, so no description's words change)."""
-        return cls(
-            LINE.join(
-                f"{key}{KEY}{text.replace(LINE, ' ').replace(KEY, ' ')}" for key, text in rows
-            )
-        )
+        """From ``(key, description)`` rows, separators inside descriptions blanked (not a
+        word character: no description's words change)."""
+        pairs = [(str(key), str(text).replace(LINE, " ")) for key, text in rows]
+        return cls(LINE.join(text for _, text in pairs), [key for key, _ in pairs])
 
-    def valid(self, lines: int) -> bool:
-        return (lines == 0 and not self.text) or (lines > 0 and self.text.count(LINE) == lines - 1)
+    def valid(self) -> bool:
+        if not self.keys:
+            return not self.text
+        return self.text.count(LINE) == len(self.keys) - 1
 
-    def lines(self) -> list[str]:
-        return self.text.split(LINE) if self.text else []
+    def starts(self) -> list[int]:
+        """Where each line starts, and one more: where a line after the last would."""
+        if self._starts is None:
+            self._starts = _starts(self.text.split(LINE))
+        return self._starts
 
     def frequency(self) -> Counter[str]:
         """How often each word occurs in evenly spread pieces of the text: which of a
@@ -88,31 +100,32 @@ class Texts:
             needed.append(_prefix(words, common, index, by_word))
         if not by_word:
             return found
-        text = self.text
-        met: dict[tuple[int, int], int] = {}  # (line start, query): its rare words there
+        text, starts = self.text, self.starts()
+        met: dict[tuple[int, int], int] = {}  # (line, query): its rare words there
         for match in _pattern(by_word).finditer(text):
             start = match.start()
             if start and text[start - 1] in _WORD_CHARS:
                 continue  # the end of a longer word
-            line = text.rfind(LINE, 0, start) + 1
+            line = bisect_right(starts, start) - 1
             for index in by_word[match.group()]:
                 met[line, index] = met.get((line, index), 0) + 1
         words_at: dict[int, frozenset[str]] = {}
         for (line, index), count in sorted(met.items()):
             if count < needed[index]:
                 continue
-            # a word met in the line's key only lets a line through to this exact check
-            key_end = text.find(KEY, line)
             other = words_at.get(line)
             if other is None:
-                end = text.find(LINE, key_end)
-                other = frozenset(_WORD.findall(text, key_end + 1, len(text) if end < 0 else end))
-                words_at[line] = other
+                span = (starts[line], starts[line + 1] - 1)
+                other = words_at[line] = frozenset(_WORD.findall(text, *span))
             words = queries[index]
             shared = len(words & other)
             if shared / (len(words) + len(other) - shared) >= SIMILARITY:
-                found[index].append(text[line:key_end])
+                found[index].append(self.keys[line])
         return found
+
+
+def _starts(lines: Iterable[str]) -> list[int]:
+    return list(accumulate(map((1).__add__, map(len, lines)), initial=0))
 
 
 def _prefix(

@@ -4,8 +4,9 @@ Revision ID: 0019_rank_repeats
 Revises: 0018_program_covering
 
 The open fixes are ordered by score from ``(status, capability, severity, created_at,
-number)``, and the runs per capability counted from ``(capability, exercise_id,
-created_at)``, without reading the findings' rows (see
+number)``, the runs per capability counted from ``(capability, exercise_id,
+created_at)``, and lint reads each exercise's capabilities and first time from
+``(exercise_id, capability, created_at)``, without reading the findings' rows (see
 ``drillbook.domain.finding.indexes``).
 """
 
@@ -28,6 +29,11 @@ _INDEXES = (
         "ix_findings_capability_exercise_id",
         "findings",
         ["capability", "exercise_id", "created_at"],
+    ),
+    (
+        "ix_findings_exercise_id_capability",
+        "findings",
+        ["exercise_id", "capability", "created_at"],
     ),
 )
 
