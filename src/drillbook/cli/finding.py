@@ -7,10 +7,9 @@ sequential (F-001, F-002, ...). Every command takes ``--json`` for scripts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -37,22 +36,6 @@ from drillbook.flows.exercise_findings import (
 if TYPE_CHECKING:
     from drillbook.domain.finding.rows import FindingRow
 
-RANK_COLUMNS = (
-    "severity",
-    "description",
-    "proposed_remediation",
-    "owner",
-    "team",
-    "status",
-    "change_type",
-    "capability",
-    "source",
-    "source_ref",
-    "exercise_id",
-    "risk_expires",
-    "created_at",
-    "extra",
-)  # what ranking and its output read of every finding
 TABLE_PAGE = 200  # rows `finding list` prints without --limit (JSON has no default page)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
@@ -453,25 +436,11 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
-    from drillbook.domain.finding.rank_store import rank_stored
-    from drillbook.domain.finding.rows import iter_findings
+    from drillbook.domain.finding.rank_store import rank_open_fixes
     from drillbook.storage.bulk import bulk_read
 
     with bulk_read(), state(ctx).store().reading() as session:
-        # the database finds the rows that can make the top; ranking scores those
-        ranked = rank_stored(session, scenarios, clock.today(), team=team, limit=limit)
-        # the rows shown, read in full (the output reads more of them)
-        shown = {r.finding.id for r in ranked}
-        # by id when they are a page (the rows are open fixes of the team already)
-        wanted: dict[str, Any] = (
-            {"ids": sorted(shown)} if limit is not None else {"active": True, "team": team}
-        )
-        read = {
-            row.id: row
-            for row in iter_findings(session, history=False, columns=RANK_COLUMNS, **wanted)
-            if row.id in shown
-        }
-        ranked = [replace(r, finding=cast(Finding, read[r.finding.id])) for r in ranked]
+        ranked = rank_open_fixes(session, scenarios, clock.today(), team=team, limit=limit)
         if as_json:
             print_json(
                 [

@@ -17,8 +17,9 @@ sources are those the whole computation gives.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -50,7 +51,7 @@ from drillbook.domain.finding.ranking import (
     scenario_coverage,
     source_key,
 )
-from drillbook.domain.finding.rows import RankCandidate
+from drillbook.domain.finding.rows import RankCandidate, iter_findings
 from drillbook.domain.finding.service import _active_clause
 from drillbook.domain.finding.sql import read_texts
 from drillbook.domain.finding.sql import source_key as source_key_sql
@@ -78,7 +79,7 @@ def rank_stored(
     base = select(*_CANDIDATE_COLUMNS).where(_active_clause(today))
     if team is not None:
         base = base.where(Finding.team == team)
-    coverage = scenario_coverage(scenarios)  # a tenth of a second: once
+    coverage = scenario_coverage(scenarios)  # every scenario's text searched: once
     if limit is not None and limit > 0:
         points = coverage_points(coverage, len(scenarios))
         rows = _contenders(session, base, history.counts, points, today, limit)
@@ -86,6 +87,48 @@ def rank_stored(
         rows = list(session.connection().execute(base))
     candidates: list[Any] = [RankCandidate(row[:9]) for row in rows]
     return rank_findings(candidates, history, scenarios, today, limit=limit, coverage=coverage)
+
+
+def rank_open_fixes(
+    session: Session,
+    scenarios: Sequence[Scenario],
+    today: date,
+    *,
+    team: str | None = None,
+    limit: int | None = None,
+) -> list[RankedFinding]:
+    """:func:`rank_stored`, with each row's finding read in full (without its history)
+    for the output (``finding rank``, the MCP tool): by id when they are a page."""
+    ranked = rank_stored(session, scenarios, today, team=team, limit=limit)
+    shown = {r.finding.id for r in ranked}
+    # the rows are open fixes of the team already
+    wanted: dict[str, Any] = (
+        {"ids": sorted(shown)} if limit is not None else {"active": True, "team": team}
+    )
+    read = {
+        row.id: row
+        for row in iter_findings(session, history=False, columns=SHOWN_COLUMNS, **wanted)
+        if row.id in shown
+    }
+    return [replace(r, finding=cast(Finding, read[r.finding.id])) for r in ranked]
+
+
+SHOWN_COLUMNS = (
+    "severity",
+    "description",
+    "proposed_remediation",
+    "owner",
+    "team",
+    "status",
+    "change_type",
+    "capability",
+    "source",
+    "source_ref",
+    "exercise_id",
+    "risk_expires",
+    "created_at",
+    "extra",
+)  # what a ranked row's output reads
 
 
 _CANDIDATE_COLUMNS = (
