@@ -58,6 +58,7 @@ MODEL_MODULES = (
     "drillbook.domain.scorecard.models",
     "drillbook.domain.account.models",
     "drillbook.domain.incident.models",
+    "drillbook.domain.finding.indexes",
     "drillbook.domain.program.indexes",
 )
 CONNECT_TIMEOUT_S = 10
