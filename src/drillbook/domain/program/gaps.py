@@ -15,13 +15,13 @@ where each signal's own query sorted them before; the same order on both databas
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.enums import Capability
@@ -50,14 +50,15 @@ def gap_present() -> ColumnElement[bool]:
 
 @dataclass
 class TheatreGroup:
-    """A team's runs of one scenario that recorded one gap."""
+    """A team's runs of one scenario that recorded one gap (exercise ids as text, the
+    last run date as the database gives it until :func:`gap_groups` returns)."""
 
     team: str
     scenario_id: str
     gap: str
-    exercises: set[int] = field(default_factory=set)
+    exercises: set[str] = field(default_factory=set)
     findings: list[str] = field(default_factory=list)
-    last: date | None = None
+    last: Any = None
 
 
 @dataclass
@@ -68,7 +69,9 @@ class RepeatGroup:
     gap: str
     origins: set[str] = field(default_factory=set)
     findings: list[str] = field(default_factory=list)
-    latest: datetime | None = None
+    # the latest finding opened on or after the period's start, and none after its end
+    reaches_period: bool = False
+    within_period: bool = True
 
 
 def _started() -> ColumnElement[int]:
@@ -82,7 +85,7 @@ def _started() -> ColumnElement[int]:
     )
 
 
-def _fine_groups(team: str | None) -> Any:
+def _fine_groups(period: Period, team: str | None) -> Any:
     gap = gap_key()
     started = _started()
     # a finding of no exercise is its own origin: its drill step (source_ref), else itself
@@ -90,18 +93,22 @@ def _fine_groups(team: str | None) -> Any:
         (Exercise.id.is_(None), func.coalesce(Finding.source_ref, Finding.id)),
     )
     keys = (Exercise.team, Exercise.scenario_id, gap, Finding.team, started, own_origin)
+    latest = func.max(Finding.created_at)
     query = (
         select(
-            Exercise.team.label("exercise_team"),
-            Exercise.scenario_id.label("scenario_id"),
-            gap.label("gap"),
-            Finding.team.label("finding_team"),
-            started.label("started"),
-            own_origin.label("own_origin"),
-            func.max(Exercise.run_date).label("last"),
-            func.max(Finding.created_at).label("latest"),
-            joined_text(Exercise.id).label("exercises"),
-            joined_text(Finding.id).label("findings"),
+            Exercise.team,
+            Exercise.scenario_id,
+            gap,
+            Finding.team,
+            started,
+            own_origin,
+            # the run date as stored (compared here, made a date once per group)
+            type_coerce(func.max(Exercise.run_date), NullType()),
+            # the period test of the latest finding, as the database compares times
+            latest >= period.start_at,
+            latest < period.end_at,
+            joined_text(Exercise.id),
+            joined_text(Finding.id),
         )
         .outerjoin(Exercise, Exercise.id == Finding.exercise_id)
         .where(gap_present())
@@ -116,61 +123,50 @@ def _label(team: str | None) -> str:
     return NO_TEAM if team is None else team
 
 
-def _ids(joined: str | None) -> list[str]:
-    return joined.split(",") if joined else []
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def gap_groups(
-    session: Session, team: str | None = None
+    session: Session, period: Period, team: str | None = None
 ) -> tuple[list[TheatreGroup], list[RepeatGroup]]:
-    """Every theatre group (started runs only) and every repeat group, each in its
-    signal's order, before either signal's thresholds are applied."""
+    """The theatre groups (started runs only) run twice or more with the last run in
+    ``period``, and the repeat groups from two origins or more with the latest finding
+    opened in it; each in its signal's order."""
     theatre: dict[tuple[str, str, str], TheatreGroup] = {}
     repeats: dict[tuple[str, str], RepeatGroup] = {}
-    for row in session.execute(_fine_groups(team)):
-        findings = _ids(row.findings)
-        if (
-            row.scenario_id is not None
-            and row.started
-            and (team is None or row.exercise_team == team)
-        ):
-            key = (_label(row.exercise_team), row.scenario_id, row.gap)
+    rows = session.execute(_fine_groups(period, team))
+    for ex_team, scenario, gap, f_team, started, origin, last, after, before, runs, ids in rows:
+        findings = ids.split(",")
+        if scenario is not None and started and (team is None or ex_team == team):
+            key = (_label(ex_team), scenario, gap)
             run = theatre.get(key)
             if run is None:
                 run = theatre[key] = TheatreGroup(*key)
-            run.exercises.update(map(int, _ids(row.exercises)))
+            run.exercises.update(runs.split(","))
             run.findings.extend(findings)
-            if run.last is None or row.last > run.last:
-                run.last = row.last
-        if team is None or row.finding_team == team:
-            key2 = (_label(row.finding_team), row.gap)
+            if run.last is None or last > run.last:
+                run.last = last
+        if team is None or f_team == team:
+            key2 = (_label(f_team), gap)
             found = repeats.get(key2)
             if found is None:
                 found = repeats[key2] = RepeatGroup(*key2)
-            found.origins.add(
-                row.own_origin if row.scenario_id is None else f"scenario:{row.scenario_id}"
-            )
+            found.origins.add(origin if scenario is None else f"scenario:{scenario}")
             found.findings.extend(findings)
-            if found.latest is None or row.latest > found.latest:
-                found.latest = row.latest
-    return [theatre[k] for k in sorted(theatre)], [repeats[k] for k in sorted(repeats)]
-
-
-def theatre_groups(groups: Iterable[TheatreGroup], period: Period) -> list[TheatreGroup]:
-    """Run twice or more, the last run in ``period``."""
-    return [
-        g
-        for g in groups
-        if len(g.exercises) >= 2 and g.last is not None and period.start <= g.last < period.end
+            found.reaches_period = found.reaches_period or bool(after)
+            found.within_period = found.within_period and bool(before)
+    ran = []
+    for key in sorted(theatre):
+        run = theatre[key]
+        run.last = _day(run.last)
+        if len(run.exercises) >= 2 and period.start <= run.last < period.end:
+            ran.append(run)
+    came_back = [
+        repeats[key]
+        for key in sorted(repeats)
+        if len(repeats[key].origins) >= 2
+        and repeats[key].reaches_period
+        and repeats[key].within_period
     ]
-
-
-def repeat_groups(groups: Iterable[RepeatGroup], period: Period) -> list[RepeatGroup]:
-    """From two origins or more, the latest finding opened in ``period``."""
-    return [
-        g
-        for g in groups
-        if len(g.origins) >= 2
-        and g.latest is not None
-        and period.start_at <= g.latest < period.end_at
-    ]
+    return ran, came_back

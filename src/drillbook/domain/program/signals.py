@@ -38,13 +38,7 @@ from drillbook import clock
 from drillbook.domain.exercise.enums import EventKind, canonical_role
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.program.gaps import (
-    RepeatGroup,
-    TheatreGroup,
-    gap_groups,
-    repeat_groups,
-    theatre_groups,
-)
+from drillbook.domain.program.gaps import RepeatGroup, TheatreGroup, gap_groups
 from drillbook.domain.program.metrics import (
     NO_TEAM,
     NOT_STARTED,
@@ -88,10 +82,10 @@ def _team(value: str) -> str | None:
     return None if value == NO_TEAM else value
 
 
-def theatre(groups: Iterable[TheatreGroup], period: Period) -> list[Signal]:
+def theatre(groups: Iterable[TheatreGroup]) -> list[Signal]:
     out = []
-    for group in theatre_groups(groups, period):
-        exercises = [f"EX-{e}" for e in sorted(group.exercises)]
+    for group in groups:
+        exercises = [f"EX-{e}" for e in _in_number_order(group.exercises)]
         findings = sorted(group.findings)
         out.append(
             Signal(
@@ -108,9 +102,9 @@ def theatre(groups: Iterable[TheatreGroup], period: Period) -> list[Signal]:
     return out
 
 
-def repeats(groups: Iterable[RepeatGroup], period: Period) -> list[Signal]:
+def repeats(groups: Iterable[RepeatGroup]) -> list[Signal]:
     out = []
-    for group in repeat_groups(groups, period):
+    for group in groups:
         findings = group.findings
         # the first by (length, id): finding numbers in order
         longest = _nth_length(findings)
@@ -130,6 +124,14 @@ def repeats(groups: Iterable[RepeatGroup], period: Period) -> list[Signal]:
             )
         )
     return out
+
+
+def _in_number_order(ids: Iterable[str]) -> list[str]:
+    """Decimal ids (as the database writes numbers: no sign, no leading zero) in numeric
+    order: shorter first, then by text."""
+    ordered = sorted(ids)
+    ordered.sort(key=len)
+    return ordered
 
 
 def _nth_length(ids: list[str]) -> int:
@@ -395,10 +397,10 @@ def find_signals(
     people = onboarding(session, period, program, today)
     if team is not None:
         people = [s for s in people if s.team == team]
-    by_theatre, by_repeat = gap_groups(session, team)
+    by_theatre, by_repeat = gap_groups(session, period, team)
     return [
-        *theatre(by_theatre, period),
-        *repeats(by_repeat, period),
+        *theatre(by_theatre),
+        *repeats(by_repeat),
         *unfilled_roles(session, period, scenarios, team),
         *people,
         *stale_scenarios(own_scenarios, review_every, min(today, period.end - timedelta(days=1))),
