@@ -61,5 +61,6 @@ def program_metrics(
         review_every=review_every(library),
         team=team,
         today=today,
+        overdue=metrics.overdue_teams,
     )
     return metrics

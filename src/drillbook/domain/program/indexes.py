@@ -3,8 +3,8 @@
 Declared here, beside the tables of other domains rather than inside them, because they
 serve the program's queries: metrics aggregate findings by when they were opened and
 closed, the overdue filter walks due dates, ``finding list --cursor`` pages by number,
-and history is read per finding in time order. Migrations ``0016_program`` and
-``0018_program_covering`` create them.
+and history is read per finding in time order. Migrations ``0016_program``,
+``0018_program_covering`` and ``0020_program_metrics`` create them.
 """
 
 from __future__ import annotations
@@ -37,5 +37,11 @@ PROGRAM_INDEXES = (
     ),
     Index(
         "ix_findings_closed_at_severity", Finding.closed_at, Finding.severity, Finding.created_at
+    ),
+    # a team's first overdue findings (past_sla) and the time to close per severity
+    # (migration 0020_program_metrics)
+    Index("ix_findings_team_due_date", Finding.team, Finding.due_date, Finding.number),
+    Index(
+        "ix_findings_severity_closed_at", Finding.severity, Finding.closed_at, Finding.created_at
     ),
 )

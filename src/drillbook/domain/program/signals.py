@@ -31,25 +31,31 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, select, type_coerce
+from sqlalchemy import literal, or_, select, union_all
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from drillbook import clock
 from drillbook.domain.exercise.enums import EventKind, canonical_role
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
-from drillbook.domain.finding.enums import Capability
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.program.metrics import NO_TEAM, NOT_STARTED, active_clause, team_label
+from drillbook.domain.program.gaps import RepeatGroup, TheatreGroup, gap_groups
+from drillbook.domain.program.metrics import (
+    NO_TEAM,
+    NOT_STARTED,
+    OverdueTeam,
+    overdue_by_team,
+    overdue_clause,
+    team_label,
+)
 from drillbook.domain.program.models import Program
 from drillbook.domain.program.periods import Period
-from drillbook.domain.program.sql import joined_distinct_text, joined_text, split_joined
 from drillbook.domain.scenario.models import Scenario
 
 ONBOARDING_DAYS = 90
 ONBOARDING_TABLETOPS = 2
 UNFILLED_TIMES = 2
 EVIDENCE_SHOWN = 20
+TEAMS_PER_STATEMENT = 200  # SQLite allows 500 parts in a compound SELECT
 
 
 @dataclass(frozen=True)
@@ -72,167 +78,66 @@ class Signal:
         }
 
 
-def gap_key() -> ColumnElement[str]:
-    """What makes two findings "the same gap": the detection rule and technique for a
-    drill's finding, else the response capability (``other`` and blank do not count)."""
-    detection = (
-        Finding.rule
-        + literal_column("' @ '")
-        + func.coalesce(Finding.technique, literal_column("'?'"))
-    )
-    return func.coalesce(detection, Finding.capability)
-
-
-def _gap_present() -> ColumnElement[bool]:
-    return (Finding.rule.is_not(None)) | and_(
-        Finding.capability.is_not(None), Finding.capability != str(Capability.OTHER)
-    )
-
-
 def _team(value: str) -> str | None:
     return None if value == NO_TEAM else value
 
 
-def theatre(session: Session, period: Period, team: str | None = None) -> list[Signal]:
-    key = gap_key().label("gap")
-    ex_team = team_label(Exercise.team).label("team")
-    if session.get_bind().dialect.name == "sqlite":
-        query = _theatre_distinct(key, ex_team, period, team)
-    else:
-        query = _theatre_grouped_twice(key, ex_team, period, team)
+def theatre(groups: Iterable[TheatreGroup]) -> list[Signal]:
     out = []
-    for row in session.execute(query):
-        exercises = [f"EX-{e}" for e in sorted(int(x) for x in split_joined(row.exercises))]
-        findings = split_joined(row.findings)
+    for group in groups:
+        exercises = [f"EX-{e}" for e in _in_number_order(group.exercises)]
+        findings = sorted(group.findings)
         out.append(
             Signal(
                 "theatre",
-                _team(row.team),
-                row.scenario_id,
-                f"scenario {row.scenario_id} ran {row.runs} times for {row.team} and recorded "
-                f"the same gap ({row.gap}) each time: {', '.join(exercises)} "
+                _team(group.team),
+                group.scenario_id,
+                f"scenario {group.scenario_id} ran {len(exercises)} times for {group.team} "
+                f"and recorded the same gap ({group.gap}) each time: {', '.join(exercises)} "
                 f"({', '.join(findings)}); vary the scenario and make the fix happen",
                 (*exercises, *findings),
-                {"gap": row.gap, "runs": int(row.runs), "last_run": row.last},
+                {"gap": group.gap, "runs": len(exercises), "last_run": group.last},
             )
         )
     return out
 
 
-def _theatre_distinct(key: Any, ex_team: Any, period: Period, team: str | None) -> Any:
-    """One grouping with DISTINCT aggregates (SQLite: cheaper than grouping twice)."""
-    runs = func.count(func.distinct(Exercise.id))
-    query = (
-        select(
-            ex_team,
-            Exercise.scenario_id,
-            key,
-            runs.label("runs"),
-            func.max(Exercise.run_date).label("last"),
-            joined_distinct_text(Exercise.id).label("exercises"),
-            joined_text(Finding.id).label("findings"),  # one row per finding already
-        )
-        .join(Exercise, Exercise.id == Finding.exercise_id)
-        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
-        .group_by(ex_team, Exercise.scenario_id, key)
-        .having(
-            runs >= 2,
-            func.max(Exercise.run_date) >= period.start,
-            func.max(Exercise.run_date) < period.end,
-        )
-        .order_by(ex_team, Exercise.scenario_id, key)
-    )
-    if team is not None:
-        query = query.where(Exercise.team == team)
-    return query
-
-
-def _theatre_grouped_twice(key: Any, ex_team: Any, period: Period, team: str | None) -> Any:
-    """Grouped twice, so that no aggregate is DISTINCT (PostgreSQL cannot hash those and
-    sorted every finding for them): the findings of each run per gap, then the runs."""
-    runs = (
-        select(
-            ex_team,
-            Exercise.scenario_id.label("scenario_id"),
-            key,
-            Exercise.id.label("exercise"),
-            Exercise.run_date.label("run_date"),
-            joined_text(Finding.id).label("findings"),
-        )
-        .join(Exercise, Exercise.id == Finding.exercise_id)
-        .where(_gap_present(), Exercise.status.not_in(NOT_STARTED))
-        .group_by(ex_team, Exercise.scenario_id, key, Exercise.id, Exercise.run_date)
-    )
-    if team is not None:
-        runs = runs.where(Exercise.team == team)
-    per_run = runs.subquery()
-    last = func.max(per_run.c.run_date)
-    return (
-        select(
-            per_run.c.team,
-            per_run.c.scenario_id,
-            per_run.c.gap,
-            func.count().label("runs"),
-            last.label("last"),
-            joined_text(per_run.c.exercise).label("exercises"),
-            joined_text(per_run.c.findings).label("findings"),
-        )
-        .group_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
-        .having(func.count() >= 2, last >= period.start, last < period.end)
-        .order_by(per_run.c.team, per_run.c.scenario_id, per_run.c.gap)
-    )
-
-
-def repeats(session: Session, period: Period, team: str | None = None) -> list[Signal]:
-    # Grouped twice (see theatre): the findings per origin and gap, then the origins.
-    key = gap_key().label("gap")
-    origin: ColumnElement[str] = func.coalesce(
-        literal_column("'scenario:'") + Exercise.scenario_id, Finding.source_ref, Finding.id
-    )
-    f_team = team_label(Finding.team).label("team")
-    origins = (
-        select(
-            f_team,
-            key,
-            func.max(Finding.created_at).label("latest"),
-            joined_text(Finding.id).label("findings"),
-        )
-        .outerjoin(Exercise, Exercise.id == Finding.exercise_id)
-        .where(_gap_present())
-        .group_by(f_team, key, origin)
-    )
-    if team is not None:
-        origins = origins.where(Finding.team == team)
-    per_origin = origins.subquery()
-    latest = func.max(per_origin.c.latest)
-    query = (
-        select(
-            per_origin.c.team,
-            per_origin.c.gap,
-            func.count().label("origins"),
-            joined_text(per_origin.c.findings).label("findings"),
-        )
-        .group_by(per_origin.c.team, per_origin.c.gap)
-        .having(func.count() >= 2, latest >= period.start_at, latest < period.end_at)
-        .order_by(per_origin.c.team, per_origin.c.gap)
-    )
+def repeats(groups: Iterable[RepeatGroup]) -> list[Signal]:
     out = []
-    for row in session.execute(query):
-        findings = sorted(split_joined(row.findings), key=lambda f: (len(f), f))
-        shown = findings[:EVIDENCE_SHOWN]
+    for group in groups:
+        findings = group.findings
+        # the first by (length, id): finding numbers in order
+        longest = _nth_length(findings)
+        shown = sorted(f for f in findings if len(f) <= longest)
+        shown.sort(key=len)
+        shown = shown[:EVIDENCE_SHOWN]
         more = f" and {len(findings) - len(shown)} more" if len(findings) > len(shown) else ""
         out.append(
             Signal(
                 "repeat",
-                _team(row.team),
-                row.gap,
-                f"the gap {row.gap} came back from {row.origins} different runs for "
-                f"{row.team}: {', '.join(shown)}{more}",
+                _team(group.team),
+                group.gap,
+                f"the gap {group.gap} came back from {len(group.origins)} different runs for "
+                f"{group.team}: {', '.join(shown)}{more}",
                 tuple(shown),
-                {"gap": row.gap, "origins": int(row.origins), "findings": len(findings)},
+                {"gap": group.gap, "origins": len(group.origins), "findings": len(findings)},
             )
         )
     return out
+
+
+def _in_number_order(ids: Iterable[str]) -> list[str]:
+    """Decimal ids (as the database writes numbers: no sign, no leading zero) in numeric
+    order: shorter first, then by text."""
+    ordered = sorted(ids)
+    ordered.sort(key=len)
+    return ordered
+
+
+def _nth_length(ids: list[str]) -> int:
+    """The length of the EVIDENCE_SHOWN-th shortest id: no id longer comes before it."""
+    lengths = sorted(map(len, ids))
+    return lengths[min(EVIDENCE_SHOWN, len(lengths)) - 1]
 
 
 def unfilled_roles(
@@ -276,13 +181,19 @@ def unfilled_roles(
             roles.discard(name)
     missing: dict[tuple[str, str], list[int]] = {}
     snapshots: dict[int, Scenario] = {}
+    # a library scenario's required seats, named once (not once per tabletop of it)
+    seats = {sid: _required_seats(scenario) for sid, scenario in scenarios.items()}
+    nobody: set[str] = set()
     for exercise_id, team_name, scenario_id in runs:
-        scenario = scenarios.get(scenario_id) or _snapshot(session, exercise_id, snapshots)
-        if scenario is None:
-            continue
-        for participant in scenario.participants:
-            role = canonical_role(participant.role) or participant.role
-            if participant.required and role not in filled.get(exercise_id, set()):
+        required = seats.get(scenario_id)
+        if required is None:
+            scenario = _snapshot(session, exercise_id, snapshots)
+            if scenario is None:
+                continue
+            required = _required_seats(scenario)
+        taken = filled.get(exercise_id, nobody)
+        for role in required:
+            if role not in taken:
                 missing.setdefault((team_name, role), []).append(exercise_id)
     out = []
     for (team_name, role), ids in sorted(missing.items()):
@@ -302,6 +213,15 @@ def unfilled_roles(
             )
         )
     return out
+
+
+def _required_seats(scenario: Scenario) -> list[str]:
+    """The scenario's required roles under their canonical names, in its order."""
+    return [
+        canonical_role(participant.role) or participant.role
+        for participant in scenario.participants
+        if participant.required
+    ]
 
 
 def _snapshot(session: Session, exercise_id: int, cache: dict[int, Scenario]) -> Scenario | None:
@@ -389,32 +309,21 @@ def stale_scenarios(
 
 
 def past_sla(
-    session: Session, program: Program | None, today: date, team: str | None = None
+    session: Session,
+    program: Program | None,
+    today: date,
+    team: str | None = None,
+    overdue: Mapping[str, OverdueTeam] | None = None,
 ) -> list[Signal]:
-    """Per team, the findings still owed work past their SLA due date."""
-    overdue = [active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today]
-    if team is not None:
-        overdue.append(Finding.team == team)
-    # One pass over the overdue findings by team (in the database's order of team names)
-    # and due date, ids only, counted here: a query per team, or a window over them, read
-    # them all again.
-    label = team_label(Finding.team)
-    shown: dict[str, tuple[list[int], Any, list[str]]] = {}
-    for team_name, finding_id, due in session.execute(
-        # the due date as stored: only each team's first (the oldest) is read
-        select(label, Finding.id, type_coerce(Finding.due_date, NullType()))
-        .where(*overdue)
-        .order_by(label, Finding.due_date, Finding.number)
-    ):
-        if team_name not in shown:
-            oldest = due if isinstance(due, date) else date.fromisoformat(str(due)[:10])
-            shown[team_name] = ([0], oldest, [])
-        tally, _oldest, first = shown[team_name]
-        tally[0] += 1
-        if len(first) < EVIDENCE_SHOWN:
-            first.append(finding_id)
+    """Per team, the findings still owed work past their SLA due date. ``overdue`` (per
+    team label, how many and the oldest due) comes with the metrics' counts, which read
+    every finding anyway; here only the first few ids of each team are read, through the
+    team-and-due-date index, instead of every overdue finding's."""
+    if overdue is None:
+        overdue = overdue_by_team(session, today, team)
     out = []
-    for team_name, ([count], oldest, ids) in shown.items():
+    for team_name, ids in _first_overdue(session, today, list(overdue), team).items():
+        count, oldest = overdue[team_name].count, overdue[team_name].oldest_due
         contact = None
         if program is not None and team_name != NO_TEAM:
             found = program.team(team_name)
@@ -435,6 +344,41 @@ def past_sla(
     return out
 
 
+def _first_overdue(
+    session: Session, today: date, teams: list[str], only: str | None
+) -> dict[str, list[str]]:
+    """The first :data:`EVIDENCE_SHOWN` overdue findings (by due date, then number) of each
+    team label, in the database's order of the labels: a ``LIMIT`` per team, all in one
+    statement (a few hundred teams at a time). ``only``: the one team asked for, stored
+    under that name (``(no team)`` asked for by name is not the findings of none)."""
+    shown: dict[str, list[str]] = {}
+    for chunk in range(0, len(teams), TEAMS_PER_STATEMENT):
+        parts = []
+        for name in teams[chunk : chunk + TEAMS_PER_STATEMENT]:
+            stored = Finding.team == name
+            if name == NO_TEAM and only is None:
+                stored = or_(Finding.team.is_(None), stored)
+            first = (
+                select(
+                    literal(name).label("team"),
+                    Finding.id.label("id"),
+                    Finding.due_date.label("due"),
+                    Finding.number.label("number"),
+                )
+                .where(stored, overdue_clause(today))
+                .order_by(Finding.due_date, Finding.number)
+                .limit(EVIDENCE_SHOWN)
+                .subquery()
+            )
+            parts.append(select(first))
+        both = union_all(*parts).subquery()
+        for name, finding_id in session.execute(
+            select(both.c.team, both.c.id).order_by(both.c.team, both.c.due, both.c.number)
+        ):
+            shown.setdefault(name, []).append(finding_id)
+    return shown
+
+
 def find_signals(
     session: Session,
     period: Period,
@@ -445,17 +389,20 @@ def find_signals(
     review_every: timedelta,
     team: str | None = None,
     today: date | None = None,
+    overdue: Mapping[str, OverdueTeam] | None = None,
 ) -> list[Signal]:
-    """Every failure-mode signal for ``period``, in the table's order."""
+    """Every failure-mode signal for ``period``, in the table's order (``overdue``: the
+    metrics' per-team overdue figures, read again when not given)."""
     today = today or clock.today()
     people = onboarding(session, period, program, today)
     if team is not None:
         people = [s for s in people if s.team == team]
+    by_theatre, by_repeat = gap_groups(session, period, team)
     return [
-        *theatre(session, period, team),
-        *repeats(session, period, team),
+        *theatre(by_theatre),
+        *repeats(by_repeat),
         *unfilled_roles(session, period, scenarios, team),
         *people,
         *stale_scenarios(own_scenarios, review_every, min(today, period.end - timedelta(days=1))),
-        *past_sla(session, program, today, team),
+        *past_sla(session, program, today, team, overdue),
     ]

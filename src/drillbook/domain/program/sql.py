@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Date, Float, String, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import Select, Subquery
 
 from drillbook.storage.sqlfunctions import spell
 
@@ -89,6 +89,24 @@ spell(
 def split_joined(text: str | None) -> list[str]:
     """The values of a :class:`joined_text` column, sorted (the databases' order differs)."""
     return sorted(v for v in (text or "").split(",") if v)
+
+
+PERCENTILES = (("median", 50), ("p90", 90))
+
+
+def nearest_rank(n: int, percent: int) -> int:
+    """The rank (1-based) of the ``percent``-th percentile of ``n`` sorted values by
+    nearest rank: ceil(percent / 100 * n), in integers."""
+    return (n * percent + 99) // 100
+
+
+def value_at_rank(values: Select[Any], value: Any, n: int, rank: int) -> Select[Any]:
+    """``values`` (``n`` rows) cut to the one at ``rank`` in the order of ``value``,
+    counted from whichever end is nearer: a database keeps only the rows up to the
+    offset while sorting (a top-N sort), so the 90th percentile keeps a tenth of them."""
+    if rank - 1 <= n - rank:
+        return values.order_by(value).offset(rank - 1).limit(1)
+    return values.order_by(value.desc()).offset(n - rank).limit(1)
 
 
 def percentiles(rows: Subquery, group: str | None = None, value_name: str = "value") -> Any:
