@@ -21,7 +21,7 @@ Definitions (docs/program.md repeats them):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -41,6 +41,7 @@ from drillbook.domain.program.sql import (
     days_between,
     nearest_rank,
     percentiles,
+    plain,
     quarter_label,
     value_at_rank,
 )
@@ -111,8 +112,8 @@ class ProgramMetrics:
     overdue_by_severity: dict[str, int]
     detection: list[DetectionQuarter]
     signals: list[Any] = field(default_factory=list)
-    # per team label, what the past_sla signal says (not part of the figures)
-    overdue_teams: dict[str, OverdueTeam] = field(default_factory=dict, repr=False)
+    # per team label, the findings past their SLA (for the past_sla signal)
+    overdue_teams: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def totals(self) -> TeamFigures:
@@ -153,13 +154,16 @@ def team_label(column: Any) -> ColumnElement[str]:
     return func.coalesce(column, literal_column(f"'{NO_TEAM}'"))
 
 
-def active_clause(today: date) -> ColumnElement[bool]:
+def active_clause(
+    today: date, *, compared: Callable[[Any], Any] = lambda column: column
+) -> ColumnElement[bool]:
     """Still owed work (the SQL twin of ``Finding.is_active``)."""
     owed = [str(FindingStatus.OPEN), str(FindingStatus.IN_PROGRESS)]
+    expires = compared(Finding.risk_expires)
     return (Finding.status.in_(owed)) | and_(
         Finding.status == str(FindingStatus.RISK_ACCEPTED),
-        Finding.risk_expires.is_not(None),
-        Finding.risk_expires < today,
+        expires.is_not(None),
+        expires < today,
     )
 
 
@@ -175,14 +179,6 @@ class _FindingCounts:
     overdue: int = 0
 
 
-@dataclass(frozen=True)
-class OverdueTeam:
-    """A team's findings past their SLA today: how many, and the oldest due date."""
-
-    count: int
-    oldest_due: date
-
-
 def _figures(row: TeamFigures) -> tuple[int, ...]:
     return (
         row.tabletops,
@@ -194,24 +190,28 @@ def _figures(row: TeamFigures) -> tuple[int, ...]:
     )
 
 
-def overdue_clause(today: date) -> ColumnElement[bool]:
-    """Still owed work and past the SLA due date, as of ``today``."""
-    return and_(active_clause(today), Finding.due_date.is_not(None), Finding.due_date < today)
+def overdue_clause(
+    today: date, *, compared: Callable[[Any], Any] = lambda column: column
+) -> ColumnElement[bool]:
+    """Still owed work and past the SLA due date, as of ``today`` (``compared``: how the
+    date columns are compared, see :class:`~drillbook.domain.program.sql.plain`)."""
+    due = compared(Finding.due_date)
+    return and_(active_clause(today, compared=compared), due.is_not(None), due < today)
 
 
 def _finding_counts(
     session: Session, period: Period, team: str | None, today: date
-) -> tuple[dict[tuple[str, str], _FindingCounts], dict[str, OverdueTeam]]:
+) -> dict[tuple[str, str], _FindingCounts]:
     """Per (team, severity): opened and closed in the period, opened and closed by its
-    end, overdue today; and per team the overdue count and oldest due date (the past_sla
-    signal's figures). One pass over the findings, grouped by the team column as stored:
+    end, overdue today. One pass over the findings, grouped by the team column as stored:
     grouping by its label (``(no team)`` for none) made SQLite sort every row instead of
     reading the team-and-severity index in order; labels are merged here."""
     start, end = period.start_at, period.end_at
-    opened = and_(Finding.created_at >= start, Finding.created_at < end)
-    closed_by_end = and_(Finding.closed_at.is_not(None), Finding.closed_at < end)
-    closed = and_(Finding.closed_at >= start, Finding.closed_at < end)
-    overdue = overdue_clause(today)
+    created, closed_at = plain(Finding.created_at), plain(Finding.closed_at)
+    opened = and_(created >= start, created < end)
+    closed_by_end = and_(closed_at.is_not(None), closed_at < end)
+    closed = and_(closed_at >= start, closed_at < end)
+    overdue = overdue_clause(today, compared=plain)
 
     def count(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
@@ -224,47 +224,41 @@ def _finding_counts(
             count(and_(opened, closed_by_end)),
             count(closed),
             count(overdue),
-            func.min(case((overdue, Finding.due_date))),
         )
         .where(*_teams_filter(Finding.team, team))
         .group_by(Finding.team, Finding.severity)
     )
     counts: dict[tuple[str, str], _FindingCounts] = {}
-    oldest: dict[str, OverdueTeam] = {}
-    for raw_team, severity, *values, due in rows:
-        name = NO_TEAM if raw_team is None else raw_team
-        figures = counts.setdefault((name, severity), _FindingCounts())
+    for raw_team, severity, *values in rows:
+        figures = counts.setdefault((_label(raw_team), severity), _FindingCounts())
         figures.opened += int(values[0] or 0)
         figures.closed_of_opened += int(values[1] or 0)
         figures.closed += int(values[2] or 0)
         figures.overdue += int(values[3] or 0)
-        if due is not None:
-            seen = oldest.get(name)
-            oldest[name] = OverdueTeam(
-                (seen.count if seen else 0) + int(values[3]),
-                due if seen is None else min(seen.oldest_due, due),
-            )
-    return counts, oldest
+    return counts
 
 
-def overdue_by_team(
-    session: Session, today: date, team: str | None = None
-) -> dict[str, OverdueTeam]:
-    """Per team label, the findings past their SLA today: how many, the oldest due."""
-    rows = session.execute(
-        select(Finding.team, func.count(), func.min(Finding.due_date))
+def _overdue_teams(findings: dict[tuple[str, str], _FindingCounts]) -> dict[str, int]:
+    overdue: dict[str, int] = {}
+    for (name, _severity), counts in findings.items():
+        if counts.overdue:
+            overdue[name] = overdue.get(name, 0) + counts.overdue
+    return overdue
+
+
+def _label(team: str | None) -> str:
+    return NO_TEAM if team is None else team
+
+
+def overdue_by_team(session: Session, today: date, team: str | None = None) -> dict[str, int]:
+    """Per team label, the findings past their SLA today."""
+    found: dict[str, int] = {}
+    for raw_team, count in session.execute(
+        select(Finding.team, func.count())
         .where(overdue_clause(today), *_teams_filter(Finding.team, team))
         .group_by(Finding.team)
-    )
-    found: dict[str, OverdueTeam] = {}
-    for raw_team, count, oldest in rows:
-        if oldest is None:  # not so: overdue means a due date
-            continue
-        name = NO_TEAM if raw_team is None else raw_team
-        seen = found.get(name)
-        if seen is not None:
-            count, oldest = count + seen.count, min(oldest, seen.oldest_due)
-        found[name] = OverdueTeam(int(count), oldest)
+    ):
+        found[_label(raw_team)] = found.get(_label(raw_team), 0) + int(count)
     return found
 
 
@@ -421,7 +415,7 @@ def compute_metrics(
     """Every figure for ``period`` (and ``team``); signals are added by the caller
     (:func:`drillbook.domain.program.signals.find_signals`)."""
     today = today or clock.today()
-    findings, overdue = _finding_counts(session, period, team, today)
+    findings = _finding_counts(session, period, team, today)
     return ProgramMetrics(
         period=period,
         team=team,
@@ -430,5 +424,5 @@ def compute_metrics(
         time_to_close_days=_time_to_close(session, period, team, findings),
         overdue_by_severity=_overdue_by_severity(findings),
         detection=_detection(session, period, team),
-        overdue_teams=overdue,
+        overdue_teams=_overdue_teams(findings),
     )

@@ -42,7 +42,6 @@ from drillbook.domain.program.gaps import RepeatGroup, TheatreGroup, gap_groups
 from drillbook.domain.program.metrics import (
     NO_TEAM,
     NOT_STARTED,
-    OverdueTeam,
     overdue_by_team,
     overdue_clause,
     team_label,
@@ -313,17 +312,17 @@ def past_sla(
     program: Program | None,
     today: date,
     team: str | None = None,
-    overdue: Mapping[str, OverdueTeam] | None = None,
+    overdue: Mapping[str, int] | None = None,
 ) -> list[Signal]:
-    """Per team, the findings still owed work past their SLA due date. ``overdue`` (per
-    team label, how many and the oldest due) comes with the metrics' counts, which read
-    every finding anyway; here only the first few ids of each team are read, through the
-    team-and-due-date index, instead of every overdue finding's."""
+    """Per team, the findings still owed work past their SLA due date. ``overdue`` (how
+    many per team label) comes with the metrics' counts, which read every finding anyway;
+    here only each team's first few are read, oldest due first, through the team and due
+    date index, instead of every overdue finding."""
     if overdue is None:
         overdue = overdue_by_team(session, today, team)
     out = []
-    for team_name, ids in _first_overdue(session, today, list(overdue), team).items():
-        count, oldest = overdue[team_name].count, overdue[team_name].oldest_due
+    for team_name, (ids, oldest) in _first_overdue(session, today, list(overdue), team).items():
+        count = overdue[team_name]
         contact = None
         if program is not None and team_name != NO_TEAM:
             found = program.team(team_name)
@@ -346,12 +345,13 @@ def past_sla(
 
 def _first_overdue(
     session: Session, today: date, teams: list[str], only: str | None
-) -> dict[str, list[str]]:
+) -> dict[str, tuple[list[str], date]]:
     """The first :data:`EVIDENCE_SHOWN` overdue findings (by due date, then number) of each
-    team label, in the database's order of the labels: a ``LIMIT`` per team, all in one
-    statement (a few hundred teams at a time). ``only``: the one team asked for, stored
-    under that name (``(no team)`` asked for by name is not the findings of none)."""
-    shown: dict[str, list[str]] = {}
+    team label, and the oldest due date, in the database's order of the labels: a
+    ``LIMIT`` per team, all in one statement (a few hundred teams at a time). ``only``:
+    the one team asked for, by its stored name (``(no team)`` asked for by name is not
+    the findings of none)."""
+    shown: dict[str, tuple[list[str], date]] = {}
     for chunk in range(0, len(teams), TEAMS_PER_STATEMENT):
         parts = []
         for name in teams[chunk : chunk + TEAMS_PER_STATEMENT]:
@@ -372,10 +372,12 @@ def _first_overdue(
             )
             parts.append(select(first))
         both = union_all(*parts).subquery()
-        for name, finding_id in session.execute(
-            select(both.c.team, both.c.id).order_by(both.c.team, both.c.due, both.c.number)
+        for name, finding_id, due in session.execute(
+            select(both.c.team, both.c.id, both.c.due).order_by(
+                both.c.team, both.c.due, both.c.number
+            )
         ):
-            shown.setdefault(name, []).append(finding_id)
+            shown.setdefault(name, ([], due))[0].append(finding_id)
     return shown
 
 
@@ -389,10 +391,10 @@ def find_signals(
     review_every: timedelta,
     team: str | None = None,
     today: date | None = None,
-    overdue: Mapping[str, OverdueTeam] | None = None,
+    overdue: Mapping[str, int] | None = None,
 ) -> list[Signal]:
     """Every failure-mode signal for ``period``, in the table's order (``overdue``: the
-    metrics' per-team overdue figures, read again when not given)."""
+    metrics' count per team of findings past their SLA, read again when not given)."""
     today = today or clock.today()
     people = onboarding(session, period, program, today)
     if team is not None:

@@ -44,6 +44,24 @@ def _days_default(element: days_between, compiler: Any, **kw: Any) -> str:
     )
 
 
+class plain(FunctionElement[Any]):
+    """A column's value as stored, for comparing in a select list. SQLite gives a date
+    or time column numeric affinity, and compares a value with it by first trying to read
+    the other side as a number (it never is: dates are stored as text), on every row;
+    ``+column`` has no affinity, so it compares the text at once. A tenth of the
+    metrics' time went on those attempts. Not for ``WHERE``: SQLite uses no index for it.
+    Other databases: the column."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+spell(plain, sqlite="+{v}", default="{v}")
+
+
 class quarter_label(FunctionElement[str]):
     """``2026-Q3`` for a date or datetime column."""
 
