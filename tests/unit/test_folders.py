@@ -11,7 +11,8 @@ from drillbook.documents.folders import files_below
 
 def _tree(root: Path) -> Path:
     folder = root / "rules"
-    for name in ["a/z.yml", "a-b/x.yml", "a.yml", "B.yaml", "a/.hidden.yml", "c/d/e.yaml"]:
+    for name in ["a/z.yml", "a-b/x.yml", "a.yml", "B.yaml", "a/.hidden.yml", "c/d/e.yaml",
+                 "a b/s.yml", "a!/t.yml", "a\x01/u.yml"]:  # fmt: skip
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("title: x\n")
@@ -43,6 +44,9 @@ def test_rule_files_come_in_the_order_of_their_paths(tmp_path: Path) -> None:
         "B.yaml",
         "a/.hidden.yml",
         "a/z.yml",
+        "a\x01/u.yml",
+        "a b/s.yml",
+        "a!/t.yml",
         "a-b/x.yml",
         "a.yml",
         "c/d/e.yaml",

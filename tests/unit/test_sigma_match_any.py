@@ -139,3 +139,16 @@ def test_substrings_beyond_ascii_are_found_only_where_they_can_be() -> None:
     assert match_any("é but no emoji", listed) == 0
     # the Kelvin sign lower-cases to an ASCII k: still no emoji in it
     assert match_any("\u212aelvin", listed) == 0
+
+
+def test_a_list_is_decoded_on_its_first_use() -> None:
+    """Most rules of a large set never run (no row could match them): their lists are
+    registered but never decoded."""
+    from drillbook.detection import match_lists
+
+    (used, unused) = _registered([["c", "used-list"]], [["c", "never-used"]])
+    assert used not in match_lists._LISTS
+    assert unused not in match_lists._LISTS
+    assert match_any("a used-list value", used) == 1
+    assert used in match_lists._LISTS
+    assert unused not in match_lists._LISTS

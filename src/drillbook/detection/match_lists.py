@@ -99,6 +99,9 @@ def _tests(encoded: str) -> Tests:
 # repeat across rows (one ``Image`` in many events), and a list of hundreds of tests is
 # a loop in Python.
 _LISTS: dict[str, tuple[Tests, dict[str, int]]] = {}
+# The lists registered, as their JSON: a list is decoded on its first use (most rules of
+# a large set never run, as no row could match them).
+_ENCODED: dict[str, str] = {}
 _ANSWERS_HELD = 50_000  # answers kept over all lists (bounded memory on large inputs)
 _answers_kept = [0]
 
@@ -107,8 +110,13 @@ def register_lists(rules: Iterable[HasLists]) -> None:
     """Make the rules' test lists known to :func:`match_any` (before they run)."""
     for rule in rules:
         for key, encoded in rule.lists:
-            if key not in _LISTS:
-                _LISTS[key] = (_tests(encoded), {})
+            _ENCODED[key] = encoded
+
+
+def _decoded(key: str) -> tuple[Tests, dict[str, int]]:
+    """A list on its first use (a key never registered raises KeyError)."""
+    found = _LISTS[key] = (_tests(_ENCODED[key]), {})
+    return found
 
 
 def _passes(text: str, tests: Tests) -> int:
@@ -135,7 +143,8 @@ def match_any(value: Any, key: str) -> int:
     passes. A key never registered is an error, not a silent miss."""
     if value is None:
         return 0
-    tests, answers = _LISTS[key]
+    known = _LISTS.get(key)
+    tests, answers = _decoded(key) if known is None else known
     text = str(value).lower()
     found = answers.get(text)
     if found is None:

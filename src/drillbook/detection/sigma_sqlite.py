@@ -515,20 +515,21 @@ def stat_signature(paths: Sequence[Path]) -> str | None:
     stat'ed, or one changed in the last :data:`SETTLE_SECONDS`: a file written again
     within the file system's timestamp granularity could keep its times, so its content
     is hashed until it has settled (what git calls racy files)."""
-    digest = hashlib.sha256(f"{BUNDLE_FORMAT}\0{converter_version()}".encode())
+    parts = [BUNDLE_FORMAT, converter_version()]
     settled = clock.now().timestamp() - SETTLE_SECONDS
     for path in paths:
+        name = os.fspath(path)
         try:
-            found = os.stat(path)
+            found = os.stat(name)
         except OSError:
             return None
-        if max(found.st_mtime, found.st_ctime) > settled:
+        if found.st_mtime > settled or found.st_ctime > settled:
             return None
-        digest.update(
-            f"\0{path}\0{found.st_size}\0{found.st_mtime_ns}\0{found.st_ctime_ns}"
-            f"\0{found.st_ino}\0{found.st_dev}".encode()
+        parts.append(
+            f"{name}\0{found.st_size}\0{found.st_mtime_ns}\0{found.st_ctime_ns}"
+            f"\0{found.st_ino}\0{found.st_dev}"
         )
-    return digest.hexdigest()
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def compile_rules(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterator
+from itertools import repeat
 from pathlib import Path
 
 
@@ -18,8 +19,12 @@ def files_below(folder: Path, suffixes: Collection[str] | None = None) -> list[P
     them, when given), hidden ones too, in ``Path`` order (part by part). As
     ``Path.rglob``, links to folders are not followed, links to files are kept, and a
     folder that may not be read is passed over."""
-    found = _walk(str(folder), suffixes)
-    return [Path(name) for name in sorted(found, key=_parts)]
+    names = list(_walk(str(folder), suffixes))
+    # Path compares part by part (without case on Windows): as strings with the separator
+    # as the lowest character (no file name holds a NUL), which sorts at C speed
+    compared = map(os.path.normcase, names) if os.path.normcase("A") != "A" else names
+    keys = map(str.replace, compared, repeat(os.sep), repeat("\0"))
+    return [Path(name) for _, name in sorted(zip(keys, names, strict=True))]
 
 
 def _walk(folder: str, suffixes: Collection[str] | None) -> Iterator[str]:
@@ -39,8 +44,3 @@ def _suffix(name: str) -> str:
     """``Path(name).suffix``: from the last dot, unless the name starts or ends there."""
     dot = name.rfind(".")
     return name[dot:] if 0 < dot < len(name) - 1 else ""
-
-
-def _parts(name: str) -> list[str]:
-    """How :class:`Path` orders paths: part by part (case-insensitively on Windows)."""
-    return os.path.normcase(name).split(os.sep)
