@@ -115,3 +115,31 @@ def test_a_capability_first_worded_like_an_earlier_group_is_not_its_first(
         ("F-001", 3),  # exercises 1, 2 and 4
         ("F-003", 2),  # exercises 2 and 3 (4 left with F-005)
     ]
+
+
+def test_the_early_lookup_answers_as_the_lazy_one(store: Store) -> None:
+    """Found in a thread started before the question (lint reads its files meanwhile),
+    the answer is the same; a failure there is raised to the one asking."""
+    import contextlib
+
+    import pytest
+
+    from drillbook.domain.finding.repeats_store import StoredRepeats
+
+    _store(
+        store,
+        ["s1", "s1", "s2"],
+        [(0, "on_call", "pager", 0), (1, "on_call", "pager again", 1), (2, None, "wiki", 2)],
+    )
+    early, lazy = StoredRepeats(store.reading, early=True), StoredRepeats(store.reading)
+    assert [early(sid) for sid in ("s1", "s2", "s3")] == [lazy(sid) for sid in ("s1", "s2", "s3")]
+    assert early("s1")[0].runs == 2
+
+    @contextlib.contextmanager
+    def broken() -> Any:
+        raise RuntimeError("no store")
+        yield
+
+    failing = StoredRepeats(broken, early=True)
+    with pytest.raises(RuntimeError, match="no store"):
+        failing.wait()

@@ -201,9 +201,11 @@ def _contenders(
     unsettled = sorted(cap for cap, count in counts.items() if count - 1 < RECURRENCE_CAP)
     points = score_hundredths(coverage, today)
     with_points = base.add_columns(points.label("points"))
+    # (through the status index: SQLite without statistics took the capability index,
+    # every finding of the settled capabilities, each looked up)
     top = list(
         session.connection().execute(
-            with_points.where(Finding.capability.in_(settled))
+            with_points.where(func.coalesce(Finding.capability, "").in_(settled))
             .order_by(desc("points"), Finding.number)
             .limit(limit)
         )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from drillbook import clock
 from drillbook.domain.exercise.models import Exercise
@@ -488,5 +489,7 @@ def finding_summary(finding: Finding) -> dict[str, Any]:
 def finding_repeats(store: Store, *, early: bool = False) -> StoredRepeats:
     """What lint asks for (:func:`drillbook.flows.lint_library.lint_library` calls it
     with the store it records revisions in): for a scenario id, the gaps recorded in more
-    than one of its runs; with ``early``, found in a thread started now."""
-    return StoredRepeats(store.reading, early=early)
+    than one of its runs; with ``early``, found in a thread started now (not for an
+    in-memory SQLite store: its one connection is shared)."""
+    shared = isinstance(store.engine.pool, StaticPool)
+    return StoredRepeats(store.reading, early=early and not shared)
