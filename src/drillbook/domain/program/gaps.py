@@ -28,7 +28,7 @@ from drillbook.domain.finding.enums import Capability
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.program.metrics import NO_TEAM, NOT_STARTED
 from drillbook.domain.program.periods import Period
-from drillbook.domain.program.sql import joined_text
+from drillbook.domain.program.sql import bytewise, joined_text
 
 
 def gap_key() -> ColumnElement[str]:
@@ -86,22 +86,23 @@ def _started() -> ColumnElement[int]:
 
 
 def _fine_groups(period: Period, team: str | None) -> Any:
-    gap = gap_key()
     started = _started()
     # a finding of no exercise is its own origin: its drill step (source_ref), else itself
     own_origin = case(
         (Exercise.id.is_(None), func.coalesce(Finding.source_ref, Finding.id)),
     )
-    keys = (Exercise.team, Exercise.scenario_id, gap, Finding.team, started, own_origin)
+    keys = (
+        bytewise(Exercise.team),
+        bytewise(Exercise.scenario_id),
+        bytewise(gap_key()),
+        bytewise(Finding.team),
+        started,
+        bytewise(own_origin),
+    )
     latest = func.max(Finding.created_at)
     query = (
         select(
-            Exercise.team,
-            Exercise.scenario_id,
-            gap,
-            Finding.team,
-            started,
-            own_origin,
+            *keys,
             # the run date as stored (compared here, made a date once per group)
             type_coerce(func.max(Exercise.run_date), NullType()),
             # the period test of the latest finding, as the database compares times
