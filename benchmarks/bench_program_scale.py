@@ -4,9 +4,11 @@ Seeds a fresh store (SQLite in a scratch folder, or a fresh schema of the Postgr
 database given as the first argument or in ``DRILLBOOK_TEST_DATABASE_URL``) with bulk
 inserts, then runs each command in this process with its output sent to /dev/null and
 prints the wall time and this process's CPU time: ``metrics``, ``schedule``, ``finding list
---json`` (all of it, and the first page), the ``finding list`` table (a page), ``finding list
---overdue``, ``finding rank``, ``followup`` and ``lint``;
-then ``finding rank`` again at 10,000 and 100,000 findings to show how it grows.
+--json`` (its default page, and a page of 100), the ``finding list`` table (a page),
+``finding list --overdue``, ``finding rank``, ``followup`` and ``lint``, and the full
+exports (``--all``: printed, but not held to the one-second target, which is for the
+commands people wait on); then ``finding rank`` again at 10,000 and 100,000 findings to
+show how it grows.
 
 Run: ``.venv/bin/python benchmarks/bench_program_scale.py [DATABASE_URL] [--findings N]``.
 """
@@ -311,14 +313,21 @@ COMMANDS = [
     ["schedule", "--json"],
     ["finding", "list", "--json"],
     ["finding", "list", "--json", "--limit", "100"],
+    ["finding", "list", "--json", "--all"],
     ["finding", "list"],
     ["finding", "list", "--overdue"],
     ["finding", "list", "--overdue", "--limit", "100"],
     ["finding", "list", "--overdue", "--json"],
+    ["finding", "list", "--overdue", "--json", "--all"],
     ["finding", "rank", "--limit", "20"],
     ["followup", "--json"],
     ["lint"],
 ]
+
+
+# Every finding with its history as JSON (tens of megabytes): printed, but an export is
+# not one of the interactive commands the one-second target is for
+EXPORTS = {"finding list --json --all", "finding list --overdue --json --all"}
 
 
 def main() -> int:
@@ -340,7 +349,7 @@ def main() -> int:
         options.findings // 10: small_time[" ".join(rank)],
         options.findings: times[" ".join(rank)],
     }
-    slow = sorted(k for k, v in times.items() if v > TARGET_SECONDS)
+    slow = sorted(k for k, v in times.items() if v > TARGET_SECONDS and k not in EXPORTS)
     small, large = growth
     print(
         f"rank: {small:,} -> {growth[small]:.2f} s, {large:,} -> {growth[large]:.2f} s "

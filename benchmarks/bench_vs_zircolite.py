@@ -76,9 +76,25 @@ def run_measured(
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+# Set by --bytecode-cache: where both engines keep their modules' compiled byte code.
+BYTECODE: dict[str, str] = {}
+
+
+def engine_env(**extra: str) -> dict[str, str]:
+    """The environment an engine runs in: this one, and with --bytecode-cache a byte-code
+    cache of its own for each engine (as an installed program has: pip compiles a
+    package's modules when it installs it, where an editable checkout under
+    PYTHONDONTWRITEBYTECODE compiles its own sources again on every run)."""
+    env = {**os.environ, **extra}
+    if BYTECODE:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.update(BYTECODE)
+    return env
+
+
 def drillbook_run(rules: Path, events: Path, home: Path, work: Path) -> Measure:
     out = work / "drillbook.json"
-    env = {**os.environ, "HOME": str(home)}
+    env = engine_env(HOME=str(home))
     command = [str(DRILLBOOK), "detect", "run", "--rules", str(rules), "--events", str(events)]
     seconds, cpu, peak = run_measured([*command, "--json"], work, env, stdout=out)
     data = json.loads(out.read_text())
@@ -106,7 +122,7 @@ def zircolite_run(
         str(work / "zircolite.log"),
         *extra,
     ]
-    seconds, cpu, peak = run_measured(command, work, dict(os.environ))
+    seconds, cpu, peak = run_measured(command, work, engine_env())
     found = json.loads(out.read_text()) if out.is_file() else []
     counts = {r["id"]: (int(r["count"]), r["title"]) for r in found}
     return Measure(seconds, cpu, peak, counts, {})
@@ -279,7 +295,15 @@ def main() -> None:
     parser.add_argument("--linux-events", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3, help="Warm runs per engine (median).")
     parser.add_argument("--max-diff", type=int, default=60)
+    parser.add_argument(
+        "--bytecode-cache",
+        action="store_true",
+        help="Give both engines a byte-code cache (PYTHONPYCACHEPREFIX), as installed "
+        "programs have; each engine's converting run fills it.",
+    )
     args = parser.parse_args()
+    if args.bytecode_cache:
+        BYTECODE["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pycache-")
     data = Path(args.data)
     args.zircolite_dir = args.zircolite_dir or str(data.parent / "tools" / "zircolite")
     if not Path(args.zircolite_python).exists():

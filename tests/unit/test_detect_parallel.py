@@ -143,6 +143,27 @@ def test_sharing_the_files_out_gives_the_answers_of_one_process(
     assert [parts for parts, _ in shared] == [2]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_file_is_sniffed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """A file's format is told from its first bytes once, before the work is shared."""
+    from drillbook.telemetry.readers import files as readers
+
+    events, compiled = _folder(tmp_path, files=4, per_file=50)
+    monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
+    sniffed: list[str] = []
+    real = readers.sniff
+
+    def counted(path: Path) -> str:
+        sniffed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(readers, "sniff", counted)
+    _run(events, compiled, workers=workers)
+    assert sorted(sniffed) == sorted(p.name for p in events.iterdir())
+
+
 def test_files_of_two_formats_are_not_shared_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -231,6 +252,59 @@ def test_the_shortcut_agrees_on_real_logs() -> None:
     assert checked > 500
 
 
+def _screened_out(text: str, wanted: set[str]) -> bool:
+    screen = evtx._screen(frozenset(wanted))
+    compact = text.startswith(evtx._COMPACT_START)
+    return screen is not None and compact and screen.search(text.lower()) is None
+
+
+SCREEN_CHANNELS = [
+    *CHANNELS,
+    "Process Creation",  # no Sigma service: its events go to the table named after it
+    "-PROCESS_creation-",
+    "process\ncreation",
+    "Microsoft-Windows-SYSMON/Operational",
+    "Windows PowerShell",
+    "\u212aelvin",
+    "",
+]
+SCREEN_WANTED = [*WANTED, {"ps_classic_start"}, {"windefend", "sysmon"}, {"kelvin"}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(SCREEN_CHANNELS),
+    st.sampled_from([1, 400, 4104, 4688, 13]),
+    st.booleans(),
+    st.dictionaries(st.sampled_from(["Image", "Channel", "EventID"]), values),
+    st.sampled_from(SCREEN_WANTED),
+)
+def test_the_channel_screen_never_drops_a_wanted_record(
+    channel: str, number: int, wrapped: bool, data: dict[str, object], wanted: set[str]
+) -> None:
+    """A record screened out by its text is one that decoding would not route to a
+    wanted table (JSON written compactly, as the evtx package writes it)."""
+    record = _record(channel, number, wrapped, data)
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    if _screened_out(text, wanted):
+        assert not evtx._wanted(json.loads(text), wanted)
+
+
+def test_the_channel_screen_agrees_on_real_logs() -> None:
+    from evtx import PyEvtxParser
+
+    samples = sorted((shared_data() / "evtx-attack-samples").rglob("*.evtx"))
+    screened = 0
+    for path in samples[::3]:
+        for record in PyEvtxParser(str(path)).records_json():
+            text = record["data"]
+            for wanted in SCREEN_WANTED:
+                if _screened_out(text, wanted):
+                    assert not evtx._wanted(json.loads(text), wanted), path
+                    screened += 1
+    assert screened > 1000  # the screen does spare decoding
+
+
 # -- one large log, read in pieces ---------------------------------------------------------
 
 line_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
@@ -286,7 +360,7 @@ def test_one_large_log_is_shared_out_in_pieces_with_the_same_answers(
     alone = _run(events, compiled, workers=1)
     monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
     (log,) = events.iterdir()
-    units = file_runs._units([log], 2, "json")
+    units = file_runs._units([log], 2, "json", {log: log.stat().st_size})
     assert len(units) == 2 * file_runs.PIECES_PER_PROCESS
     pieces = [piece for unit in units for piece in unit]
     bounds = sorted((p.start, p.end) for p in pieces)
@@ -327,7 +401,8 @@ def test_more_files_than_units_are_dealt_into_units_with_the_same_answers(
     alone = _run(events, compiled, workers=1)
     monkeypatch.setattr(file_runs, "SPLIT_MIN_BYTES", 0)
     monkeypatch.setattr(file_runs, "MAX_UNITS", 3)
-    units = file_runs._units(sorted(events.iterdir()), 2, "json")
+    files = sorted(events.iterdir())
+    units = file_runs._units(files, 2, "json", {p: p.stat().st_size for p in files})
     assert len(units) == 3
     assert sorted(p.path.name for unit in units for p in unit) == sorted(
         p.name for p in events.iterdir()

@@ -29,8 +29,8 @@ UNICODE = "ünïcode ✓ 日本語 \u2028 \U0001f600 <b>&amp;</b> ' single"
 
 
 def _as_json(value: Any) -> str:
-    """What the CLI writes for one item (cli.streaming)."""
-    return json.JSONEncoder(default=_default, ensure_ascii=False).encode(value)
+    """What the CLI writes for one item (cli.streaming): compact JSON."""
+    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
 def _seed(store: Store) -> None:

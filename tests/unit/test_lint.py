@@ -386,8 +386,11 @@ def test_with_a_store_lint_asks_the_findings_domain(
 ) -> None:
     first = datetime(2026, 6, 1, tzinfo=UTC)
 
-    def finding_repeats(store: Store) -> Callable[[str], list[FindingRepeat]]:
+    def finding_repeats(
+        store: Store, *, early: bool = False
+    ) -> Callable[[str], list[FindingRepeat]]:
         assert store is sqlite_store
+        assert early  # asked before the files are read
         return lambda sid: [FindingRepeat(sid, "F-002 no runbook", 2, first)]
 
     monkeypatch.setattr(lint, "store_finding_repeats", finding_repeats)

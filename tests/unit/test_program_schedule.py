@@ -14,6 +14,7 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
+from drillbook.cli import finding as finding_cli
 from drillbook.cli.main import app
 from drillbook.clock import FakeClock
 from drillbook.config import database_url
@@ -326,7 +327,7 @@ def test_metrics_and_incident_list_on_the_command_line(
 
 
 def test_finding_pages_and_rank_read_plain_rows(
-    library: Path, runner: CliRunner, fake_clock: FakeClock
+    library: Path, runner: CliRunner, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_clock.set(datetime(2026, 4, 16, 9, tzinfo=UTC))
     store = Store(database_url(library))
@@ -355,6 +356,17 @@ def test_finding_pages_and_rank_read_plain_rows(
     assert "more:" not in last.stderr
     everything = json.loads(runner.invoke(app, base).stdout)
     assert [h["to"] for h in everything[0]["history"]] == ["open"]
+    # without --limit, JSON is a page too (of JSON_PAGE); --all is every finding
+    monkeypatch.setattr(finding_cli, "JSON_PAGE", 3)
+    paged = runner.invoke(app, base)
+    assert [f["id"] for f in json.loads(paged.stdout)] == ["F-001", "F-002", "F-003"]
+    assert "more: --cursor F-003 (or --all for every one)" in paged.stderr
+    every = runner.invoke(app, [*base, "--all"])
+    assert json.loads(every.stdout) == everything
+    assert "more:" not in every.stderr
+    both = runner.invoke(app, [*base, "--all", "--limit", "2"])
+    assert both.exit_code == 2
+    assert "--all and --limit" in both.stderr
     table = runner.invoke(app, ["-L", str(library), "finding", "list", "--limit", "3"])
     assert "page of 5" in " ".join(table.output.split())
     ranked = json.loads(

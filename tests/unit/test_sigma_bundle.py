@@ -3,12 +3,15 @@ rows stored once (aggregated) answer like one row each."""
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drillbook.clock import FakeClock, use_clock
 from drillbook.detection import sigma_sqlite
 from drillbook.detection.eventstore import Scope
 from drillbook.detection.local import LocalSigmaBackend
@@ -80,6 +83,79 @@ def test_aggregated_rows_give_the_same_counts_and_times(
             [(m.count, m.first_time, m.last_time) for m in engine.run(compiled, Scope())]
         )
     assert answers[0] == answers[1]
+
+
+# -- finding a bundle by the rule files' stat signature ------------------------------------
+
+LONG_AGO = 1_700_000_000  # a file time far before any test's clock
+
+
+def _copied_rules(folder: Path) -> Path:
+    """The test rules in a folder of their own, their times set long ago (a checkout
+    that has settled)."""
+    folder.mkdir()
+    for path in rule_files(RULES):
+        copy = folder / path.name
+        copy.write_bytes(path.read_bytes())
+        os.utime(copy, (LONG_AGO, LONG_AGO))
+    return folder
+
+
+def _later_than_the_files(clock_now: datetime) -> FakeClock:
+    """A clock after every file was written (ctime, which no one can set, is now)."""
+    return FakeClock(clock_now + timedelta(minutes=5))
+
+
+def test_unchanged_rule_files_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _copied_rules(tmp_path / "rules")
+    cache_file = tmp_path / "cache.db"
+    with use_clock(_later_than_the_files(datetime.now(UTC))):
+        first, _ = compile_rules(rule_files(folder), ConversionCache(cache_file))
+
+        def no_reading(self: Path) -> bytes:
+            raise AssertionError(f"{self} was read although no rule file changed")
+
+        monkeypatch.setattr(Path, "read_bytes", no_reading)
+        second, problems = compile_rules(rule_files(folder), ConversionCache(cache_file))
+    assert not problems
+    assert second == first
+
+
+@pytest.mark.parametrize("edit", ["same size", "longer"])
+def test_an_edited_rule_file_is_noticed_without_hashing_the_others(
+    tmp_path: Path, edit: str
+) -> None:
+    folder = _copied_rules(tmp_path / "rules")
+    cache_file = tmp_path / "cache.db"
+    with use_clock(_later_than_the_files(datetime.now(UTC))) as fake:
+        compile_rules(rule_files(folder), ConversionCache(cache_file))
+        edited = folder / "whoami_exact.yml"
+        text = edited.read_text()
+        # same size: only the file's times and change time tell (the inode stays)
+        new = "/usr/bin/whoamI" if edit == "same size" else "/usr/bin/id --long"
+        edited.write_text(text.replace("/usr/bin/whoami", new))
+        assert (edited.stat().st_size == len(text)) == (edit == "same size")
+        assert isinstance(fake, FakeClock)
+        fake.advance(timedelta(minutes=5))
+        cache = ConversionCache(cache_file)
+        rules, _ = compile_rules(rule_files(folder), cache)
+    assert cache.misses == 1  # only the edited rule converts again
+    assert any(new in (r.condition or "") for r in rules)
+
+
+def test_a_rule_file_changed_a_moment_ago_is_hashed(tmp_path: Path) -> None:
+    """Within the file system's timestamp granularity, a file written twice can keep
+    its times: until it has settled, its content decides."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in rule_files(RULES):
+        (folder / path.name).write_bytes(path.read_bytes())
+    files = rule_files(folder)
+    assert sigma_sqlite.stat_signature(files) is None  # just written
+    with use_clock(_later_than_the_files(datetime.now(UTC))):
+        assert sigma_sqlite.stat_signature(files) is not None
 
 
 def test_a_regression_sample_path_cannot_leave_the_repository(tmp_path: Path) -> None:

@@ -125,3 +125,17 @@ def test_kept_answers_are_bounded_and_stay_right(monkeypatch: pytest.MonkeyPatch
     got = [match_any(v, listed) for v in values]
     assert got == [1, 1, 1, 1, 0, 0] * 3
     assert match_lists._answers_kept[0] <= 3
+
+
+def test_substrings_beyond_ascii_are_found_only_where_they_can_be() -> None:
+    """A value of ASCII characters only skips a list's emoji (it cannot hold one); a
+    value with any other character is searched for them, also after lower-casing."""
+    emoji = ["😀", "🔥", "💀", "ΣIGMA", "🐍", "🦀", "🎯", "🧨"]
+    (listed,) = _registered([["c", e.lower()] for e in [*emoji, "plain"]])
+    assert match_any("no such thing", listed) == 0
+    assert match_any("a PLAIN one", listed) == 1
+    assert match_any("cmd /c echo 🔥", listed) == 1
+    assert match_any("σigma is lower-cased to match", listed) == 1
+    assert match_any("é but no emoji", listed) == 0
+    # the Kelvin sign lower-cases to an ASCII k: still no emoji in it
+    assert match_any("\u212aelvin", listed) == 0

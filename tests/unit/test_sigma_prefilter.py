@@ -5,15 +5,22 @@ scan gives, whatever the text (case folding beyond ASCII included)."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drillbook.detection import eventstore
+from drillbook.detection import eventstore, prefilter
 from drillbook.detection.eventstore import EventStore, Scope
-from drillbook.detection.prefilter import candidate_rows
-from drillbook.detection.sigma_sqlite import CompiledRule, compile_rules, compile_text, rule_files
+from drillbook.detection.prefilter import candidate_rows, rows_by_value
+from drillbook.detection.sigma_sqlite import (
+    CompiledRule,
+    ConversionCache,
+    compile_rules,
+    compile_text,
+    rule_files,
+)
 from tests.helpers import shared_data
 
 
@@ -46,8 +53,16 @@ def test_clauses_follow_and_or_and_not() -> None:
     # an OR needs one clause from each side: for the AND side, the one whose shortest
     # substring is longest (the likelier to be rare)
     assert either.clauses == (("\\cmd.exe", "whoami"),)
-    loose = compiled("  a: {CommandLine|re: 'who.mi'}\n  condition: a\n")
-    assert loose.clauses is None  # a regex alone promises no substring
+    # a case-sensitive regex promises its longest run of plain characters at its top
+    # level (not under an alternation, a repeat or a group); ignoring case, nothing
+    pattern = compiled(
+        "  a: {CommandLine|re: '\\$PSHome\\[\\s*\\d+(ab|cdef)?x{2}'}\n  condition: a\n"
+    )
+    assert pattern.clauses == (("$PSHome[",),)
+    for loose in ["'(?i)whoami'", "'whoami|id'", "'w.o.m.i'"]:
+        rule = compiled(f"  a: {{CommandLine|re: {loose}}}\n  condition: a\n")
+        assert rule.clauses is None, loose
+    assert compiled("  a: {CommandLine|re|i: 'whoami'}\n  condition: a\n").clauses is None
 
 
 def _store(events: list[dict[str, object]], *, prefilter: bool) -> EventStore:
@@ -75,6 +90,9 @@ RULES = [
     "  a: {Image|endswith: ['\\a.exe', '\\b.exe', '\\c.exe', '\\d.exe', '\\e.exe', '\\f.exe',"
     " '\\g.exe', '\\h.exe', '\\cmd.exe']}\n  condition: a\n",
     "  a: {CommandLine|re: '(?i)who.mi'}\n  condition: a\n",
+    "  a: {CommandLine|re: 'who[a-z]mi'}\n  condition: a\n",
+    "  a: {CommandLine|re: 'STRA(?:SS|ß)E'}\n  condition: a\n",
+    "  a: {Image|re: 'ſtart'}\n  b: {CommandLine|re: 'Kelvin.*ıi'}\n  condition: a or b\n",
     "  keywords: ['mimikatz', 'sekurlsa']\n  condition: keywords\n",
     "  a: {CommandLine|contains: '%_''\"'}\n  condition: a\n",
     "  a: {User|startswith: 'US'}\n  b: {Image|contains: 'exe'}\n  condition: a or b\n",
@@ -130,7 +148,38 @@ def test_only_the_rows_holding_a_clause_are_candidates() -> None:
     ]
     # rows 1 and 3 hold a substring of each clause (in some field): candidates, then
     # the predicate decides; row 2 lacks one clause and is never tested
-    assert candidate_rows(rows, [(0, rule)]) == {0: [1, 3]}
+    assert candidate_rows(rows_by_value(rows), [(0, rule)]) == {0: [1, 3]}
+
+
+def test_a_warm_rule_set_brings_the_filing_of_its_substrings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trigram each substring is filed under is worked out when a rule set is
+    bundled and read back with it, not again on every run; the answers stay the same."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for n, text in enumerate(RULES):
+        (folder / f"r{n}.yml").write_text(sigma(text, f"r{n}"))
+    cache_file = tmp_path / "cache.db"
+    compile_rules(rule_files(folder), ConversionCache(cache_file))
+    monkeypatch.setattr(prefilter, "_FILED", {})
+    rules, _ = compile_rules(rule_files(folder), ConversionCache(cache_file))
+    assert set(prefilter._FILED) == {
+        lit.casefold() for r in rules for clause in r.clauses or () for lit in clause
+    }
+    events = [
+        {"Image": piece + "\\cmd.exe", "CommandLine": f" /c {piece} {n}", "User": "svc"}
+        for n, piece in enumerate(PIECES * 3)
+    ]
+    full = _answers(_store(events, prefilter=False), rules)
+
+    def no_filing(literals: object) -> dict[str, str]:
+        assert not list(literals)  # type: ignore[call-overload]
+        return {}
+
+    monkeypatch.setattr(prefilter, "file_literals", no_filing)
+    assert _answers(_store(events, prefilter=True), rules) == full
+    assert sum(1 for row in full if row[1]) >= 3
 
 
 @pytest.mark.slow

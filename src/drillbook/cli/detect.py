@@ -68,9 +68,11 @@ LARGE_INPUT_BYTES = 50_000_000  # above this, matching uses the trigram prefilte
 
 
 def _size(path: Path) -> int:
+    from drillbook.documents.folders import files_below
+
     if path.is_file():
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
+    return sum(p.stat().st_size for p in files_below(path)) if path.is_dir() else 0
 
 
 def _print_notes(report: ReadReport, unreached: dict[str, int]) -> None:

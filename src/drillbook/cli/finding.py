@@ -7,10 +7,9 @@ sequential (F-001, F-002, ...). Every command takes ``--json`` for scripts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,7 +23,6 @@ from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding import service
 from drillbook.domain.finding.enums import FindingSource, FindingStatus
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.errors import FileAccessError, UsageError
@@ -38,23 +36,10 @@ from drillbook.flows.exercise_findings import (
 if TYPE_CHECKING:
     from drillbook.domain.finding.rows import FindingRow
 
-RANK_COLUMNS = (
-    "severity",
-    "description",
-    "proposed_remediation",
-    "owner",
-    "team",
-    "status",
-    "change_type",
-    "capability",
-    "source",
-    "source_ref",
-    "exercise_id",
-    "risk_expires",
-    "created_at",
-    "extra",
-)  # what ranking and its output read of every finding
-TABLE_PAGE = 200  # rows `finding list` prints without --limit (JSON has no default page)
+# findings `finding list` prints without --limit or --all: a screenful of pages for the
+# table, a page of JSON for a script (which says --all, or follows the --cursor hint)
+TABLE_PAGE = 200
+JSON_PAGE = 1000
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who made the change.", show_default=False)]
 
@@ -202,10 +187,15 @@ def list_(
         typer.Option(
             "--limit",
             min=1,
-            help=f"At most this many (a page; the table shows {TABLE_PAGE} unless told).",
+            help=f"At most this many (a page; without --limit the table shows {TABLE_PAGE}, "
+            f"--json {JSON_PAGE}, and stderr says how to get the next page).",
             show_default=False,
         ),
     ] = None,
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="Every matching finding, not a page (JSON streams them)."),
+    ] = False,
     cursor: Annotated[
         str | None,
         typer.Option("--cursor", help="Start after this finding id (the next page's start)."),
@@ -227,11 +217,17 @@ def list_(
     from drillbook.domain.finding.rows import iter_findings
     from drillbook.storage.bulk import bulk_read
 
+    if every and limit is not None:
+        raise UsageError("--all and --limit: give one of them")
+    if limit is None and not every:
+        limit = JSON_PAGE if as_json else TABLE_PAGE  # not 100,000 rows; --cursor for more
+    # a long JSON list is written by two connections at once (storage.twin)
+    long_json = as_json and not problems and (limit is None or limit > JSON_PAGE)
     store = state(ctx).store()
     with store.session() as session:
         lifecycle.reopen_expired_risks(session, clock.today())
     # the rest only reads: its output streams as it is read (not held for a commit)
-    with bulk_read(), store.reading() as session:
+    with bulk_read(), store.reading(twin=long_json) as session:
         linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
         filters: dict[str, Any] = {
             "status": status,
@@ -245,8 +241,6 @@ def list_(
             "overdue": overdue,
         }
         after = service.parse_id(cursor) if cursor else 0
-        if limit is None and not as_json:
-            limit = TABLE_PAGE  # a screenful of pages, not 100,000 rows; --cursor for more
         if problems:
             _report_problems(service.list_findings(session, **filters), as_json)
             return
@@ -454,26 +448,11 @@ def rank(
     """Open fixes ranked by how likely the same gap shows up in a real incident."""
     library = state(ctx).library()
     scenarios = [loaded.scenario for loaded in library.scenarios.values()]
-    from drillbook.domain.finding.rows import iter_findings, rank_rows
+    from drillbook.domain.finding.rank_store import rank_open_fixes
     from drillbook.storage.bulk import bulk_read
 
     with bulk_read(), state(ctx).store().reading() as session:
-        # what ranking reads of each open fix, and of every finding (plain tuples)
-        candidates, sources = rank_rows(session, team=team)
-        ranked = rank_findings(
-            cast(list[Finding], candidates), sources, scenarios, clock.today(), limit=limit
-        )
-        # the rows shown, read in full (the output reads more of them)
-        shown = {r.finding.id for r in ranked}
-        wanted: dict[str, Any] = {"active": True, "team": team}
-        if limit is not None:
-            wanted["ids"] = sorted(shown)
-        read = {
-            row.id: row
-            for row in iter_findings(session, history=False, columns=RANK_COLUMNS, **wanted)
-            if row.id in shown
-        }
-        ranked = [replace(r, finding=cast(Finding, read[r.finding.id])) for r in ranked]
+        ranked = rank_open_fixes(session, scenarios, clock.today(), team=team, limit=limit)
         if as_json:
             print_json(
                 [

@@ -32,15 +32,23 @@ def stream_json_list(items: Iterable[Any]) -> int:
     return count
 
 
-def stream_json_texts(texts: Iterable[str]) -> int:
+def stream_json_texts(texts: Iterable[str], *, batch: int = 1000) -> int:
     """Write items already encoded as JSON (each as ``json.dumps`` would write it) as one
-    JSON array on stdout, exactly as :func:`stream_json_list` lays it out."""
+    JSON array on stdout, exactly as :func:`stream_json_list` lays it out, ``batch``
+    items a write."""
     out = sys.stdout
     count = 0
+    waiting: list[str] = []
     out.write("[")
     for text in texts:
-        out.write(("," if count else "") + "\n" + text)
-        count += 1
+        waiting.append(text)
+        if len(waiting) == batch:
+            out.write(("," if count else "") + "\n" + ",\n".join(waiting))
+            count += len(waiting)
+            waiting = []
+    if waiting:
+        out.write(("," if count else "") + "\n" + ",\n".join(waiting))
+        count += len(waiting)
     out.write("\n]\n" if count else "]\n")
     out.flush()
     return count
@@ -63,9 +71,10 @@ def stream_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any
 
 
 def more_hint(next_cursor: str | None) -> None:
-    """Say how to get the next page (stderr, so JSON on stdout stays one document)."""
+    """Say how to get the next page, or all of them (stderr, so JSON on stdout stays one
+    document)."""
     if next_cursor:
-        err_console.print(f"more: --cursor {next_cursor}", markup=False)
+        err_console.print(f"more: --cursor {next_cursor} (or --all for every one)", markup=False)
 
 
 def print_json_compact(data: Any) -> None:

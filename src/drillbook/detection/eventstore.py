@@ -26,7 +26,7 @@ from typing import Any
 
 from drillbook.detection.forked import run_forked
 from drillbook.detection.match_lists import MATCH_ANY, match_any, register_lists
-from drillbook.detection.prefilter import candidate_rows, has_clauses
+from drillbook.detection.prefilter import candidate_rows, has_clauses, rows_by_value
 from drillbook.detection.sigma_sqlite import RAW_FIELD, CompiledRule
 from drillbook.telemetry.readers.fields import event_time, normalise_name, scalar, table_name
 
@@ -169,6 +169,10 @@ class EventStore:
         # fewer rows; times inside the span are lost, so it is for runs with no window.
         self.aggregate = False
         self._groups: dict[str, dict[frozenset[tuple[str, Any]], list[Any]]] = {}
+        # the same for rows stored as tuples of values (see store_values), per table
+        # and columns: values -> [count, first time, last time]
+        self._value_groups: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], list[Any]]] = {}
+        self._laid_out: set[tuple[str, tuple[str, ...]]] = set()  # columns ensured
         self.prefilter_min_rows = PREFILTER_MIN_ROWS
         self.index_available = True
         # when set, only these tables hold the full text the trigram index is built from
@@ -343,11 +347,61 @@ class EventStore:
         if rows:
             self._insert_rows(table, rows)
 
+    def store_values(
+        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[tuple[Any, ...], Any]]
+    ) -> int:
+        """Like :meth:`store_rows`, for rows given as ``(values, time)``: the values of
+        ``columns`` (lower-case names, None for absent) and the ``_time``. A tuple is
+        built and hashed at C speed where a row dict is copied, set up and compared key
+        by key, so a run over many events stores them several times faster."""
+        table = safe_table(table)
+        self._ensure_table(table)
+        self.reached.add(table)
+        layout = (table, columns)
+        if layout not in self._laid_out:
+            self.ensure_columns(table, [self._names.get(c, c) for c in columns])
+            self._laid_out.add(layout)
+        if not self.aggregate:
+            self._insert_values(table, (*columns, "_time"), [(*v, m) for v, m in rows])
+            return len(rows)
+        groups = self._value_groups.setdefault(layout, {})
+        for values, moment in rows:
+            found = groups.get(values)
+            if found is None:
+                groups[values] = [1, moment, moment]
+            else:
+                found[0] += 1
+                if moment is not None:
+                    found[1] = moment if found[1] is None else min(found[1], moment)
+                    found[2] = moment if found[2] is None else max(found[2], moment)
+        if len(groups) > GROUPS_HELD:
+            self._write_value_groups(layout)
+        return len(rows)
+
+    def _write_value_groups(self, layout: tuple[str, tuple[str, ...]]) -> None:
+        table, columns = layout
+        groups = self._value_groups.pop(layout, {})
+        if groups:
+            self._insert_values(
+                table,
+                (*columns, "_n", "_time", "_tmax"),
+                [(*values, *counted) for values, counted in groups.items()],
+            )
+
+    def _insert_values(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        names = ", ".join(quote(c) for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        self.conn.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+
     def flush_groups(self) -> None:
         """Write the grouped rows (one per distinct set of values) and commit. A group
         may be written in parts (see GROUPS_HELD): counts add up, times are min/max."""
         for table in list(self._groups):
             self._write_groups(table)
+        for layout in list(self._value_groups):
+            self._write_value_groups(layout)
         self.conn.commit()
 
     def _insert_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
@@ -395,15 +449,17 @@ class EventStore:
                 continue
             self.ensure_columns(table, {f for _, r in indexed for f in r.fields})
             scanned = indexed
-            anchored = sum(1 for _, r in indexed if r.anchors)
+            anchored = sum(1 for _, r in indexed if has_clauses(r))
             rows = self.count(table, scope)
             if (
                 anchored >= PREFILTER_MIN_RULES
                 and rows >= self.prefilter_min_rows
                 and self.build_index(table)
             ):
-                scanned = [(i, r) for i, r in indexed if not r.anchors]
-                units.extend(_Unit(table, [(i, r)], True, rows) for i, r in indexed if r.anchors)
+                scanned = [(i, r) for i, r in indexed if not has_clauses(r)]
+                units.extend(
+                    _Unit(table, [(i, r)], True, rows) for i, r in indexed if has_clauses(r)
+                )
             elif (
                 self.text_prefilter
                 and anchored >= TEXT_PREFILTER_MIN_RULES
@@ -437,7 +493,7 @@ class EventStore:
         cursor = self.conn.execute(
             f"SELECT rowid, {select} FROM {quote(table)} WHERE {where}", params
         )
-        found = candidate_rows(cursor, anchored)
+        found = candidate_rows(rows_by_value(cursor), anchored)
         live = sorted((p for p in anchored if p[0] in found), key=lambda p: len(found[p[0]]))
         units = []
         for start in range(0, len(live), RULES_PER_PASS):

@@ -21,7 +21,7 @@ and no event goes uncounted.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,19 +95,21 @@ class _WorkQueue:
         os.close(self._read)
 
 
-def _units(files: Sequence[Path], parts: int, kind: str) -> list[list[Piece]]:
+def _units(
+    files: Sequence[Path], parts: int, kind: str, sizes: Mapping[Path, int]
+) -> list[list[Piece]]:
     """The work as units, largest first: whole files, and a line-oriented file too big
     for one process cut into pieces of lines (a few per process, so the shares even
     out); more files than :data:`MAX_UNITS` are dealt into that many units of about
     equal size."""
-    total = sum(path.stat().st_size for path in files)
+    total = sum(sizes.values())
     pieces: list[Piece] = []
     for path in files:
-        if path.stat().st_size * parts > total and splittable(path, kind):
+        if sizes[path] * parts > total and splittable(path, kind):
             pieces.extend(line_pieces(path, parts * PIECES_PER_PROCESS))
         else:
             pieces.append(Piece(path))
-    pieces.sort(key=lambda p: -p.size())
+    pieces.sort(key=lambda p: -((sizes[p.path] if p.end is None else p.end) - p.start))
     count = min(len(pieces), MAX_UNITS)
     return [pieces[start::count] for start in range(count)]
 
@@ -133,9 +135,19 @@ def run_over_files(
     wanted = {safe_table(r.table) for r in rules if r.usable}
     files = list(event_files(events, report))
 
+    # each file's format, told once (it is read from the file's first bytes)
+    kinds = {path: file_kind(path, events_format) for path in files}
+
     def load(backend: LocalSigmaBackend, group: Iterable[Path | Piece], into: ReadReport) -> None:
         backend.load_for(
-            read_files(group, events_format, into, wanted=wanted, default_table=default_table),
+            read_files(
+                group,
+                events_format,
+                into,
+                wanted=wanted,
+                default_table=default_table,
+                kinds=kinds,
+            ),
             rules,
             default_table=default_table,
             large=large,
@@ -147,10 +159,12 @@ def run_over_files(
         return engine.run(rules, scope)
 
     workers = engine.store.workers
-    kinds = {file_kind(p, events_format) for p in files}
-    if workers < 2 or len(kinds) != 1 or sum(p.stat().st_size for p in files) < SPLIT_MIN_BYTES:
+    if workers < 2 or len(set(kinds.values())) != 1:
         return alone()
-    units = _units(files, workers, next(iter(kinds)))
+    sizes = {path: path.stat().st_size for path in files}
+    if sum(sizes.values()) < SPLIT_MIN_BYTES:
+        return alone()
+    units = _units(files, workers, next(iter(kinds.values())), sizes)
     if len(units) < 2:
         return alone()
     try:

@@ -110,16 +110,19 @@ class LocalSigmaBackend(DetectionBackend):
         stored."""
         wanted = None if only is None else {safe_table(t) for t in only}
         store = self.store
+        if table_fields is not None:
+            return self._ingest_laid_out(
+                events,
+                default_table,
+                wanted,
+                fields,
+                keep_raw,
+                raw_tables,
+                (run_id, technique_run_id, is_runner),
+                table_fields,
+            )
         tables: dict[str, list[dict[str, Any]]] = {}
         stored = 0
-        # per table, the keys its rows keep: its rules' columns and the bookkeeping ones,
-        # with the full text or without it
-        meta = {"_time", "_run", "_technique_run", "_is_runner"}
-        kept: dict[tuple[str, bool], frozenset[str]] = {}
-        if table_fields is not None:
-            for name, own in table_fields.items():
-                kept[name, True] = frozenset({*own, *meta, "_raw"})
-                kept[name, False] = frozenset({*own, *meta})
         for item in events:
             names = [safe_table(t) for t in item.tables(default_table)]
             store.reached.update(names)
@@ -135,11 +138,7 @@ class LocalSigmaBackend(DetectionBackend):
             bare: dict[str, Any] | None = None
             for name in names:
                 chunk = tables.setdefault(name, [])
-                raw_here = raw_tables is None or name in raw_tables or "_raw" not in row
-                keys = kept.get((name, raw_here))
-                if keys is not None:  # only the columns this table's rules read
-                    chunk.append({k: row[k] for k in keys.intersection(row)})
-                elif raw_here:
+                if raw_tables is None or name in raw_tables or "_raw" not in row:
                     chunk.append(row)
                 else:  # this table's rules read no full text: keep rows small (and equal)
                     if bare is None:
@@ -149,6 +148,68 @@ class LocalSigmaBackend(DetectionBackend):
                     stored += store.store_rows(name, chunk)
                     chunk.clear()
         stored += sum(store.store_rows(t, rows) for t, rows in tables.items() if rows)
+        store.flush_groups()
+        return stored
+
+    def _ingest_laid_out(
+        self,
+        events: Iterable[SourcedEvent],
+        default_table: str,
+        wanted: Collection[str] | None,
+        fields: Container[str] | None,
+        keep_raw: bool,
+        raw_tables: Container[str] | None,
+        attribution: tuple[str | None, str | None, bool],
+        table_fields: Mapping[str, Collection[str]],
+    ) -> int:
+        """:meth:`ingest_sourced` when each table keeps only its own rules' columns: a
+        row is the tuple of those columns' values (see :meth:`EventStore.store_values`),
+        taken from the event's prepared row in one step."""
+        store = self.store
+        # per table, the columns its rows keep: its rules' fields and the bookkeeping
+        # ones, with the full text when its rules read it (else rows stay small, and
+        # equal rows aggregate)
+        meta = ("_run", "_technique_run", "_is_runner")
+        layouts: dict[str, tuple[str, ...]] = {}
+        for name, own in table_fields.items():
+            text = ("_raw",) if raw_tables is None or name in raw_tables else ()
+            layouts[name] = (*sorted(set(own) - {"_time", *meta, "_raw"}), *meta, *text)
+        pending: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
+        stored = 0
+        run_id, technique_run_id, is_runner = attribution
+        # per log sources an event names (a log has few kinds of event): the wanted
+        # tables it goes to, and whether one of them keeps the full text
+        routed: dict[tuple[str, ...], tuple[list[str], bool]] = {}
+        for item in events:
+            sources = item.tables(default_table)
+            known = routed.get(sources)
+            if known is None:
+                every = [safe_table(t) for t in sources]
+                store.reached.update(every)
+                names = [n for n in every if wanted is None or n in wanted]
+                raw = keep_raw and (raw_tables is None or any(n in raw_tables for n in names))
+                known = routed[sources] = (names, raw)
+            names, raw = known
+            if not names:
+                continue
+            row = store.prepare(
+                item.event, run_id, technique_run_id, is_runner, fields=fields, keep_raw=raw
+            )
+            moment = row["_time"]
+            get = row.get
+            for name in names:
+                columns = layouts.get(name)
+                if columns is None:  # a table no rule named: the whole row
+                    stored += store.store_rows(name, [row])
+                    continue
+                chunk = pending.setdefault(name, [])
+                chunk.append((tuple(map(get, columns)), moment))
+                if len(chunk) >= INGEST_BATCH:
+                    stored += store.store_values(name, columns, chunk)
+                    chunk.clear()
+        for name, chunk in pending.items():
+            if chunk:
+                stored += store.store_values(name, layouts[name], chunk)
         store.flush_groups()
         return stored
 

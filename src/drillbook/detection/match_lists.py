@@ -69,19 +69,29 @@ def string_list_call(cond: Any, quote_field: Any, lists: dict[str, str]) -> str 
     return f"{MATCH_ANY}({quote_field(args[0].field)}, '{key}')"
 
 
-Tests = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], frozenset[str]]
+# (contains, contains beyond ASCII, startswith, endswith, equals), all lower-case
+Tests = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], frozenset[str]]
 
 
 def _tests(encoded: str) -> Tests:
+    """The tests of a list, grouped by mode. Substrings beyond ASCII (SigmaHQ lists
+    about a thousand emoji) are kept apart: a value of ASCII characters only, as most
+    are, cannot hold one, and is not searched for them."""
     contains: list[str] = []
+    beyond: list[str] = []
     starts: list[str] = []
     ends: list[str] = []
     equals: set[str] = set()
     for mode, literal in json.loads(encoded):
-        {"c": contains, "s": starts, "e": ends}.get(mode, []).append(literal)
-        if mode == "=":
+        if mode == "c":
+            (contains if literal.isascii() else beyond).append(literal)
+        elif mode == "s":
+            starts.append(literal)
+        elif mode == "e":
+            ends.append(literal)
+        elif mode == "=":
             equals.add(literal)
-    return tuple(contains), tuple(starts), tuple(ends), frozenset(equals)
+    return tuple(contains), tuple(beyond), tuple(starts), tuple(ends), frozenset(equals)
 
 
 # The lists of every rule loaded in this process, by key (a digest of the list, so two
@@ -102,7 +112,7 @@ def register_lists(rules: Iterable[HasLists]) -> None:
 
 
 def _passes(text: str, tests: Tests) -> int:
-    contains, starts, ends, equals = tests
+    contains, beyond, starts, ends, equals = tests
     if text in equals:
         return 1
     if starts and text.startswith(starts):
@@ -112,6 +122,10 @@ def _passes(text: str, tests: Tests) -> int:
     for literal in contains:  # a plain loop: no generator to build per call
         if literal in text:
             return 1
+    if beyond and not text.isascii():
+        for literal in beyond:
+            if literal in text:
+                return 1
     return 0
 
 

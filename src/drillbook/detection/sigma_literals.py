@@ -14,12 +14,46 @@ MIN_ANCHOR = 3  # the trigram index cannot look up shorter substrings
 
 
 def _literal(value: Any) -> str | None:
-    """The longest run of plain characters in a Sigma string (between wildcards)."""
-    from sigma.types import SigmaString
+    """The longest run of plain characters in a Sigma string (between wildcards) or a
+    case-sensitive regular expression."""
+    from sigma.types import SigmaRegularExpression, SigmaString
 
+    if isinstance(value, SigmaRegularExpression):
+        return _regex_literal(value)
     if not isinstance(value, SigmaString):
         return None
     best = max((part for part in value.s if isinstance(part, str)), key=len, default="")
+    return best if len(best) >= MIN_ANCHOR else None
+
+
+def _regex_literal(value: Any) -> str | None:
+    """The longest run of plain characters every match of a regular expression holds:
+    characters in sequence at its top level (not under an alternation, a repeat or a
+    group), read by the standard library's own pattern parser. None for a pattern that
+    ignores case: re matches some characters to others that fold differently (``İ``
+    and ``i``), which the case-folded search of the prefilter would not find. Sigma
+    regexes are case-sensitive unless told, and a case-sensitive match holds the run
+    exactly, so the folded search finds it."""
+    import re
+    from re import _parser  # type: ignore[attr-defined]
+
+    from sigma.types import SigmaRegularExpressionFlag
+
+    if SigmaRegularExpressionFlag.IGNORECASE in value.flags or value.contains_placeholder():
+        return None
+    try:
+        parsed = _parser.parse(str(value.regexp))
+    except re.error:  # pySigma compiled it: not expected, and it would promise nothing
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    best, run = "", ""
+    for op, argument in parsed.data:
+        if op is _parser.LITERAL:
+            run += chr(argument)
+        else:
+            best, run = max(best, run, key=len), ""
+    best = max(best, run, key=len)
     return best if len(best) >= MIN_ANCHOR else None
 
 
@@ -36,11 +70,12 @@ def _required(node: Any) -> Clauses:
     """Clauses of substrings that every event matching ``node`` satisfies: it holds at
     least one substring of each clause (an empty list: nothing is known).
 
-    A string test needs its longest literal run; an AND needs all its children's
-    clauses; an OR needs one clause made of one clause of each child (the one whose
-    shortest substring is longest, as the most selective guess), and nothing when a
-    child gives nothing; NOT, regex, number and null tests give nothing. Matching is
-    case-insensitive everywhere, so the substrings are looked for without case too.
+    A string test needs its longest literal run, a case-sensitive regex its longest run
+    of plain characters; an AND needs all its children's clauses; an OR needs one clause
+    made of one clause of each child (the one whose shortest substring is longest, as
+    the most selective guess), and nothing when a child gives nothing; NOT, number and
+    null tests and case-insensitive regexes give nothing. Matching is case-insensitive
+    everywhere, so the substrings are looked for without case too.
     """
     from sigma.conditions import (
         ConditionAND,

@@ -16,18 +16,27 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from drillbook import clock
 from drillbook.detection.match_lists import string_list_call
+from drillbook.detection.prefilter import file_literals, remember_filing, rule_literals
 from drillbook.detection.sigma_literals import clauses_of, most_selective
+from drillbook.documents.folders import files_below
 from drillbook.errors import LibraryError, Location, Problem
 
 RAW_FIELD = "_raw"
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
+# How a rule set is kept as one bundle (see _bundled); part of the bundle's key.
+BUNDLE_FORMAT = "bundle-2"
+# A rule file changed more recently than this is hashed even when its stat signature
+# is unchanged (see stat_signature).
+SETTLE_SECONDS = 2.0
 
 
 @functools.cache
@@ -294,6 +303,7 @@ class ConversionCache:
         self._memory: dict[str, CompiledRule] = {}
         self._pending: dict[str, CompiledRule] = {}
         self._pending_bundles: dict[str, list[CompiledRule]] = {}
+        self._pending_signatures: dict[str, str] = {}  # stat signature -> bundle key
         self._loaded = path is None
         self.hits = 0
         self.misses = 0
@@ -304,6 +314,9 @@ class ConversionCache:
         try:
             conn.execute("CREATE TABLE IF NOT EXISTS conversions (key TEXT PRIMARY KEY, rule TEXT)")
             conn.execute("CREATE TABLE IF NOT EXISTS bundles (key TEXT PRIMARY KEY, rules TEXT)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS signatures (key TEXT PRIMARY KEY, bundle TEXT)"
+            )
         except BaseException:
             conn.close()  # a corrupt or read-only file: the caller falls back to memory
             raise
@@ -330,19 +343,27 @@ class ConversionCache:
         except (sqlite3.DatabaseError, OSError, ValueError, TypeError, KeyError):
             self._broken(self.path)
 
-    def bundle(self, key: str) -> list[CompiledRule] | None:
-        """A whole rule set converted before, in one read; None when not cached."""
+    def bundle(self, key: str, *, signature: bool = False) -> list[CompiledRule] | None:
+        """A whole rule set converted before, in one read; None when not cached. With
+        ``signature``, ``key`` is the rule files' stat signature (see
+        :func:`stat_signature`) recorded for a bundle, not the bundle's own key."""
         if self.path is None or not self.path.is_file():
             return None
+        sql = "SELECT rules FROM bundles WHERE key = ?"
+        if signature:
+            sql = (
+                "SELECT b.rules FROM signatures s JOIN bundles b ON b.key = s.bundle "
+                "WHERE s.key = ?"
+            )
         try:
             conn = self._connect(self.path)
             try:
-                row = conn.execute("SELECT rules FROM bundles WHERE key = ?", (key,)).fetchone()
+                row = conn.execute(sql, (key,)).fetchone()
             finally:
                 conn.close()
             if row is None:
                 return None
-            rules = [CompiledRule.from_dict(d) for d in json.loads(row[0])]
+            rules = _unbundle(row[0])
             self.hits += len(rules)
             return rules
         except (sqlite3.DatabaseError, OSError, ValueError, TypeError, KeyError):
@@ -351,6 +372,10 @@ class ConversionCache:
 
     def put_bundle(self, key: str, rules: list[CompiledRule]) -> None:
         self._pending_bundles[key] = rules
+
+    def put_signature(self, signature: str, key: str) -> None:
+        """Find bundle ``key`` by the rule files' stat signature from now on."""
+        self._pending_signatures[signature] = key
 
     def get(self, key: str) -> CompiledRule | None:
         if not self._loaded:
@@ -367,9 +392,9 @@ class ConversionCache:
         self._pending[key] = rule
 
     def flush(self) -> None:
-        if self.path is None or not (self._pending or self._pending_bundles):
-            self._pending.clear()
-            self._pending_bundles.clear()
+        pending = self._pending or self._pending_bundles or self._pending_signatures
+        if self.path is None or not pending:
+            self._clear_pending()
             return
         try:
             conn = self._connect(self.path)
@@ -381,26 +406,76 @@ class ConversionCache:
                     )
                     conn.executemany(
                         "INSERT OR REPLACE INTO bundles (key, rules) VALUES (?, ?)",
-                        [
-                            (k, json.dumps([asdict(r) for r in rules]))
-                            for k, rules in self._pending_bundles.items()
-                        ],
+                        [(k, _bundled(rules)) for k, rules in self._pending_bundles.items()],
+                    )
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO signatures (key, bundle) VALUES (?, ?)",
+                        list(self._pending_signatures.items()),
                     )
             finally:
                 conn.close()
         except (sqlite3.DatabaseError, OSError):
             self.path = None
+        self._clear_pending()
+
+    def _clear_pending(self) -> None:
         self._pending.clear()
         self._pending_bundles.clear()
+        self._pending_signatures.clear()
+
+
+_FIELDS = tuple(f.name for f in fields(CompiledRule))
+
+
+def _bundled(rules: Sequence[CompiledRule]) -> str:
+    """A rule set as one JSON document: each rule as an array of its fields (half the
+    decoding of an object per rule; the fields' names are part of the bundle's key),
+    and the filing of its substrings under trigrams (see
+    :func:`~.prefilter.file_literals`), worked out once here instead of per run."""
+    filing = file_literals(rule_literals(rules))
+    remember_filing(filing)
+    return json.dumps(
+        {"rules": [[getattr(rule, name) for name in _FIELDS] for rule in rules], "filing": filing}
+    )
+
+
+def _unbundle(text: str) -> list[CompiledRule]:
+    """The rules of :func:`_bundled` (and its filing made known to the prefilter)."""
+    data = json.loads(text)
+    remember_filing(data["filing"])
+    rules = []
+    for values in data["rules"]:
+        path, rule_id, title, level, table, condition, names, techniques, error, clauses, lists = (
+            values
+        )
+        rules.append(
+            CompiledRule(
+                path,
+                rule_id,
+                title,
+                level,
+                table,
+                condition,
+                tuple(names),
+                tuple(techniques),
+                error,
+                None if clauses is None else tuple(map(tuple, clauses)),
+                tuple(map(tuple, lists)),
+            )
+        )
+    return rules
 
 
 def rule_files(path: Path) -> list[Path]:
     """A rule file, or every ``.yml``/``.yaml`` below a folder, in a stable order."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in {".yml", ".yaml"} and p.is_file())
+        return files_below(path, RULE_SUFFIXES)
     if not path.exists():
         raise LibraryError.single(Location.of(path), "no such rule file or folder", "missing")
     return [path]
+
+
+RULE_SUFFIXES = frozenset({".yml", ".yaml"})
 
 
 # Below this many rules to convert, forking costs more than it saves.
@@ -433,14 +508,44 @@ def _convert(
     return [one for part in run_forked(_convert_all, parts) for one in part]
 
 
+def stat_signature(paths: Sequence[Path]) -> str | None:
+    """What the file system says about the rule files (path, size, modification and
+    change times, inode), hashed: equal signatures mean unchanged files, so a warm run
+    finds its bundle without reading and hashing every file. None when a file cannot be
+    stat'ed, or one changed in the last :data:`SETTLE_SECONDS`: a file written again
+    within the file system's timestamp granularity could keep its times, so its content
+    is hashed until it has settled (what git calls racy files)."""
+    digest = hashlib.sha256(f"{BUNDLE_FORMAT}\0{converter_version()}".encode())
+    settled = clock.now().timestamp() - SETTLE_SECONDS
+    for path in paths:
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        if max(found.st_mtime, found.st_ctime) > settled:
+            return None
+        digest.update(
+            f"\0{path}\0{found.st_size}\0{found.st_mtime_ns}\0{found.st_ctime_ns}"
+            f"\0{found.st_ino}\0{found.st_dev}".encode()
+        )
+    return digest.hexdigest()
+
+
 def compile_rules(
     paths: Iterable[Path], cache: ConversionCache | None = None, *, workers: int = 1
 ) -> tuple[list[CompiledRule], list[Problem]]:
     """Compile rules (from the cache where possible). Files that are not Sigma rules are
     returned as problems; rules the backend cannot express come back with ``error`` set.
-    A rule set seen before comes back from its bundle in one read; rules not in the
-    cache are converted on up to ``workers`` processes."""
+    A rule set seen before comes back from its bundle in one read (found by the files'
+    stat signature, else by their hashes); rules not in the cache are converted on up
+    to ``workers`` processes."""
     cache = cache if cache is not None else ConversionCache()
+    paths = list(paths)
+    signature = stat_signature(paths) if len(paths) > 1 and cache.path is not None else None
+    if signature is not None:
+        bundled = cache.bundle(signature, signature=True)
+        if bundled is not None:
+            return bundled, []
     problems: list[Problem] = []
     files: list[tuple[Path, bytes, str]] = []
     for path in paths:
@@ -451,11 +556,14 @@ def compile_rules(
             continue
         files.append((path, data, rule_key(data)))
     bundle_key = hashlib.sha256(
-        "\0".join(f"{path}\0{key}" for path, _, key in files).encode()
+        "\0".join([BUNDLE_FORMAT, *_FIELDS, *(f"{path}\0{key}" for path, _, key in files)]).encode()
     ).hexdigest()
     if not problems:
         bundled = cache.bundle(bundle_key)
         if bundled is not None:
+            if signature is not None:
+                cache.put_signature(signature, bundle_key)
+                cache.flush()
             return bundled, problems
     known = {key: cache.get(key) for _, _, key in files}
     missing = [f for f in files if known[f[2]] is None]
@@ -475,5 +583,7 @@ def compile_rules(
         compiled.append(found)
     if not problems and len(compiled) > 1:
         cache.put_bundle(bundle_key, compiled)
+        if signature is not None:
+            cache.put_signature(signature, bundle_key)
     cache.flush()
     return compiled, problems

@@ -19,6 +19,7 @@ from drillbook.config import INVENTORY_FILE, LIBRARY_FILE
 from drillbook.documents.durations import parse_duration
 from drillbook.documents.yaml_io import problem_at
 from drillbook.domain.finding.repeats import FindingRepeat, FindingRepeatSource
+from drillbook.domain.finding.repeats_store import StoredRepeats
 from drillbook.domain.finding.service import finding_repeats as store_finding_repeats
 from drillbook.domain.inventory.service import load_inventory
 from drillbook.domain.program.models import Cadence, Program
@@ -166,6 +167,10 @@ def lint_library(
     """
     report = LintReport()
     own: dict[str, LoadedScenario] = {}
+    stored: FindingRepeatSource | None = None
+    if finding_repeats is None and store is not None:
+        # the database groups the findings while the files below are read
+        finding_repeats = stored = store_finding_repeats(store, early=True)
     if root is not None:
         _lint_program(root, report)
         _lint_inventory(root, report)
@@ -183,7 +188,7 @@ def lint_library(
     review_every = _review_every(report.program)
     first_seen = record_revisions(store, report.scenarios.values()) if store else {}
     if finding_repeats is None:
-        finding_repeats = store_finding_repeats(store) if store else _no_finding_repeats
+        finding_repeats = _no_finding_repeats
     for loaded in report.scenarios.values():
         ctx = ScenarioContext(loaded=loaded, today=today, review_every=review_every)
         report.problems.extend(check_scenario(ctx))
@@ -191,5 +196,7 @@ def lint_library(
         if repeats:
             since = first_seen.get(loaded.scenario.id)
             report.problems.extend(repeat_findings_check(loaded, repeats, since))
+    if isinstance(stored, StoredRepeats):
+        stored.wait()  # asked nothing (no scenario): the thread still ends here
     report.problems.sort(key=lambda p: (p.location, p.code, p.message))
     return report

@@ -75,15 +75,12 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         team: Name | None = None, limit: Annotated[int, Field(ge=1, le=200)] = 20
     ) -> list[RankedFix]:
         """Open fixes ranked by how likely the same gap bites again in a real incident."""
-        from drillbook.domain.finding import service
-        from drillbook.domain.finding.ranking import rank_findings
+        from drillbook.domain.finding.rank_store import rank_open_fixes
 
         team = ctx.scoped_team(team)
         scenarios = [loaded.scenario for loaded in ctx.library().scenarios.values()]
         with ctx.session() as session:
-            history = service.list_findings(session)
-            candidates = [f for f in history if f.is_active and (team is None or f.team == team)]
-            ranked = rank_findings(candidates, history, scenarios, clock.today())[:limit]
+            ranked = rank_open_fixes(session, scenarios, clock.today(), team=team, limit=limit)
             return [
                 RankedFix(
                     rank=index + 1,

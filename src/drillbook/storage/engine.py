@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, pool
+from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,6 +43,7 @@ from drillbook.errors import ConfigError, ConflictError, StoreError
 from drillbook.storage import sqlite_file
 from drillbook.storage.acknowledge import held_until_commit
 from drillbook.storage.schema import MIGRATIONS, ensure_schema
+from drillbook.storage.twin import TWIN_KEY, close_twin, open_twin
 
 __all__ = ["MIGRATIONS", "Store", "import_models", "make_engine", "open_store", "redact"]
 
@@ -57,6 +58,7 @@ MODEL_MODULES = (
     "drillbook.domain.scorecard.models",
     "drillbook.domain.account.models",
     "drillbook.domain.incident.models",
+    "drillbook.domain.finding.indexes",
     "drillbook.domain.program.indexes",
 )
 CONNECT_TIMEOUT_S = 10
@@ -309,33 +311,48 @@ class Store:
             held.release()
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
+    def reading(self, *, twin: bool = False) -> Iterator[Session]:
         """A unit of work that only reads, for outputs that grow with the program.
 
         Unlike :meth:`session`, what it prints is not held until a commit (there is
         nothing to acknowledge, and holding 100,000 findings' JSON in memory before the
         first byte was most of a long list's cost), it does not queue behind SQLite's
         writers (a plain ``BEGIN``: readers do not block each other), and on PostgreSQL
-        the transaction is ``READ ONLY``. It ends with a rollback; a write inside it is a
-        programming error and is refused."""
+        the transaction is ``REPEATABLE READ READ ONLY`` (one snapshot for every page).
+        It ends with a rollback; a write inside it is a programming error and is refused.
+
+        ``twin``: also open a second connection on the same snapshot where the database
+        allows it (:mod:`drillbook.storage.twin`), for :func:`~.twin.alternate_pages`."""
         session = self.guarded(self._begin_reading)
         writes = _WriteWatch(session)
         try:
+            if twin:
+                second = self.guarded(lambda: open_twin(self._read_only_connection, session))
+                session.info[TWIN_KEY] = second
             yield session
             if writes.seen():
                 raise StoreError("a read-only unit of work tried to write; nothing was stored")
         except DBAPIError as exc:
             raise self.explain(exc) from None
         finally:
+            close_twin(session)
             session.rollback()
             session.close()
+
+    def _read_only_connection(self) -> Connection:
+        connection = self.engine.connect().execution_options(**{READ_ONLY: True})
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return connection
 
     def _begin_reading(self) -> Session:
         session = self._sessions()
         try:
             connection = session.connection(execution_options={READ_ONLY: True})
             if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                connection.exec_driver_sql(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                )
         except BaseException:
             session.close()
             raise

@@ -86,20 +86,25 @@ class json_moment(_JsonPiece):
     inherit_cache = True
 
 
+def moment_text_sqlite(v: str) -> str:
+    """SQLite: the text of the stored UTC time ``v`` as the aware ``isoformat`` writes it
+    (without quotes; NULL for NULL).
+
+    SQLAlchemy writes 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC wall time, see storage.base): the
+    space becomes a T, '.000000' is left out (in that layout there is one space, and six
+    zeros after a dot only as the fraction). Any other text is read by SQLite's date
+    functions (whole seconds)."""
+    return (
+        f"CASE WHEN length({v}) = 26 THEN replace(replace({v}, ' ', 'T'), '.000000', '')"
+        f" || '+00:00' ELSE strftime('%Y-%m-%dT%H:%M:%S', {v}) || '+00:00' END"
+    )
+
+
 @compiles(json_moment, "sqlite")
 def _moment_sqlite(element: json_moment, compiler: Any, **kw: Any) -> str:
     (value,) = list(element.clauses)
     v = compiler.process(value, **kw)
-    # SQLAlchemy writes 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC wall time, see storage.base):
-    # the space becomes a T, '.000000' is left out. Any other text is read by SQLite's
-    # date functions (whole seconds).
-    return (
-        f"CASE WHEN {v} IS NULL THEN 'null' "
-        f"""WHEN length({v}) = 26 THEN '"' || replace("""
-        f"CASE WHEN substr({v}, 20) = '.000000' THEN substr({v}, 1, 19) ELSE {v} END, ' ', 'T')"
-        f""" || '+00:00"' """
-        f"""ELSE '"' || strftime('%Y-%m-%dT%H:%M:%S', {v}) || '+00:00"' END"""
-    )
+    return f"""CASE WHEN {v} IS NULL THEN 'null' ELSE '"' || {moment_text_sqlite(v)} || '"' END"""
 
 
 @compiles(json_moment)
@@ -113,9 +118,19 @@ def _moment_default(element: json_moment, compiler: Any, **kw: Any) -> str:
     )
 
 
-def json_bool(condition: ColumnElement[bool]) -> ColumnElement[str]:
+class json_raw(_JsonPiece):
+    """A text that is JSON already (``true``, an array built by the database)."""
+
+    inherit_cache = True
+
+
+# on its own it is its text; inside jsonobject.json_object_of on SQLite, json() marks it
+spell(json_raw, default="{v}")
+
+
+def json_bool(condition: ColumnElement[bool]) -> json_raw:
     """``true`` or ``false`` (a NULL condition is false, as Python's ``and`` chain is)."""
-    return case((condition, literal_column("'true'")), else_=literal_column("'false'"))
+    return json_raw(case((condition, literal_column("'true'")), else_=literal_column("'false'")))
 
 
 def json_object_parts(

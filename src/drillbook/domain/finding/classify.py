@@ -238,6 +238,16 @@ TAG_CAPABILITIES: dict[str, Capability] = {
     "LLM06": Capability.APPROVAL_GATES,  # excessive agency
 }
 _PRIORITY = [capability for capability, _ in CAPABILITY_WORDS]
+# The same patterns for ASCII text already lowered: matching case-insensitively was three
+# times slower (a tenth of a second for the built-in scenarios, on every `finding rank`),
+# and on ASCII text it finds the same (the patterns are written in lower case; only
+# letters outside ASCII fold case in other ways, and such text keeps the patterns above).
+_LOWERED_WORDS = tuple(
+    (capability, re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE))
+    if pattern.pattern == pattern.pattern.lower()
+    else (capability, pattern)
+    for capability, pattern in CAPABILITY_WORDS
+)
 
 
 @dataclass(frozen=True)
@@ -318,7 +328,10 @@ def scenario_capabilities(scenario: Scenario) -> frozenset[Capability]:
     if scenario.category is not None:
         found |= CATEGORY_CAPABILITIES.get(scenario.category, frozenset())
     text = _scenario_text(scenario)
-    for capability, pattern in CAPABILITY_WORDS:
+    patterns = CAPABILITY_WORDS
+    if text.isascii():
+        text, patterns = text.lower(), _LOWERED_WORDS
+    for capability, pattern in patterns:
         if pattern.search(text):
             found.add(capability)
     return frozenset(found)

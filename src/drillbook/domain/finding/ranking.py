@@ -117,7 +117,27 @@ def source_of(finding: Finding) -> Source:
     return (finding.id, source_key(finding), finding.capability, finding.description)
 
 
-class _History:
+class HistoryIndex:
+    """What ranking asks of the history (every finding, any status): how many other runs
+    share a candidate's capability, which runs are worded like a few candidates, and the
+    runs a shown row names. :class:`_History` answers from findings in memory;
+    :class:`drillbook.domain.finding.rank_store.StoredHistory` asks the database."""
+
+    def capability_sources(self, finding: Finding, own: str) -> int:
+        raise NotImplementedError
+
+    def worded_sources(self, findings: Sequence[Finding]) -> list[set[str]]:
+        raise NotImplementedError
+
+    def shown_sources(self, finding: Finding, own: str, worded: set[str]) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def will_show(self, findings: Sequence[Finding]) -> None:
+        """Called with the rows to be shown before :meth:`shown_sources` is asked about
+        each (an index over a database reads what they need at once)."""
+
+
+class _History(HistoryIndex):
     """The history indexed once, so each candidate's recurrences are found without
     comparing it with every other finding (that made ranking quadratic: 385 s for 10,000
     findings).
@@ -202,27 +222,48 @@ class _History:
         return tuple(sorted([*first, *worded])[:RECURRED_SHOWN])
 
 
-def rank_findings(
-    candidates: Sequence[Finding],
-    history: Sequence[Finding] | Sequence[Source],
-    scenarios: Sequence[Scenario],
-    today: date,
-    *,
-    limit: int | None = None,
-) -> list[RankedFinding]:
-    """Rank ``candidates`` (the open fixes) against ``history`` (every finding, any status,
-    or its :data:`Source` tuples) and the library's ``scenarios``; with ``limit``, only the
-    top ``limit``.
-
-    Linear in the history: a candidate whose capability already recurred
-    :data:`RECURRENCE_CAP` times has its recurrence term settled, so its wording is only
-    compared for the rows returned (where the count and the sources are shown)."""
+def scenario_coverage(scenarios: Sequence[Scenario]) -> dict[str, int]:
+    """How many of ``scenarios`` exercise each capability."""
     coverage: dict[str, int] = {}
     for scenario in scenarios:
         for capability in scenario_capabilities(scenario):
             coverage[str(capability)] = coverage.get(str(capability), 0) + 1
-    sources = [s if isinstance(s, tuple) else source_of(s) for s in history]
-    index = _History(sources)
+    return coverage
+
+
+def coverage_points(coverage: dict[str, int], total: int) -> dict[str, float]:
+    """The coverage term of each capability, as :func:`score_terms` gives it."""
+    return {
+        capability: score_terms(
+            recurrences=0, covering=count, total=total, severity="low", age_days=0
+        )["coverage"]
+        for capability, count in coverage.items()
+    }
+
+
+def rank_findings(
+    candidates: Sequence[Finding],
+    history: Sequence[Finding] | Sequence[Source] | HistoryIndex,
+    scenarios: Sequence[Scenario],
+    today: date,
+    *,
+    limit: int | None = None,
+    coverage: dict[str, int] | None = None,
+) -> list[RankedFinding]:
+    """Rank ``candidates`` (the open fixes) against ``history`` (every finding, any status,
+    its :data:`Source` tuples, or a :class:`HistoryIndex` over them) and the library's
+    ``scenarios`` (``coverage``: their :func:`scenario_coverage`, when known already);
+    with ``limit``, only the top ``limit``.
+
+    Linear in the history: a candidate whose capability already recurred
+    :data:`RECURRENCE_CAP` times has its recurrence term settled, so its wording is only
+    compared for the rows returned (where the count and the sources are shown)."""
+    if coverage is None:
+        coverage = scenario_coverage(scenarios)
+    if isinstance(history, HistoryIndex):
+        index = history
+    else:
+        index = _History([s if isinstance(s, tuple) else source_of(s) for s in history])
     owns = [source_key(finding) for finding in candidates]
     by_capability = [
         index.capability_sources(f, own) for f, own in zip(candidates, owns, strict=True)
@@ -234,12 +275,7 @@ def rank_findings(
     # the terms as score_terms gives them, computed once per capability and severity;
     # the score is summed in the same order (the dictionary is built for the rows shown)
     severity_points = {str(s): SEVERITY_POINTS * s.rank for s in Severity}
-    coverage_points = {
-        capability: score_terms(
-            recurrences=0, covering=count, total=len(scenarios), severity="low", age_days=0
-        )["coverage"]
-        for capability, count in coverage.items()
-    }
+    points = coverage_points(coverage, len(scenarios))
     scored: list[tuple[float, int, int, int]] = []
     for position, finding in enumerate(candidates):
         recurrences = by_capability[position] + len(worded.get(position, ()))
@@ -249,7 +285,7 @@ def rank_findings(
             severity = SEVERITY_POINTS * Severity(finding.severity).rank
         total = (
             RECURRENCE_POINTS * min(recurrences, RECURRENCE_CAP)
-            + coverage_points.get(finding.capability or "", 0.0)
+            + points.get(finding.capability or "", 0.0)
             + severity
             + min(AGE_CAP, float(age // AGE_DAYS_PER_POINT))
         )
@@ -258,6 +294,7 @@ def rank_findings(
     top = scored[:limit]
     missing = [position for _, _, position, _ in top if position not in worded]
     worded.update(zip(missing, index.worded_sources([candidates[i] for i in missing]), strict=True))
+    index.will_show([candidates[position] for _, _, position, _ in top])
     ranked = []
     for score, _, position, age in top:
         finding, own = candidates[position], owns[position]

@@ -23,7 +23,6 @@ from drillbook.clock import ensure_utc
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.ranking import SIMILARITY, _words
-from drillbook.storage.bulk import bulk_read
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,9 @@ def repeated_gaps(session: Session, scenario_id: str) -> list[FindingRepeat]:
 
 def every_repeated_gap(session: Session) -> dict[str, list[FindingRepeat]]:
     """:func:`repeated_gaps` of every scenario with findings, from one read of them all (a
-    query per scenario read the whole findings table each time on PostgreSQL)."""
+    query per scenario read the whole findings table each time on PostgreSQL). Lint reads
+    them through :func:`drillbook.domain.finding.repeats_store.stored_repeated_gaps`, the
+    same answer without reading every finding; this is the definition it is tested on."""
     by_scenario: dict[str, list[Any]] = {}
     for row in _in_creation_order(session.execute(_runs_query()).all()):
         by_scenario.setdefault(row[5], []).append(row)
@@ -139,22 +140,3 @@ def _moment(value: Any) -> datetime:
     if isinstance(value, datetime):
         return ensure_utc(value)
     return ensure_utc(datetime.fromisoformat(str(value)))
-
-
-def repeats_source(open_session: Callable[[], Session]) -> FindingRepeatSource:
-    """A scenario id -> repeated gaps lookup over a store (what lint asks for, scenario by
-    scenario): every scenario's are found at the first question, in one read."""
-    found: dict[str, list[FindingRepeat]] | None = None
-
-    def lookup(scenario_id: str) -> Sequence[FindingRepeat]:
-        nonlocal found
-        if found is None:
-            session = open_session()
-            try:
-                with bulk_read():  # 100,000 rows and word sets, none in a cycle
-                    found = every_repeated_gap(session)
-            finally:
-                session.close()
-        return found.get(scenario_id, [])
-
-    return lookup

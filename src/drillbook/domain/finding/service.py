@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from drillbook import clock
 from drillbook.domain.exercise.models import Exercise
@@ -30,7 +30,7 @@ from drillbook.domain.finding.enums import (
     Severity,
 )
 from drillbook.domain.finding.models import Finding, FindingCounter, FindingEvent
-from drillbook.domain.finding.repeats import FindingRepeatSource, repeats_source
+from drillbook.domain.finding.repeats_store import StoredRepeats
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConflictError, NotFoundError, StateError
@@ -485,8 +485,8 @@ def finding_summary(finding: Finding) -> dict[str, Any]:
     }
 
 
-def finding_repeats(store: Store) -> FindingRepeatSource:
+def finding_repeats(store: Store, *, early: bool = False) -> StoredRepeats:
     """What lint asks for (:func:`drillbook.flows.lint_library.lint_library` calls it
     with the store it records revisions in): for a scenario id, the gaps recorded in more
-    than one of its runs."""
-    return repeats_source(sessionmaker(store.engine))
+    than one of its runs; with ``early``, found in a thread started now."""
+    return StoredRepeats(store.reading, early=early)

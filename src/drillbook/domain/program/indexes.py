@@ -4,7 +4,7 @@ Declared here, beside the tables of other domains rather than inside them, becau
 serve the program's queries: metrics aggregate findings by when they were opened and
 closed, the overdue filter walks due dates, ``finding list --cursor`` pages by number,
 and history is read per finding in time order. Migrations ``0016_program``,
-``0018_program_covering`` and ``0019_program_metrics`` create them.
+``0018_program_covering`` and ``0020_program_metrics`` create them.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ PROGRAM_INDEXES = (
         "ix_findings_closed_at_severity", Finding.closed_at, Finding.severity, Finding.created_at
     ),
     # a team's first overdue findings (past_sla) and the time to close per severity
-    # (migration 0019_program_metrics)
+    # (migration 0020_program_metrics)
     Index("ix_findings_team_due_date", Finding.team, Finding.due_date, Finding.number),
     Index(
         "ix_findings_severity_closed_at", Finding.severity, Finding.closed_at, Finding.created_at

@@ -14,13 +14,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from drillbook.errors import LibraryError, Location
 from drillbook.telemetry.readers.fields import Event, normalise_name, scalar, table_name
 from drillbook.telemetry.readers.jsonl import SourcedEvent
-from drillbook.telemetry.readers.windows import routes, windows_logsources
+from drillbook.telemetry.readers.windows import (
+    PRODUCT,
+    known_channels_to,
+    routes,
+    windows_logsources,
+)
 
 # Records are decoded JSON, so their objects are dicts: ``isinstance(x, dict)`` is several
 # times cheaper than a check against the ``Mapping`` ABC, and this runs per field.
@@ -36,26 +42,49 @@ def _value(node: Any) -> Any:
 
 def _lift(node: Mapping[str, Any], out: Event, parent: str = "") -> None:
     for key, value in node.items():
-        if key == "#attributes" and isinstance(value, dict):
-            for attr, attr_value in value.items():
-                if str(attr).startswith("xmlns"):
-                    continue
-                name = normalise_name(f"{parent}_{attr}" if parent else attr)
-                out[name] = scalar(attr_value)
-                # SystemTime / ProcessID and friends are also reachable by their own name
-                out.setdefault(normalise_name(attr), scalar(attr_value))
-            continue
-        if key == "#text":
-            continue
-        if isinstance(value, dict) and "#text" not in value:
-            _lift(value, out, normalise_name(key))
-        elif isinstance(value, dict):
-            out[normalise_name(key)] = scalar(_value(value))
-            attributes = value.get("#attributes")
-            if isinstance(attributes, dict):
-                _lift({"#attributes": attributes}, out, normalise_name(key))
-        else:
-            out[normalise_name(key)] = scalar(value)
+        kind = type(value)
+        if kind is dict or (kind is not str and isinstance(value, dict)):
+            if key == "#attributes":
+                _attributes(value, out, parent)
+            elif key == "#text":
+                continue
+            elif "#text" in value:
+                name = normalise_name(key)
+                out[name] = scalar(_value(value))
+                attributes = value.get("#attributes")
+                if isinstance(attributes, dict):
+                    _attributes(attributes, out, name)
+            else:
+                _lift(value, out, normalise_name(key))
+        elif key != "#text":
+            out[normalise_name(key)] = value if kind is str else scalar(value)
+
+
+# (element, attribute) -> the attribute's flat names (``TimeCreated_SystemTime`` and
+# ``SystemTime``), or () for a namespace declaration: every record repeats the same few.
+_ATTRIBUTE_NAMES: dict[tuple[str, str], tuple[str, ...]] = {}
+_ATTRIBUTE_NAMES_HELD = 4096
+
+
+def _attribute_names(parent: str, attr: str) -> tuple[str, ...]:
+    names: tuple[str, ...] = ()
+    if not str(attr).startswith("xmlns"):
+        names = (normalise_name(f"{parent}_{attr}" if parent else attr), normalise_name(attr))
+    if len(_ATTRIBUTE_NAMES) < _ATTRIBUTE_NAMES_HELD:
+        _ATTRIBUTE_NAMES[parent, attr] = names
+    return names
+
+
+def _attributes(attributes: Mapping[str, Any], out: Event, parent: str) -> None:
+    for attr, attr_value in attributes.items():
+        names = _ATTRIBUTE_NAMES.get((parent, attr))
+        if names is None:
+            names = _attribute_names(parent, attr)
+        if names:
+            value = attr_value if type(attr_value) is str else scalar(attr_value)
+            out[names[0]] = value
+            # SystemTime / ProcessID and friends are also reachable by their own name
+            out.setdefault(names[1], value)
 
 
 def flatten_record(record: Mapping[str, Any]) -> Event:
@@ -145,12 +174,46 @@ def _wanted_from_text(text: str, wanted: Collection[str]) -> bool | None:
     return _system_wanted(system, wanted)
 
 
+# A JSON string's characters as they are written: plain, or escaped.
+_STRING_CHAR = r'(?:[^"\\]|\\.)'
+
+
+@lru_cache(maxsize=64)
+def _screen(wanted: frozenset[str]) -> re.Pattern[str] | None:
+    """A pattern that the lower-cased JSON text of every record routed to a ``wanted``
+    table holds, or None when there is none to tell. Searching a record's text for it
+    is several times cheaper than decoding its System element, and most records of a
+    log go to tables no loaded rule reads. The pattern looks for a ``Channel`` key that
+    is not a string (then the record is decoded), a string that is one of the known
+    channels whose events go there (:func:`.windows.known_channels_to`), or, for any
+    other channel, whose events go to the table named after it, a string holding the
+    letters and digits of a wanted table's name in order (a channel's letters and
+    digits are written as they are). It relies on the evtx package writing compact
+    JSON with serde_json, which escapes only quotes, backslashes and control
+    characters: the caller uses it only on text that starts as compact JSON does."""
+    if any(not name.isascii() for name in wanted):
+        return None
+    choices = [re.escape(channel) for channel in sorted(known_channels_to(wanted))]
+    for name in sorted(wanted):
+        parts = [re.escape(part) for part in name.split("_") if part]
+        if not parts:
+            return None  # a table no letter names ("events"): any channel may go there
+        choices.append(f"{_STRING_CHAR}*?" + f"{_STRING_CHAR}*?".join(parts))
+    return re.compile('"channel":(?:[^"]|"(?:' + "|".join(choices) + "))")
+
+
+_COMPACT_START = '{"Event":{'
+
+
 def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[SourcedEvent]:
     """Every record in an EVTX file, flattened and routed, one at a time (with ``wanted``,
     only those routed to one of these tables); a file that is not EVTX is one clear
     error."""
     from evtx import PyEvtxParser
 
+    if wanted is not None and table_name(PRODUCT) in wanted:
+        wanted = None  # every Windows record goes to the product's table (see .windows)
+    screen = None if wanted is None else _screen(frozenset(wanted))
     try:
         with path.open("rb") as handle:
             if handle.read(len(EVTX_MAGIC)) != EVTX_MAGIC:
@@ -162,6 +225,12 @@ def read_evtx(path: Path, wanted: Collection[str] | None = None) -> Iterator[Sou
             raw: Any = record
             text = raw["data"]
             if wanted is not None:
+                if (
+                    screen is not None
+                    and text.startswith(_COMPACT_START)
+                    and screen.search(text.lower()) is None
+                ):
+                    continue  # no channel whose events a wanted table takes
                 verdict = _wanted_from_text(text, wanted)
                 if verdict is False:
                     continue

@@ -14,10 +14,11 @@ counts (two EVTX exports of one log hold real repeats, and other engines count t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drillbook.documents.folders import files_below
 from drillbook.errors import LibraryError, Location
 from drillbook.telemetry.readers.documents import is_json_lines, read_json, read_json_piece
 from drillbook.telemetry.readers.evtx import EVTX_MAGIC, read_evtx
@@ -100,9 +101,7 @@ def event_files(path: Path, report: ReadReport) -> Iterator[Path]:
     if not path.is_dir():
         yield path
         return
-    for found in sorted(path.rglob("*")):
-        if not found.is_file():
-            continue
+    for found in files_below(path):
         if _hidden(found, path):
             report.skipped.append((found, "hidden file or folder"))
         elif found.suffix.lower() not in EXTENSIONS:
@@ -161,25 +160,31 @@ def read_files(
     *,
     wanted: Collection[str] | None = None,
     default_table: str = "process_creation",
+    kinds: Mapping[Path, str] | None = None,
 ) -> Iterator[SourcedEvent]:
     """The events of these files (or pieces of files, see :mod:`.pieces`), in order
-    (see :func:`read_events`)."""
+    (see :func:`read_events`); ``kinds`` may give files' formats already told (see
+    :func:`file_kind`), so they are not read for it again."""
     report = report if report is not None else ReadReport()
     seen: dict[tuple[object, ...], str] = {}
+    # files all of one format hold no event read twice in two formats
+    one_format = kinds is not None and len(set(kinds.values())) == 1
     for each in files:
         piece = each if isinstance(each, Piece) else Piece(each)
         found = piece.path
         _check_format(found, events_format)
         if piece.start == 0:
             report.files.append(found)
-        kind = file_kind(found, events_format)
+        kind = kinds.get(found) if kinds is not None else None
+        if kind is None:
+            kind = file_kind(found, events_format)
         for item in _reader(piece, kind, wanted)():
             if wanted is not None and not any(
                 table_name(t) in wanted for t in item.tables(default_table)
             ):
                 report.unread += 1
                 continue
-            identity = _identity(item)
+            identity = None if one_format else _identity(item)
             if identity is not None:
                 first = seen.setdefault(identity, kind)
                 if first != kind:

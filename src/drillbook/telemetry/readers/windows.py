@@ -21,7 +21,7 @@ same way it turns a rule's log source into one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -177,3 +177,21 @@ def routes(channel: str, number: int | None) -> tuple[str, ...]:
         found.append(channel_table(channel))
     found.append(PRODUCT)
     return tuple(dict.fromkeys(found))
+
+
+def known_channels_to(tables: Collection[str]) -> set[str]:
+    """The channels (lower case) that Sigma services or categories name whose events go
+    to one of these tables (names as :func:`table_name` spells them) for some EventID,
+    besides ``windows``, where every event goes. An event of any other channel goes
+    only to the table named after its channel (see :func:`routes`)."""
+    from drillbook.telemetry.readers.fields import table_name
+
+    numbers: set[int | None] = {None, *SYSMON_EVENT_CATEGORIES}
+    numbers.update(number for _, number in CATEGORY_EVENTS)
+    found: set[str] = set()
+    for channel in (*CHANNEL_SERVICES, SYSMON_CHANNEL):
+        for number in numbers:
+            names = routes(channel, number)
+            if any(name != PRODUCT and table_name(name) in tables for name in names):
+                found.add(channel)
+    return found

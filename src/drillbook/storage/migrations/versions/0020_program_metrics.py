@@ -1,8 +1,8 @@
 """Indexes for the program's metrics: each team's oldest overdue findings, and the time to
 close per severity.
 
-Revision ID: 0019_program_metrics
-Revises: 0018_program_covering
+Revision ID: 0020_program_metrics
+Revises: 0019_rank_repeats
 
 The past_sla signal names each team's first overdue findings by due date: with
 ``(team, due_date, number)`` that is a short walk per team instead of reading and sorting
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0019_program_metrics"
-down_revision = "0018_program_covering"
+revision = "0020_program_metrics"
+down_revision = "0019_rank_repeats"
 branch_labels = None
 depends_on = None
 
