@@ -24,6 +24,7 @@ from sqlalchemy import insert
 from drillbook.domain.drill.models import DrillRun
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.finding.models import Finding
+from drillbook.domain.program.gaps import start_gap_groups
 from drillbook.domain.program.metrics import NO_TEAM, NOT_STARTED, compute_metrics
 from drillbook.domain.program.periods import Period, quarter, span
 from drillbook.domain.program.signals import EVIDENCE_SHOWN, find_signals
@@ -274,6 +275,19 @@ def test_figures_and_gap_signals_match_their_definitions(store: Store, seed: int
                     # as the metrics give them, and read again
                     overdue=metrics.overdue_teams if period is periods[0] else None,
                 )
+            with store.reading(twin=True) as session:  # the gap query on the twin
+                beside = find_signals(
+                    session,
+                    period,
+                    program=None,
+                    scenarios={},
+                    own_scenarios=[],
+                    review_every=timedelta(days=91),
+                    team=team,
+                    today=TODAY,
+                    gaps=start_gap_groups(session, period, team),
+                )
+            assert beside == signals
             expected = _expected(exercises, findings, drills, period, team)
             got = metrics.as_dict()
             assert [

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.service import create_finding
@@ -18,7 +19,7 @@ from drillbook.domain.finding.summaries import iter_summary_texts
 from drillbook.errors import StoreError
 from drillbook.storage import twin as twin_module
 from drillbook.storage.engine import Store
-from drillbook.storage.twin import TWIN_KEY, alternate_pages
+from drillbook.storage.twin import TWIN_KEY, alternate_pages, rows_beside
 
 
 def _seed(store: Store, count: int) -> None:
@@ -155,3 +156,37 @@ def test_a_write_in_a_twinned_unit_is_still_refused(store: Store, fake_clock: An
     _seed(store, 1)
     with pytest.raises(StoreError), store.reading(twin=True) as session:
         session.execute(update(Finding).values(owner="x"))
+
+
+def test_a_query_beside_reads_the_units_snapshot_while_the_unit_goes_on(
+    store: Store, fake_clock: Any
+) -> None:
+    _seed(store, 3)
+    numbers = select(Finding.number).order_by(Finding.number)
+    with store.reading(twin=True) as session:
+        assert session.info[TWIN_KEY] is not None
+        pending = rows_beside(session, numbers)
+        _seed(store, 2)  # committed by another connection after both snapshots began
+        assert _count(session.connection()) == 3
+        assert [row[0] for row in pending()] == [1, 2, 3]
+    with store.reading() as session:  # no twin: the same rows, read when asked for
+        pending = rows_beside(session, numbers)
+        assert [row[0] for row in pending()] == [1, 2, 3, 4, 5]
+    assert not [t for t in threading.enumerate() if t.name == "twin-query"]
+    assert store.engine.pool.checkedout() == 0
+
+
+def test_a_failure_of_the_query_beside_is_raised_when_its_rows_are_asked_for(
+    store: Store, fake_clock: Any
+) -> None:
+    _seed(store, 1)
+    broken = select(Finding.number).where(func.no_such_function(Finding.number) == 1)
+    with store.reading(twin=True) as session:
+        pending = rows_beside(session, broken)
+        assert _count(session.connection()) == 1  # the unit goes on meanwhile
+        with pytest.raises(DBAPIError):
+            pending()
+    with store.reading(twin=True) as session:
+        rows_beside(session, select(Finding.number))  # never asked for: the unit waits
+    assert not [t for t in threading.enumerate() if t.name == "twin-query"]
+    assert store.engine.pool.checkedout() == 0

@@ -123,7 +123,8 @@ def metrics(
     period = parse_quarter(quarter) if quarter else default_period()
     # only reads; a program's signals are thousands of small objects (see bulk_read)
     with bulk_read():
-        with st.store().reading() as session:
+        # a twin connection runs the longest query beside the others (storage.twin)
+        with st.store().reading(twin=True) as session:
             found = program_metrics(session, library, period, team=team)
         if as_json:
             from drillbook.cli.streaming import print_json_compact

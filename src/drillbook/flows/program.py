@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from drillbook import clock
 from drillbook.documents.durations import parse_duration
+from drillbook.domain.program.gaps import start_gap_groups
 from drillbook.domain.program.metrics import ProgramMetrics, compute_metrics
 from drillbook.domain.program.periods import Period, quarter_of, quarters_from, span
 from drillbook.domain.program.signals import find_signals
@@ -45,6 +46,8 @@ def program_metrics(
 ) -> ProgramMetrics:
     """Metrics for ``period`` with every failure-mode signal raised in it."""
     today = today or clock.today()
+    # the longest query first, on the unit of work's twin when it has one (see gaps)
+    gaps = start_gap_groups(session, period, team)
     metrics = compute_metrics(session, period, team=team, today=today)
     scenarios = {sid: loaded.scenario for sid, loaded in library.scenarios.items()}
     own = [
@@ -62,5 +65,6 @@ def program_metrics(
         team=team,
         today=today,
         overdue=metrics.overdue_teams,
+        gaps=gaps,
     )
     return metrics

@@ -23,7 +23,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Executable
 from sqlalchemy.orm import Session
@@ -138,6 +138,37 @@ def alternate_pages(
             yield items
     finally:
         stop_worker()
+
+
+def rows_beside(session: Session, statement: Executable) -> Callable[[], Sequence[Any]]:
+    """Start ``statement`` on ``session``'s twin in a thread, so that one long query runs
+    while the caller goes on with its others on the session; the function returned waits
+    for the rows (and raises what the query raised). Without a twin, the statement runs on
+    the session when the rows are asked for."""
+    twin = session.info.get(TWIN_KEY)
+    if twin is None:
+        return lambda: session.connection().execute(statement).all()
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(twin.execute(statement).all())
+        except BaseException as exc:  # handed to the caller, which raises it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="twin-query", daemon=True)
+    # the unit of work waits for the query before it closes the twin
+    session.info.setdefault(_STOPS_KEY, []).append(worker.join)
+    worker.start()
+
+    def rows() -> Sequence[Any]:
+        worker.join()
+        (found,) = outcome
+        if isinstance(found, BaseException):
+            raise found
+        return cast(Sequence[Any], found)
+
+    return rows
 
 
 def close_twin(session: Session) -> None:

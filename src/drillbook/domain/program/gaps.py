@@ -15,6 +15,7 @@ where each signal's own query sorted them before; the same order on both databas
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,7 +29,8 @@ from drillbook.domain.finding.enums import Capability
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.program.metrics import NO_TEAM, NOT_STARTED
 from drillbook.domain.program.periods import Period
-from drillbook.domain.program.sql import joined_text
+from drillbook.domain.program.sql import bytewise, joined_text
+from drillbook.storage.twin import rows_beside
 
 
 def gap_key() -> ColumnElement[str]:
@@ -86,22 +88,23 @@ def _started() -> ColumnElement[int]:
 
 
 def _fine_groups(period: Period, team: str | None) -> Any:
-    gap = gap_key()
     started = _started()
     # a finding of no exercise is its own origin: its drill step (source_ref), else itself
     own_origin = case(
         (Exercise.id.is_(None), func.coalesce(Finding.source_ref, Finding.id)),
     )
-    keys = (Exercise.team, Exercise.scenario_id, gap, Finding.team, started, own_origin)
+    keys = (
+        bytewise(Exercise.team),
+        bytewise(Exercise.scenario_id),
+        bytewise(gap_key()),
+        bytewise(Finding.team),
+        started,
+        bytewise(own_origin),
+    )
     latest = func.max(Finding.created_at)
     query = (
         select(
-            Exercise.team,
-            Exercise.scenario_id,
-            gap,
-            Finding.team,
-            started,
-            own_origin,
+            *keys,
             # the run date as stored (compared here, made a date once per group)
             type_coerce(func.max(Exercise.run_date), NullType()),
             # the period test of the latest finding, as the database compares times
@@ -127,15 +130,29 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def gap_groups(
+GapGroups = tuple[list["TheatreGroup"], list["RepeatGroup"]]
+
+
+def start_gap_groups(
     session: Session, period: Period, team: str | None = None
-) -> tuple[list[TheatreGroup], list[RepeatGroup]]:
+) -> Callable[[], GapGroups]:
+    """Begin :func:`gap_groups`: its query (the longest of the metrics) runs on the unit
+    of work's twin, when it has one, while the caller reads the other figures; the
+    function returned waits for it and gives the groups."""
+    pending = rows_beside(session, _fine_groups(period, team))
+    return lambda: _merge(pending(), period, team)
+
+
+def gap_groups(session: Session, period: Period, team: str | None = None) -> GapGroups:
     """The theatre groups (started runs only) run twice or more with the last run in
     ``period``, and the repeat groups from two origins or more with the latest finding
     opened in it; each in its signal's order."""
+    return start_gap_groups(session, period, team)()
+
+
+def _merge(rows: Iterable[Any], period: Period, team: str | None) -> GapGroups:
     theatre: dict[tuple[str, str, str], TheatreGroup] = {}
     repeats: dict[tuple[str, str], RepeatGroup] = {}
-    rows = session.execute(_fine_groups(period, team))
     for ex_team, scenario, gap, f_team, started, origin, last, after, before, runs, ids in rows:
         findings = ids.split(",")
         if scenario is not None and started and (team is None or ex_team == team):

@@ -26,7 +26,7 @@ the period (theatre and repeats), or the exercises behind it ran in it (roles).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -38,7 +38,12 @@ from drillbook import clock
 from drillbook.domain.exercise.enums import EventKind, canonical_role
 from drillbook.domain.exercise.models import Exercise, ExerciseEvent
 from drillbook.domain.finding.models import Finding
-from drillbook.domain.program.gaps import RepeatGroup, TheatreGroup, gap_groups
+from drillbook.domain.program.gaps import (
+    GapGroups,
+    RepeatGroup,
+    TheatreGroup,
+    start_gap_groups,
+)
 from drillbook.domain.program.metrics import (
     NO_TEAM,
     NOT_STARTED,
@@ -392,19 +397,25 @@ def find_signals(
     team: str | None = None,
     today: date | None = None,
     overdue: Mapping[str, int] | None = None,
+    gaps: Callable[[], GapGroups] | None = None,
 ) -> list[Signal]:
     """Every failure-mode signal for ``period``, in the table's order (``overdue``: the
-    metrics' count per team of findings past their SLA, read again when not given)."""
+    metrics' count per team of findings past their SLA, read again when not given;
+    ``gaps``: the gap groups begun by :func:`~.gaps.start_gap_groups`, awaited last)."""
     today = today or clock.today()
+    if gaps is None:
+        gaps = start_gap_groups(session, period, team)
     people = onboarding(session, period, program, today)
     if team is not None:
         people = [s for s in people if s.team == team]
-    by_theatre, by_repeat = gap_groups(session, period, team)
+    roles = unfilled_roles(session, period, scenarios, team)
+    late = past_sla(session, program, today, team, overdue)
+    by_theatre, by_repeat = gaps()
     return [
         *theatre(by_theatre),
         *repeats(by_repeat),
-        *unfilled_roles(session, period, scenarios, team),
+        *roles,
         *people,
         *stale_scenarios(own_scenarios, review_every, min(today, period.end - timedelta(days=1))),
-        *past_sla(session, program, today, team, overdue),
+        *late,
     ]

@@ -62,6 +62,19 @@ class plain(FunctionElement[Any]):
 spell(plain, sqlite="+{v}", default="{v}")
 
 
+class bytewise(FunctionElement[str]):
+    """Text compared byte by byte, for grouping keys (only equality matters there):
+    ``COLLATE "C"`` on PostgreSQL, which otherwise compares every pair of keys through
+    the C library's locale (and without 8-byte prefix keys) when it sorts a hundred
+    thousand rows to group them. SQLite compares bytes already."""
+
+    type = String()
+    inherit_cache = True
+
+
+spell(bytewise, sqlite="{v}", default='({v}) COLLATE "C"')
+
+
 class quarter_label(FunctionElement[str]):
     """``2026-Q3`` for a date or datetime column."""
 
