@@ -76,7 +76,7 @@ def run_measured(
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-# Set by --bytecode-cache: where both engines keep their modules' compiled byte code.
+# Set by --bytecode-cache (the default): where both engines keep their modules' compiled byte code.
 BYTECODE: dict[str, str] = {}
 
 
@@ -297,9 +297,12 @@ def main() -> None:
     parser.add_argument("--max-diff", type=int, default=60)
     parser.add_argument(
         "--bytecode-cache",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="Give both engines a byte-code cache (PYTHONPYCACHEPREFIX), as installed "
-        "programs have; each engine's converting run fills it.",
+        "programs have; each engine's converting run fills it (default: on; "
+        "--no-bytecode-cache compiles both engines' sources on every run when "
+        "PYTHONDONTWRITEBYTECODE is set).",
     )
     args = parser.parse_args()
     if args.bytecode_cache:
