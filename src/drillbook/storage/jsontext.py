@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, func, literal_column, select
+from sqlalchemy import ColumnElement, String, case, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -193,42 +193,3 @@ def _member_sqlite(element: json_member, compiler: Any, **kw: Any) -> str:
 def _member_default(element: json_member, compiler: Any, **kw: Any) -> str:
     value, key = _member(element, compiler, **kw)
     return f"COALESCE(CAST(({value} -> '{key}') AS TEXT), 'null')"
-
-
-def json_array_text(
-    item: ColumnElement[str],
-    *,
-    table: Any,
-    where: ColumnElement[bool],
-    order_by: Sequence[Any],
-    dialect: str,
-) -> ColumnElement[str]:
-    """``[item, item, ...]``: a correlated subquery joining the JSON texts ``item`` of the
-    rows of ``table`` matching ``where`` (which names the outer query's row) in
-    ``order_by`` order (``[]`` when there are none).
-
-    PostgreSQL says the order in the aggregate (``string_agg(... ORDER BY ...)``); SQLite
-    (before 3.44 it has no such clause) aggregates an ordered subquery, which it
-    evaluates in order and never flattens into an aggregate; tests check the order."""
-    separator = sql_literal(", ")
-    if dialect == "sqlite":
-        ordered = (
-            select(item.label("item"))
-            .select_from(table)
-            .where(where)
-            .order_by(*order_by)
-            .correlate_except(table)
-            .subquery()
-        )
-        joined = select(func.group_concat(ordered.c.item, separator)).scalar_subquery()
-    else:
-        from sqlalchemy.dialects.postgresql import aggregate_order_by
-
-        joined = (
-            select(func.string_agg(item, aggregate_order_by(separator, *order_by)))
-            .select_from(table)
-            .where(where)
-            .correlate_except(table)
-            .scalar_subquery()
-        )
-    return sql_literal("[") + func.coalesce(joined, sql_literal("")) + sql_literal("]")
