@@ -225,7 +225,7 @@ def test_database_written_items_equal_the_objects_json(store: Store, fake_clock:
         # a run recorded without a report time: its run date counts
         session.execute(update(Exercise).where(Exercise.id == second).values(reported_at=None))
     fake_clock.advance(timedelta(days=40))
-    encode = json.JSONEncoder(default=_default, ensure_ascii=False).encode
+    encode = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",", ":")).encode
     for team in (None, "sre"):
         with store.session() as session:
             items = followup_items(session, days=30, team=team)
@@ -238,3 +238,26 @@ def test_database_written_items_equal_the_objects_json(store: Store, fake_clock:
     }
     with store.reading() as session:
         assert list(followup_item_texts(session, days=60)) == []
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("batch", [1, 2, 4])
+def test_streamed_document_is_the_one_print_json_compact_writes(
+    capsys: pytest.CaptureFixture[str], count: int, batch: int
+) -> None:
+    """`followup --json` streams its items in batches; the document is byte for byte the
+    one the recording path writes (whatever the batch boundaries)."""
+    import json
+
+    from drillbook.cli.followup import _stream_followup
+    from drillbook.cli.streaming import TIGHT, print_json_compact
+
+    items = [{"finding": f"F-{n:03d}", "owner": 'a "b"', "moved": n % 2 == 0} for n in range(count)]
+    texts = [json.dumps(i, ensure_ascii=False, separators=TIGHT) for i in items]
+    _stream_followup(30, iter(texts), batch=batch)
+    streamed = capsys.readouterr().out
+    print_json_compact(
+        {"days": 30, "recorded": [], "verified": [], "items": items}, separators=TIGHT
+    )
+    assert streamed == capsys.readouterr().out
+    assert json.loads(streamed)["items"] == items

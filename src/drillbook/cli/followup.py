@@ -64,7 +64,7 @@ def followup(
         items = followup_items(session, days=days, team=team)
         recorded = record_followup(session, items, author=author(by)) if record else []
         if as_json:
-            from drillbook.cli.streaming import print_json_compact
+            from drillbook.cli.streaming import TIGHT, print_json_compact
             from drillbook.flows.followup import item_summary
 
             print_json_compact(
@@ -73,7 +73,8 @@ def followup(
                     "recorded": recorded,
                     "verified": verified,
                     "items": [item_summary(i) for i in items],
-                }
+                },
+                separators=TIGHT,
             )
             return
         console.print(
@@ -107,12 +108,20 @@ def followup(
             console.print(f"{label}: followed up", markup=False)
 
 
-def _stream_followup(days: int, items: Iterator[str]) -> None:
-    """The document ``print_json_compact`` writes for a follow-up that recorded and verified
-    nothing, with the items' JSON texts as they come."""
+def _stream_followup(days: int, items: Iterator[str], *, batch: int = 2000) -> None:
+    """The document ``print_json_compact(..., separators=TIGHT)`` writes for a follow-up
+    that recorded and verified nothing, with the items' JSON texts as they come
+    (``batch`` items a write)."""
     out = sys.stdout
-    out.write(f'{{"days": {days}, "recorded": [], "verified": [], "items": [')
-    for index, text in enumerate(items):
-        out.write(", " + text if index else text)
+    out.write(f'{{"days":{days},"recorded":[],"verified":[],"items":[')
+    waiting: list[str] = []
+    first = True
+    for text in items:
+        waiting.append(text)
+        if len(waiting) == batch:
+            out.write(("" if first else ",") + ",".join(waiting))
+            first, waiting = False, []
+    if waiting:
+        out.write(("" if first else ",") + ",".join(waiting))
     out.write("]}\n")
     out.flush()

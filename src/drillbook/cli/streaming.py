@@ -77,8 +77,14 @@ def more_hint(next_cursor: str | None) -> None:
         err_console.print(f"more: --cursor {next_cursor} (or --all for every one)", markup=False)
 
 
-def print_json_compact(data: Any) -> None:
+# the tightest layout, ``{"key":value,...}``: what SQLite's json_object writes
+TIGHT = (",", ":")
+
+
+def print_json_compact(data: Any, *, separators: tuple[str, str] | None = None) -> None:
     """One JSON document on stdout, unindented (C encoder): for outputs that grow with the
-    program (follow-up of every fix), where indenting cost more than the query."""
-    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
+    program (follow-up of every fix), where indenting cost more than the query.
+    ``separators``: :data:`TIGHT` where the database writes the items (``followup``)."""
+    text = json.dumps(data, default=_default, ensure_ascii=False, separators=separators)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()

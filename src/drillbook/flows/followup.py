@@ -198,25 +198,14 @@ def followup_item_texts(
 
     from drillbook.domain.finding.service import _active_clause
     from drillbook.domain.program.sql import utc_day
-    from drillbook.storage.jsontext import (
-        json_bool,
-        json_day,
-        json_object_parts,
-        json_text,
-        sql_literal,
-    )
+    from drillbook.storage.jsonobject import json_object_of
+    from drillbook.storage.jsontext import json_bool, json_day, json_text, sql_literal
 
     today = today or clock.today()
     cutoff = today - timedelta(days=days)
-    events = FindingEvent.__table__.c
     # each finding's latest status change, grouped once (a lookup per fix, and per use,
-    # was most of the time on PostgreSQL)
-    changes = (
-        select(events.finding_id, func.max(events.at).label("last"))
-        .where(events.kind == str(EvidenceKind.STATUS), events.from_status.is_not(None))
-        .group_by(events.finding_id)
-        .subquery()
-    )
+    # was most of the time on PostgreSQL), from the partial index of status changes
+    changes = status_changes_index_query().subquery()
     last = changes.c.last
     reported_on = func.coalesce(utc_day(Exercise.reported_at), Exercise.run_date)
     moved = or_(
@@ -234,7 +223,7 @@ def followup_item_texts(
         "last_change": json_day(utc_day(last)),
         "reported_on": json_day(reported_on),
     }
-    (item,) = json_object_parts([(name, texts[name]) for name in ITEM_FIELDS])
+    item = json_object_of([(name, texts[name]) for name in ITEM_FIELDS])
     query = (
         select(item)
         .select_from(Finding)
@@ -248,8 +237,30 @@ def followup_item_texts(
     )
     if team:
         query = query.where(Exercise.team == team)
-    for (text,) in session.connection().execute(query):
-        yield text
+    # a few thousand rows a fetch: one call each through the result layer cost a fifth
+    for texts_read in session.connection().execute(query).scalars().partitions(2000):
+        yield from texts_read
+
+
+def status_changes_index_query() -> Any:
+    """``(finding_id, last)``: each finding's latest status change (an event of kind
+    ``status`` with a ``from``), grouped by finding.
+
+    The kind is written into the statement, not bound: then the predicate is the partial
+    index's own (``ix_finding_events_status_changes``, migration 0021), which both
+    databases use only when they can see the value, and the grouping reads that small
+    index in ``finding_id`` order instead of every event."""
+    from sqlalchemy import literal_column
+
+    events = FindingEvent.__table__.c
+    return (
+        select(events.finding_id, func.max(events.at).label("last"))
+        .where(
+            events.kind == literal_column(f"'{EvidenceKind.STATUS}'"),
+            events.from_status.is_not(None),
+        )
+        .group_by(events.finding_id)
+    )
 
 
 def carry_over_items(
