@@ -140,19 +140,30 @@ def alternate_pages(
         stop_worker()
 
 
-def rows_beside(session: Session, statement: Executable) -> Callable[[], Sequence[Any]]:
+def rows_beside(
+    session: Session, statement: Executable, *, hash_grouping: bool = False
+) -> Callable[[], Sequence[Any]]:
     """Start ``statement`` on ``session``'s twin in a thread, so that one long query runs
     while the caller goes on with its others on the session; the function returned waits
     for the rows (and raises what the query raised). Without a twin, the statement runs on
-    the session when the rows are asked for."""
+    the session when the rows are asked for. ``hash_grouping``: a grouping known to have
+    few groups (:func:`drillbook.storage.planner.grouping_by_hash`)."""
+    from drillbook.storage.planner import grouping_by_hash
+
+    def all_rows(connection: Connection) -> Sequence[Any]:
+        if not hash_grouping:
+            return connection.execute(statement).all()
+        with grouping_by_hash(connection):
+            return connection.execute(statement).all()
+
     twin = session.info.get(TWIN_KEY)
     if twin is None:
-        return lambda: session.connection().execute(statement).all()
+        return lambda: all_rows(session.connection())
     outcome: list[Any] = []
 
     def run() -> None:
         try:
-            outcome.append(twin.execute(statement).all())
+            outcome.append(all_rows(twin))
         except BaseException as exc:  # handed to the caller, which raises it
             outcome.append(exc)
 
