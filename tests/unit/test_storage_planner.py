@@ -29,9 +29,8 @@ def _seed(store: Store) -> None:
 
 def _grouping() -> Any:
     # keys that are expressions: PostgreSQL has no statistics for them
-    return (
-        select(Finding.owner + literal_column("'/'") + Finding.severity, func.count())
-        .group_by(Finding.owner + literal_column("'/'") + Finding.severity)
+    return select(Finding.owner + literal_column("'/'") + Finding.severity, func.count()).group_by(
+        Finding.owner + literal_column("'/'") + Finding.severity
     )
 
 
@@ -70,7 +69,8 @@ def test_postgres_hashes_inside_and_restores_the_setting(store: Store, fake_cloc
         assert _enable_sort(connection) == "on"
         assert "GroupAggregate" in before, before
         assert "HashAggregate" in inside, inside
-        assert hashed == rows and len(rows) == 210
+        assert hashed == rows
+        assert len(rows) == 210
         # already off (someone's own tuning): left off
         connection.exec_driver_sql("SET LOCAL enable_sort = off")
         with grouping_by_hash(connection):
@@ -110,7 +110,10 @@ def test_a_failing_statement_leaves_the_setting_to_the_rollback(
     store: Store, fake_clock: Any
 ) -> None:
     with store.engine.connect() as connection:
-        with pytest.raises(Exception, match="division by zero"):
-            with connection.begin(), grouping_by_hash(connection):
-                connection.exec_driver_sql("SELECT 1 / 0")
+        with (
+            pytest.raises(Exception, match="division by zero"),
+            connection.begin(),
+            grouping_by_hash(connection),
+        ):
+            connection.exec_driver_sql("SELECT 1 / 0")
         assert _enable_sort(connection) == "on"
