@@ -21,44 +21,32 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
 from drillbook import __version__
 from drillbook.errors import StoreError
-
-if TYPE_CHECKING:
-    from alembic.script import ScriptDirectory
+from drillbook.storage import revisions
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
 MIGRATION_LOCK = "drillbook.migrate"
 
 
-@lru_cache(maxsize=1)
-def _scripts() -> ScriptDirectory:
-    from alembic.script import ScriptDirectory  # imported here: alembic is slow to import
-
-    return ScriptDirectory(MIGRATIONS)
-
-
 def shipped_heads() -> frozenset[str]:
     """The newest migration of each branch this drillbook ships. A store is current when
-    each is applied or covered by an applied one (see :meth:`SchemaState.current`)."""
-    return frozenset(_scripts().get_heads())
+    each is applied or covered by an applied one (see :meth:`SchemaState.current`).
+    Read from the migration files without importing Alembic (:mod:`.revisions`)."""
+    return revisions.heads()
 
 
 @lru_cache(maxsize=8)
 def covered_revisions(applied: frozenset[str]) -> frozenset[str]:
     """The applied revisions with all their ancestors and dependencies."""
-    scripts = _scripts()
-    return frozenset(
-        rev.revision for rev in scripts.iterate_revisions(tuple(sorted(applied)), "base") if rev
-    )
+    return revisions.covered(applied)
 
 
 def shipped_revisions() -> frozenset[str]:
-    return frozenset(rev.revision for rev in _scripts().walk_revisions())
+    return frozenset(revisions.shipped())
 
 
 @dataclass(frozen=True)
