@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,3 +62,13 @@ def state(ctx: typer.Context) -> CliState:
         root.call_on_close(root.obj.close)
         root.obj._closes_with = root
     return root.obj
+
+
+def author(by: str | None) -> str:
+    """Who made a change: ``--by``, else the logged-in user, else ``observer``."""
+    if by:
+        return by
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "observer"

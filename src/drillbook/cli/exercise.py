@@ -9,8 +9,6 @@ it logs is stored before it returns.
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +17,7 @@ import typer
 from rich.text import Text
 
 from drillbook.cli.app import exercise_app
-from drillbook.cli.context import state
+from drillbook.cli.context import author, state
 from drillbook.cli.exercise_console import logged_line, run_session, status_panel
 from drillbook.cli.files import OutputOption, is_stdio, write_output
 from drillbook.cli.output import FullOpt, console, print_json, table
@@ -84,15 +82,6 @@ def which(positional: str | None, option: str | None) -> str | None:
     ):
         raise UsageError(f"two exercises given ({positional} and -e {option}); give one")
     return option or positional
-
-
-def author(by: str | None) -> str:
-    if by:
-        return by
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "observer"
 
 
 def parse_assignments(values: list[str]) -> dict[str, str]:

@@ -15,26 +15,22 @@ import typer
 
 from drillbook import clock
 from drillbook.cli.app import finding_app
-from drillbook.cli.context import state
-from drillbook.cli.exercise import author
+from drillbook.cli.context import author, state
 from drillbook.cli.output import FullOpt, console, print_json, table
 from drillbook.clip import clip
-from drillbook.domain.exercise import service as exercises
 from drillbook.domain.finding import service
 from drillbook.domain.finding.enums import FindingSource, FindingStatus
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.service import finding_summary
 from drillbook.domain.program.models import SlaPolicy
 from drillbook.errors import FileAccessError, UsageError
-from drillbook.flows.exercise_findings import (
-    export_text,
-    import_document,
-    read_document,
-    write_export,
-)
 
 if TYPE_CHECKING:
     from drillbook.domain.finding.rows import FindingRow
+
+# The exercise service and the findings' import/export are imported by the commands that
+# use them: with them, every `finding` command paid a quarter of a second more to start
+# (the exercise console, the scenario models).
 
 # findings `finding list` prints without --limit or --all: a screenful of pages for the
 # table, a page of JSON for a script (which says --all, or follows the --cursor hint)
@@ -131,6 +127,8 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a finding; its due date follows the SLA for its severity."""
+    from drillbook.domain.exercise import service as exercises
+
     sla = _sla(ctx)
     with state(ctx).store().session() as session:
         linked = exercises.get_exercise(session, exercise_id) if exercise_id else None
@@ -228,7 +226,11 @@ def list_(
         lifecycle.reopen_expired_risks(session, clock.today())
     # the rest only reads: its output streams as it is read (not held for a commit)
     with bulk_read(), store.reading(twin=long_json) as session:
-        linked = exercises.parse_exercise_id(exercise_id) if exercise_id else None
+        linked = None
+        if exercise_id:
+            from drillbook.domain.exercise import service as exercises
+
+            linked = exercises.parse_exercise_id(exercise_id)
         filters: dict[str, Any] = {
             "status": status,
             "severity": severity,
@@ -526,6 +528,9 @@ def export(
     ] = None,
 ) -> None:
     """Write an exercise's findings document in the seed's shape, for git."""
+    from drillbook.domain.exercise import service as exercises
+    from drillbook.flows.exercise_findings import export_text, write_export
+
     st = state(ctx)
     to_stdout = output is not None and str(output) == "-"
     root = None if to_stdout else (output or st.library_root())
@@ -552,6 +557,8 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Read a findings document back; idempotent, conflicts are reported, not overwritten."""
+    from drillbook.flows.exercise_findings import import_document, read_document
+
     st = state(ctx)
     document = read_document(path)
     library = st.library()

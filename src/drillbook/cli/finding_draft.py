@@ -44,7 +44,7 @@ def draft(
 ) -> None:
     """Draft the fix list from the observer's notes, the timeline and missed criteria;
     each gap tagged policy, configuration or training, with its evidence."""
-    from drillbook.cli.exercise import author
+    from drillbook.cli.context import author
     from drillbook.domain.exercise import service as exercises
     from drillbook.flows.finding_draft import (
         deterministic_result,

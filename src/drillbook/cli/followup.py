@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from drillbook.cli.app import app
-from drillbook.cli.context import state
-from drillbook.cli.exercise import author
+from drillbook.cli.context import author, state
 from drillbook.cli.output import console, table
 from drillbook.documents.durations import parse_duration
 from drillbook.flows.followup import followup_items, record_followup, verify_at_followup

@@ -95,7 +95,7 @@ def _parse_date(text: str | None) -> datetime | None:
 
 
 def getpass_author() -> str | None:
-    from drillbook.cli.exercise import author
+    from drillbook.cli.context import author
 
     return author(None)
 

@@ -241,7 +241,7 @@ def incident_add(
 ) -> None:
     """Record a real incident: the schedule adds a tabletop after it."""
     from drillbook import clock
-    from drillbook.cli.exercise import author
+    from drillbook.cli.context import author
     from drillbook.domain.incident.service import add_incident, covering_exercises
 
     st = state(ctx)

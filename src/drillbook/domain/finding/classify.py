@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from drillbook.domain.finding.enums import Capability, ChangeType
 from drillbook.domain.scenario.enums import Category
-from drillbook.domain.scenario.models import Scenario
+
+if TYPE_CHECKING:  # the pydantic models cost a tenth of a second to import
+    from drillbook.domain.scenario.models import Scenario
 
 # First match wins; most specific first.
 CAPABILITY_WORDS: tuple[tuple[Capability, re.Pattern[str]], ...] = (

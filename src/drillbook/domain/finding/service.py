@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,9 +33,11 @@ from drillbook.domain.finding.enums import (
 from drillbook.domain.finding.models import Finding, FindingCounter, FindingEvent
 from drillbook.domain.finding.repeats_store import StoredRepeats
 from drillbook.domain.program.models import SlaPolicy
-from drillbook.domain.scenario.models import Scenario
 from drillbook.errors import ConflictError, NotFoundError, StateError
 from drillbook.storage.engine import Store
+
+if TYPE_CHECKING:
+    from drillbook.domain.scenario.models import Scenario
 
 _ID = re.compile(r"^F-(\d{1,9})$", re.IGNORECASE)
 SEQUENCE = "finding"
@@ -55,6 +57,8 @@ def parse_id(text: str) -> int:
 def _scenario_of(session: Session, exercise_id: int | None) -> Scenario | None:
     """The scenario snapshot of the exercise a finding came from (its tags and category
     are the last source of the finding's capability)."""
+    from drillbook.domain.scenario.models import Scenario  # pydantic: imported when used
+
     if exercise_id is None:
         return None
     exercise = session.get(Exercise, exercise_id)
