@@ -5,11 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from drillbook.domain.account.access import visible
-from drillbook.domain.drill.service import list_runs
-from drillbook.domain.exercise.service import list_exercises
-from drillbook.domain.finding.service import list_findings
-from drillbook.flows.dashboard import dashboard_charts
+from drillbook.flows.dashboard import dashboard_charts, dashboard_counts
 from drillbook.web.app import context, templates
 from drillbook.web.auth import signed_in
 
@@ -23,19 +19,7 @@ def dashboard(request: Request) -> Response:
         who = signed_in(request, session)
         if who.is_guest:
             return RedirectResponse(f"/exercises/{who.exercise_id}", status_code=303)
-        exercises = visible(who, list_exercises(session), lambda e: e.team)
-        drill_count = len(visible(who, list_runs(session, limit=10_000), lambda r: r.team))
-        active = visible(who, list_findings(session, active=True), lambda f: f.team)
-        findings = {
-            "open": len(active),
-            "overdue": sum(1 for f in active if f.overdue),
-            "critical": sum(1 for f in active if f.severity == "critical"),
-        }
-        live = [
-            {"id": e.id, "label": e.label, "title": e.title}
-            for e in exercises
-            if e.status in ("running", "paused")
-        ]
+        counts = dashboard_counts(session, who)
         library = web.library()
         figures = dashboard_charts(session, library, who)
     program = library.program
@@ -56,10 +40,10 @@ def dashboard(request: Request) -> Response:
             "scenario_count": len(scenarios),
             "by_category": sorted(by_category.items()),
             "teams": teams,
-            "exercise_count": len(exercises),
-            "drill_count": drill_count,
-            "findings": findings,
-            "live": live,
+            "exercise_count": counts.exercises,
+            "drill_count": counts.drills,
+            "findings": counts.findings,
+            "live": counts.live,
             "charts": figures,
         },
     )
