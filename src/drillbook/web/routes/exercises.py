@@ -22,11 +22,11 @@ from drillbook.domain.account.access import (
     may_draft_comms,
     may_record,
     require_exercise,
-    visible,
 )
+from drillbook.domain.exercise.board import EXERCISE_PAGE, exercise_page
 from drillbook.domain.exercise.enums import EventKind
-from drillbook.domain.exercise.service import get_exercise, list_exercises
-from drillbook.domain.exercise.views import room_view, status_view
+from drillbook.domain.exercise.service import get_exercise
+from drillbook.domain.exercise.views import room_view
 from drillbook.errors import AccessDenied
 from drillbook.flows.exercise_report import build_report
 from drillbook.reports.render import render_markdown
@@ -39,11 +39,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/exercises", response_class=HTMLResponse)
-def exercise_list(request: Request) -> HTMLResponse:
+def exercise_list(
+    request: Request, cursor: str | None = None, limit: int = EXERCISE_PAGE
+) -> HTMLResponse:
     web = context(request)
     with web.store.session() as session:
         who = signed_in(request, session)
-        rows = [status_view(e) for e in visible(who, list_exercises(session), lambda e: e.team)]
+        page = exercise_page(session, who, limit=limit, cursor=cursor)
         scenarios = []
         if can_facilitate(who, None, who.team):
             scenarios = sorted(
@@ -53,7 +55,16 @@ def exercise_list(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "exercises.html",
-        {"rows": rows, "who": who, "scenarios": scenarios, "csrf": csrf_token(request)},
+        {
+            "rows": page.rows,
+            "total": page.total,
+            "next_cursor": page.next_cursor,
+            "limit": limit,
+            "first_page": cursor is None,
+            "who": who,
+            "scenarios": scenarios,
+            "csrf": csrf_token(request),
+        },
     )
 
 
