@@ -434,30 +434,79 @@ def status(
             console.print(status_panel(found, full=full))
 
 
+# exercises `exercise list` prints without --limit or --all (as `finding list`): a
+# screenful of pages for the table, a page of JSON for a script
+LIST_TABLE_PAGE = 200
+LIST_JSON_PAGE = 1000
+
+
 @exercise_app.command("list")
 def list_(
     ctx: typer.Context,
     status_filter: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
     team: Annotated[str | None, typer.Option("--team", help="Only this team.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help=f"At most this many (a page; without --limit the table shows "
+            f"{LIST_TABLE_PAGE}, --json {LIST_JSON_PAGE}, and stderr says how to get the next "
+            "page).",
+            show_default=False,
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every matching exercise, not a page.")
+    ] = False,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="Start after this exercise (EX-12: the next page's start)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every exercise in the store."""
-    with state(ctx).store().session() as session:
-        found = service.list_exercises(session, status=status_filter, team=team)
+    """The exercises in the store, in id order, a page at a time."""
+    from drillbook.cli.streaming import more_hint
+    from drillbook.errors import UsageError
+
+    if every and limit is not None:
+        raise UsageError("--all and --limit: give one of them")
+    if limit is None and not every:
+        limit = LIST_JSON_PAGE if as_json else LIST_TABLE_PAGE
+    after = service.parse_exercise_id(cursor) if cursor else None
+    with state(ctx).store().reading() as session:
+        found = service.list_exercises(
+            session,
+            status=status_filter,
+            team=team,
+            after=after,
+            limit=None if limit is None else limit + 1,
+        )
+        more = limit is not None and len(found) > limit
+        found = found[:limit]
+        next_cursor = found[-1].label if more and found else None
         rows = [clock_dict(e, service.clock_of(e)) for e in found]
         if as_json:
             print_json(rows)
-            return
-        console.print(
-            table(
-                "Exercises",
-                ["Id", "Date", "Scenario", "Team", "Status", "Clock"],
-                [
-                    (r["exercise"], r["date"], r["scenario"], r["team"], r["status"], r["elapsed"])
-                    for r in rows
-                ],
+        else:
+            console.print(
+                table(
+                    "Exercises",
+                    ["Id", "Date", "Scenario", "Team", "Status", "Clock"],
+                    [
+                        (
+                            r["exercise"],
+                            r["date"],
+                            r["scenario"],
+                            r["team"],
+                            r["status"],
+                            r["elapsed"],
+                        )
+                        for r in rows
+                    ],
+                )
             )
-        )
+    more_hint(next_cursor)
 
 
 @exercise_app.command("show")

@@ -123,9 +123,19 @@ def get_exercise(session: Session, exercise_id: str | int | None = None) -> Exer
 
 
 def list_exercises(
-    session: Session, *, status: str | None = None, team: str | None = None
+    session: Session,
+    *,
+    status: str | None = None,
+    team: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[Exercise]:
+    """Exercises in id order; ``after`` (an id) and ``limit`` cut one page by keyset."""
     query = select(Exercise).order_by(Exercise.id)
+    if after is not None:
+        query = query.where(Exercise.id > after)
+    if limit is not None:
+        query = query.limit(limit)
     if status:
         key = status.strip().lower().replace("-", "_").replace(" ", "_")
         if key not in {s.value for s in ExerciseStatus}:
