@@ -350,6 +350,8 @@ COMMANDS = [
     ["finding", "rank", "--limit", "20"],
     ["followup", "--json"],
     ["lint"],
+    ["exercise", "list"],
+    ["exercise", "list", "--json"],
 ]
 
 
