@@ -105,3 +105,30 @@ def test_hostile_cursors_and_limits_are_refused_plainly(
     assert response.status_code in (400, 422), response.text
     assert "<script>" not in response.text
     assert "<b>" not in response.text
+
+
+def test_the_api_pages_by_cursor_in_id_order(tmp_path: Path, store: Store) -> None:
+    teams = _seed(store, 11)
+    client, _ = client_for(_library(tmp_path), store, "al", "member", "sre-team")
+    mine = sorted(n for n, t in teams.items() if t in (None, "sre-team"))
+    everything = [e["id"] for e in client.get("/api/exercises").json()]
+    assert everything == mine
+    seen: list[int] = []
+    url = "/api/exercises?limit=2"
+    while True:
+        response = client.get(url)
+        assert response.status_code == 200
+        batch = [e["id"] for e in response.json()]
+        assert len(batch) <= 2
+        seen += batch
+        cursor = response.headers.get("x-next-cursor")
+        if not cursor:
+            assert "link" not in response.headers
+            break
+        assert f"cursor={cursor}" in response.headers["link"]
+        url = f"/api/exercises?limit=2&cursor={cursor}"
+    assert seen == everything
+    bad = client.get("/api/exercises?cursor=%3Cscript%3E", headers={"accept": "application/json"})
+    assert bad.status_code == 400
+    assert "is not an exercise id" in bad.text
+    assert client.get("/api/exercises?limit=0").status_code == 400

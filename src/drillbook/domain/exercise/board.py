@@ -84,3 +84,31 @@ def exercise_page(
     found = found[:limit]
     next_cursor = found[-1].exercise if more and found else None
     return ExercisePage(found, next_cursor, int(session.scalar(counting) or 0))
+
+
+def visible_exercises(
+    session: Session,
+    viewer: Principal,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[Exercise], str | None]:
+    """The exercises ``viewer`` may see in id order as objects (``/api/exercises``), with
+    ``limit`` one page after ``cursor`` and the next page's cursor (None on the last)."""
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        raise UsageError(f"limit {limit} is out of range; give 1 to {MAX_PAGE}")
+    query: Any = select(Exercise).order_by(Exercise.id)
+    if (scope := team_clause(Exercise.team, viewer=viewer)) is not None:
+        query = query.where(scope)
+    if cursor:
+        try:
+            after = parse_exercise_id(cursor)
+        except NotFoundError:
+            raise UsageError(f"cursor {cursor!r} is not an exercise id (write EX-3)") from None
+        query = query.where(Exercise.id > after)
+    if limit is not None:
+        query = query.limit(limit + 1)
+    found = list(session.scalars(query))
+    if limit is None or len(found) <= limit:
+        return found, None
+    return found[:limit], found[limit - 1].label

@@ -20,7 +20,8 @@ from drillbook.domain.drill.views import (
     drill_detail,
     drill_summary,
 )
-from drillbook.domain.exercise.service import get_exercise, list_exercises
+from drillbook.domain.exercise.board import visible_exercises
+from drillbook.domain.exercise.service import get_exercise
 from drillbook.domain.exercise.views import ExerciseStatusView, status_view
 from drillbook.domain.finding.board import finding_page
 from drillbook.domain.finding.service import list_findings
@@ -71,10 +72,23 @@ def me(request: Request) -> MeView:
 
 
 @router.get("/exercises", response_model=list[ExerciseStatusView])
-def exercises(request: Request) -> list[ExerciseStatusView]:
+def exercises(
+    request: Request, response: Response, limit: int | None = None, cursor: str | None = None
+) -> list[ExerciseStatusView]:
+    """The exercises in id order; with ``limit`` one page of them, the next page's cursor
+    in ``X-Next-Cursor`` and ``Link: <...>; rel="next"`` (as ``/api/findings``)."""
     with context(request).store.session() as session:
         who = signed_in(request, session)
-        return [status_view(e) for e in visible(who, list_exercises(session), lambda e: e.team)]
+        if limit is None and cursor is None:
+            found, next_cursor = visible_exercises(session, who)
+        else:
+            size = 100 if limit is None else limit
+            found, next_cursor = visible_exercises(session, who, limit=size, cursor=cursor)
+            if next_cursor:
+                query = {"limit": size, "cursor": next_cursor}
+                response.headers["X-Next-Cursor"] = next_cursor
+                response.headers["Link"] = f'</api/exercises?{urlencode(query)}>; rel="next"'
+        return [status_view(e) for e in found]
 
 
 @router.get("/exercises/{exercise_id}/status", response_model=ExerciseStatusView)
