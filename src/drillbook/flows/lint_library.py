@@ -10,7 +10,7 @@ The codes each check reports are listed in ``docs/lint.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from drillbook.library.loader import (
     SCENARIO_DIR,
     LoadedScenario,
     builtin_scenario_paths,
+    load_builtin,
     load_program,
     load_scenarios,
     yaml_files,
@@ -146,6 +147,16 @@ def _lint_inventory(root: Path, report: LintReport) -> None:
         report.problems.extend(exc.problems)
 
 
+def _builtin_scenarios(paths: list[Path]) -> tuple[dict[str, LoadedScenario], list[Problem]]:
+    """The built-in scenarios and their problems: those the process has loaded already
+    (package data does not change while it runs: a server or a second command in one
+    process parses them once), read again only to list the problems of a broken one."""
+    try:
+        return load_builtin(), []
+    except LibraryError:
+        return load_scenarios(paths, builtin=True)
+
+
 def lint_library(
     root: Path | None,
     *,
@@ -153,6 +164,7 @@ def lint_library(
     today: date,
     store: Store | None = None,
     finding_repeats: FindingRepeatSource | None = None,
+    also: Callable[[LintReport], None] | None = None,
 ) -> LintReport:
     """Lint the library at ``root`` (and/or the built-in scenarios); never raises for a
     problem in the files: every problem is in the report.
@@ -162,6 +174,8 @@ def lint_library(
     :func:`repeat_findings_check`; by default it is the findings domain's lookup over
     ``store`` (:func:`drillbook.domain.finding.service.finding_repeats`) when there is a
     store, and nothing repeats otherwise.
+    ``also`` adds the caller's own checks to the report once the files are read; they
+    run before the repeats are asked for, while the database may still be reading.
     A library scenario may reuse a built-in id on purpose (it replaces the built-in),
     so duplicates are only checked within each source.
     """
@@ -171,32 +185,40 @@ def lint_library(
     if finding_repeats is None and store is not None:
         # the database groups the findings while the files below are read
         finding_repeats = stored = store_finding_repeats(store, early=True)
-    if root is not None:
-        _lint_program(root, report)
-        _lint_inventory(root, report)
-        paths = yaml_files(root / SCENARIO_DIR)
-        own, problems = load_scenarios(paths)
-        report.files.extend(paths)
-        report.problems.extend(problems)
-    if include_builtin:
-        paths = builtin_scenario_paths()
-        builtins, problems = load_scenarios(paths, builtin=True)
-        report.files.extend(paths)
-        report.problems.extend(problems)
-        report.scenarios.update(builtins)
-    report.scenarios.update(own)
-    review_every = _review_every(report.program)
-    first_seen = record_revisions(store, report.scenarios.values()) if store else {}
-    if finding_repeats is None:
-        finding_repeats = _no_finding_repeats
-    for loaded in report.scenarios.values():
-        ctx = ScenarioContext(loaded=loaded, today=today, review_every=review_every)
-        report.problems.extend(check_scenario(ctx))
-        repeats = finding_repeats(loaded.scenario.id)
-        if repeats:
-            since = first_seen.get(loaded.scenario.id)
-            report.problems.extend(repeat_findings_check(loaded, repeats, since))
-    if isinstance(stored, StoredRepeats):
-        stored.wait()  # asked nothing (no scenario): the thread still ends here
+    try:
+        if root is not None:
+            _lint_program(root, report)
+            _lint_inventory(root, report)
+            paths = yaml_files(root / SCENARIO_DIR)
+            own, problems = load_scenarios(paths)
+            report.files.extend(paths)
+            report.problems.extend(problems)
+        if include_builtin:
+            paths = builtin_scenario_paths()
+            builtins, problems = _builtin_scenarios(paths)
+            report.files.extend(paths)
+            report.problems.extend(problems)
+            report.scenarios.update(builtins)
+        report.scenarios.update(own)
+        review_every = _review_every(report.program)
+        first_seen = record_revisions(store, report.scenarios.values()) if store else {}
+        if finding_repeats is None:
+            finding_repeats = _no_finding_repeats
+        for loaded in report.scenarios.values():
+            ctx = ScenarioContext(loaded=loaded, today=today, review_every=review_every)
+            report.problems.extend(check_scenario(ctx))
+        if also is not None:
+            also(report)
+        # asked last: Python's share of the repeat check does not wait for the database
+        for loaded in report.scenarios.values():
+            repeats = finding_repeats(loaded.scenario.id)
+            if repeats:
+                since = first_seen.get(loaded.scenario.id)
+                report.problems.extend(repeat_findings_check(loaded, repeats, since))
+        if isinstance(stored, StoredRepeats):
+            stored.wait()  # asked nothing (no scenario): the thread still ends here
+    finally:
+        if isinstance(stored, StoredRepeats):
+            stored.release()  # lint stopped early: the thread ends on its own
     report.problems.sort(key=lambda p: (p.location, p.code, p.message))
     return report

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -294,19 +295,28 @@ def lint_paths(
     """Lint the library (no paths), or each path: a library folder (with drillbook.yaml)
     fully, another folder's YAML files by kind, a file by kind."""
     if not paths:
-        report = lint_library(library, include_builtin=include_builtin, today=today, store=store)
-        if library is not None:
-            _extend_library(report, library)
+        report = lint_library(
+            library,
+            include_builtin=include_builtin,
+            today=today,
+            store=store,
+            also=None if library is None else partial(_extend_library, root=library),
+        )
         _dedupe(report)
         return report
     report = LintReport()
     for path in paths:
         if path.is_dir() and (path / LIBRARY_FILE).is_file():
-            part = lint_library(path, include_builtin=False, today=today, store=store)
+            part = lint_library(
+                path,
+                include_builtin=False,
+                today=today,
+                store=store,
+                also=partial(_extend_library, root=path),
+            )
             report.problems += part.problems
             report.files += part.files
             report.scenarios.update(part.scenarios)
-            _extend_library(report, path)
         elif path.is_dir():
             for file in yaml_files(path):
                 lint_file(file, library, today, report)

@@ -26,12 +26,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from itertools import chain, repeat
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from drillbook.clip import clip
 from drillbook.domain.exercise.models import Exercise
@@ -43,7 +41,7 @@ from drillbook.domain.finding.repeats import (
     _moment,
     _runs_query,
 )
-from drillbook.domain.finding.sql import joined_lines
+from drillbook.domain.finding.repeats_read import ExerciseFindings, Parsed, WholeRead, read_whole
 from drillbook.domain.finding.wording import LINE, Texts
 from drillbook.storage.bulk import bulk_read
 
@@ -96,24 +94,14 @@ def _similar(words: frozenset[str], other: frozenset[str]) -> bool:
     return shared / (len(words) + len(other) - shared) >= SIMILARITY
 
 
-@dataclass
-class _Exercise:
-    """What the database says of an exercise's findings."""
-
-    scenario: str
-    capabilities: set[str]
-    first: Any  # its first finding's time, as stored
-
-
-def stored_repeated_gaps(session: Session) -> dict[str, list[FindingRepeat]]:
-    """:func:`~drillbook.domain.finding.repeats.every_repeated_gap`, read as above."""
-    exercises = _read_exercises(session)
-    runs = Counter(
-        chain.from_iterable(
-            zip(repeat(exercise.scenario), exercise.capabilities) for exercise in exercises.values()
-        )
-    )
-    runs = Counter({key: count for key, count in runs.items() if key[1]})
+def stored_repeated_gaps(
+    session: Session, read: WholeRead | None = None
+) -> dict[str, list[FindingRepeat]]:
+    """:func:`~drillbook.domain.finding.repeats.every_repeated_gap`, read as above
+    (``read``: the reads over every finding, when made already)."""
+    parsed = Parsed(session, read if read is not None else read_whole(session))
+    exercises = parsed.exercises
+    runs = parsed.runs()
     pending: dict[str, list[tuple[Any, int, Row]]] = {}
     # those without a capability (through the capability index: none, or few)
     unnamed = or_(Finding.capability.is_(None), Finding.capability == "")
@@ -121,44 +109,12 @@ def stored_repeated_gaps(session: Session) -> dict[str, list[FindingRepeat]]:
     for row in [*_firsts(session, exercises, set(runs)), *loose]:
         pending.setdefault(row[5], []).append((row[3], row[6], row))
     scenarios = {sid: _pioneer_groups(session, sid, heap) for sid, heap in pending.items()}
-    _redirect(session, scenarios, exercises)
+    _redirect(session, scenarios, parsed)
     return _repeats(session, scenarios, runs)
 
 
-def _read_exercises(session: Session) -> dict[int, _Exercise]:
-    """Per exercise, from the (exercise, capability, time) index: the capabilities its
-    findings recorded and its first finding's time (an exercise whose capabilities hold
-    the separator is read again)."""
-    scenario_of = dict(
-        session.connection().execute(select(Exercise.id, Exercise.scenario_id)).all()
-    )
-    query = (
-        select(
-            Finding.exercise_id,
-            func.count(),
-            func.min(type_coerce(Finding.created_at, NullType())),
-            joined_lines(func.coalesce(Finding.capability, "")),
-        )
-        .where(Finding.exercise_id.is_not(None))
-        .group_by(Finding.exercise_id)
-    )
-    found: dict[int, _Exercise] = {}
-    for number, count, first, capabilities in session.connection().execute(query):
-        exercise_id = int(number or 0)
-        scenario = scenario_of.get(exercise_id)
-        if scenario is None:
-            continue  # not an exercise's finding: lint joins exercises
-        listed = capabilities.split(LINE)
-        recorded: set[str] = set(listed)
-        if len(listed) != count:
-            again = select(Finding.capability).where(Finding.exercise_id == exercise_id)
-            recorded = {c or "" for c in session.connection().execute(again).scalars()}
-        found[exercise_id] = _Exercise(scenario, recorded, first)
-    return found
-
-
 def _firsts(
-    session: Session, exercises: dict[int, _Exercise], keys: set[tuple[str, str]]
+    session: Session, exercises: dict[int, ExerciseFindings], keys: set[tuple[str, str]]
 ) -> list[Row]:
     """Each (scenario, capability)'s first finding in order of creation (time, then
     number). It is no earlier than its exercise's first finding, so the exercises are read
@@ -230,9 +186,7 @@ def _pioneer_groups(session: Session, scenario_id: str, heap: list[Any]) -> _Sce
     return scenario
 
 
-def _redirect(
-    session: Session, scenarios: dict[str, _Scenario], exercises: dict[int, _Exercise]
-) -> None:
+def _redirect(session: Session, scenarios: dict[str, _Scenario], parsed: Parsed) -> None:
     """Move each capability's later finding that is worded like the first of a group
     created before its capability's into the first such group."""
     asking = {
@@ -243,7 +197,7 @@ def _redirect(
     asking = {sid: groups for sid, groups in asking.items() if groups}
     if not asking:
         return
-    texts = _scenario_texts(session, set(asking), exercises)
+    texts = parsed.texts(asking)
     frequency = _sample_frequency(texts)
     similar: dict[int, list[tuple[str, int]]] = {}  # number -> (scenario, group)
     for sid, indexes in asking.items():
@@ -265,51 +219,6 @@ def _redirect(
             if earlier:
                 scenario.groups[min(earlier)].members.append(row)
                 scenario.moved.setdefault(str(row[2]), []).append(row)
-
-
-def _scenario_texts(
-    session: Session, wanted: set[str], exercises: dict[int, _Exercise]
-) -> dict[str, Texts]:
-    """The ``wanted`` scenarios' descriptions, one text each. The database joins every
-    finding's exercise, number and description in one pass over the table (three
-    aggregates of one query see the rows in the same order; grouping them by exercise
-    instead read the rows through an index, in twice the time), parted by scenario here.
-    When a description holds the separator they are read row by row."""
-    named = Finding.exercise_id.is_not(None)
-    count, owners_text, keys_text, joined = (
-        session.connection()
-        .execute(
-            select(
-                func.count(),
-                joined_lines(cast(Finding.exercise_id, String)),
-                joined_lines(cast(Finding.number, String)),
-                joined_lines(Finding.description),
-            ).where(named)
-        )
-        .one()
-    )
-    owners = owners_text.split(LINE) if count else []
-    keys = keys_text.split(LINE) if count else []
-    lines = joined.lower().split(LINE) if count else []
-    if len(lines) != len(keys):
-        rows = session.connection().execute(
-            select(Finding.exercise_id, Finding.number, Finding.description).where(named)
-        )
-        owners, keys, lines = [], [], []
-        for exercise_id, number, description in rows:
-            owners.append(str(exercise_id))
-            keys.append(str(number))
-            lines.append(str(description).lower().replace(LINE, " "))
-    parts: dict[str, list[tuple[str, str]]] = {sid: [] for sid in wanted}
-    part_of = {str(e): parts.get(exercise.scenario) for e, exercise in exercises.items()}
-    for part, line in zip(map(part_of.get, owners), zip(lines, keys, strict=True), strict=True):
-        if part is not None:
-            part.append(line)
-    return {
-        sid: Texts.from_lines([line for line, _ in part], [key for _, key in part])
-        for sid, part in parts.items()
-        if part
-    }
 
 
 def _sample_frequency(texts: dict[str, Texts]) -> Counter[str]:
@@ -375,10 +284,13 @@ class StoredRepeats:
     scenario): every scenario's are found at once, in a read-only unit of work.
 
     With ``early``, they are found in a thread started now: lint starts it before it
-    reads the library's files, so the database works while Python parses YAML (the
-    store's connections are per thread; SQLite in WAL mode lets lint record revisions
-    meanwhile). The first question waits for it; :meth:`wait` is for a caller that may
-    ask none."""
+    reads the library's files. The thread first has the database make its reads over
+    every finding (:func:`~drillbook.domain.finding.repeats_read.read_whole`, one row
+    each: the database works while Python parses YAML), then waits for the first question
+    before it does its own share in Python, so that the two threads never take turns at
+    the interpreter (the store's connections are per thread; SQLite in WAL mode lets lint
+    record revisions meanwhile). :meth:`wait` is for a caller that may ask none, and
+    :meth:`release` for one that stops early: the thread then finishes on its own."""
 
     def __init__(
         self, reading: Callable[[], AbstractContextManager[Session]], *, early: bool = False
@@ -386,6 +298,7 @@ class StoredRepeats:
         self._reading = reading
         self._found: dict[str, list[FindingRepeat]] | None = None
         self._failure: BaseException | None = None
+        self._asked = threading.Event()
         self._worker: threading.Thread | None = None
         if early:
             self._worker = threading.Thread(target=self._find, name="repeats", daemon=True)
@@ -394,11 +307,18 @@ class StoredRepeats:
     def _find(self) -> None:
         try:
             with bulk_read(), self._reading() as session:  # thousands of rows, no cycles
-                self._found = stored_repeated_gaps(session)
+                read = read_whole(session)
+                self._asked.wait()
+                self._found = stored_repeated_gaps(session, read)
         except BaseException as exc:  # handed to the caller by wait()
             self._failure = exc
 
+    def release(self) -> None:
+        """Let the thread go on without anyone waiting for it."""
+        self._asked.set()
+
     def wait(self) -> None:
+        self._asked.set()
         if self._worker is not None:
             self._worker.join()
             self._worker = None
