@@ -506,3 +506,73 @@ def test_program_references_are_located_all_at_once(tmp_path: Path) -> None:
         ("duplicate-id", 7, 9),
         ("unknown-team", 8, 11),
     ]
+
+
+def test_the_callers_checks_run_before_the_repeats_are_asked(tmp_path: Path) -> None:
+    """``also`` (lint_paths' drills and drillbook.yaml sections) runs once the files are
+    read and every scenario is checked, before the first question for repeats: the
+    database has the longest to read while Python works."""
+    order: list[str] = []
+
+    def repeats(scenario_id: str) -> list[FindingRepeat]:
+        order.append(f"repeats {scenario_id}")
+        return []
+
+    def also(report: LintReport) -> None:
+        assert "good" in report.scenarios
+        order.append("also")
+
+    root = _library(tmp_path, {"s": GOOD})
+    lint_library(root, include_builtin=False, today=TODAY, finding_repeats=repeats, also=also)
+    assert order == ["also", "repeats good"]
+
+
+def test_a_lint_that_fails_releases_the_repeat_thread(
+    tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lint stopped by an error lets the thread it started finish (it would otherwise
+    wait for a question that never comes, holding its read open)."""
+    from drillbook.domain.finding.repeats_store import StoredRepeats
+
+    started: list[StoredRepeats] = []
+
+    def finding_repeats(store: Store, *, early: bool = False) -> StoredRepeats:
+        started.append(StoredRepeats(store.reading, early=early))
+        return started[-1]
+
+    def broken(ctx: object) -> list[Problem]:
+        raise RuntimeError("check failed")
+
+    monkeypatch.setattr(lint, "store_finding_repeats", finding_repeats)
+    monkeypatch.setattr(lint, "check_scenario", broken)
+    root = _library(tmp_path, {"s": GOOD})
+    with pytest.raises(RuntimeError, match="check failed"):
+        lint_library(root, include_builtin=False, today=TODAY, store=sqlite_store)
+    (stored,) = started
+    assert stored._worker is not None
+    stored._worker.join(timeout=10)
+    assert not stored._worker.is_alive()
+
+
+def test_lint_reads_the_built_in_scenarios_as_loading_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The built-in scenarios the process has loaded are the ones lint checks; when
+    they cannot load, lint parses them itself to list every problem."""
+    from drillbook.errors import LibraryError, Location
+    from drillbook.library.loader import builtin_scenario_paths, load_scenarios
+
+    paths = builtin_scenario_paths()
+    parsed, problems = load_scenarios(paths, builtin=True)
+    cached, none = lint._builtin_scenarios(paths)
+    assert problems == none == []
+    assert list(cached) == list(parsed)
+    assert [(s.path, s.builtin, s.scenario, s.document) for s in cached.values()] == [
+        (s.path, s.builtin, s.scenario, s.document) for s in parsed.values()
+    ]
+
+    def broken() -> dict[str, object]:
+        raise LibraryError([Problem(Location("x.yaml", 1, 1), "broken", "yaml")])
+
+    monkeypatch.setattr(lint, "load_builtin", broken)
+    assert lint._builtin_scenarios(paths) == (parsed, [])
