@@ -6,6 +6,7 @@ seconds or minutes through :func:`parse_duration`.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 from typing import Annotated
@@ -19,7 +20,18 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.IGNORECASE)
 
 def parse_duration(text: str) -> timedelta:
     """Parse ``text``; raise ValueError with a hint on anything else."""
-    if not isinstance(text, str) or not _PATTERN.match(text):
+    if not isinstance(text, str):
+        raise ValueError(
+            f"'{text}' is not a duration; write a number with a unit, e.g. 15m, 1h30m, 45s, 2d"
+        )
+    return _parsed(str(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> timedelta:
+    # a library writes the same few durations thousands of times (lint reads every
+    # inject's time twice): each text is parsed once (errors are raised every time)
+    if not _PATTERN.match(text):
         raise ValueError(
             f"'{text}' is not a duration; write a number with a unit, e.g. 15m, 1h30m, 45s, 2d"
         )
