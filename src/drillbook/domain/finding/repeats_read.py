@@ -10,7 +10,10 @@ the database joins them instead: one statement over the exercises and one over t
 findings grouped by exercise, each of whose columns is one text (the exercises' values
 joined by :data:`GROUP`, each exercise's findings by ``LINE``). Both are the database's
 work alone, done while Python parses, and Python then splits a few long texts and joins
-each scenario's part from its exercises' (10,000 pieces, not 100,000).
+each scenario's part from its exercises' (10,000 pieces, not 100,000). Grouped by
+exercise, SQLite reads the rows through the exercise index rather than in table order:
+0.15 s of its time at 100,000 findings, against 0.17 s for a read in table order plus a
+separate grouping of the exercises (and Python parting 100,000 lines by scenario).
 
 A separator inside a stored value would shift the parts: every split is checked against
 the counts the database gives, and what does not match is read again as rows (a

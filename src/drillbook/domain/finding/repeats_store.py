@@ -5,7 +5,8 @@ of creation: each joins the first group whose first finding is worded like it (J
 >= SIMILARITY), else its capability's group, else starts a group. At 100,000 findings
 reading them all and splitting each description took a second. Here the grouping is the
 same, computed from the little that decides it, with one pass of the database over the
-findings (per exercise: its capabilities, its first time and its descriptions joined):
+findings (per exercise: its capabilities, its first time and its descriptions joined;
+:mod:`~drillbook.domain.finding.repeats_read`):
 
 * a group starts only at a capability's first finding (or a later one, when every
   earlier one joined a group by its wording) or at a finding with no capability; these
