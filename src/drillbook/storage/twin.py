@@ -140,11 +140,6 @@ def alternate_pages(
         stop_worker()
 
 
-def has_twin(session: Session) -> bool:
-    """Whether ``session``'s unit of work has a twin (see :func:`open_twin`)."""
-    return session.info.get(TWIN_KEY) is not None
-
-
 def rows_beside(
     session: Session, statement: Executable, *, hash_grouping: bool = False
 ) -> Callable[[], Sequence[Any]]:

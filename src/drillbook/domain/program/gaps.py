@@ -30,8 +30,7 @@ from drillbook.domain.finding.models import Finding
 from drillbook.domain.program.metrics import NO_TEAM, NOT_STARTED
 from drillbook.domain.program.periods import Period
 from drillbook.domain.program.sql import bytewise, joined_text
-from drillbook.storage.planner import grouping_by_hash
-from drillbook.storage.twin import has_twin, rows_beside
+from drillbook.storage.twin import rows_beside
 
 
 def gap_key() -> ColumnElement[str]:
@@ -88,10 +87,7 @@ def _started() -> ColumnElement[int]:
     )
 
 
-def _fine_groups(period: Period, team: str | None, part: tuple[int, int] | None = None) -> Any:
-    """The fine grouping; ``part`` ``(k, n)``: only the findings whose number is ``k``
-    modulo ``n`` (a fine group may then come in pieces, which :func:`_merge` joins as it
-    joins fine groups into coarse ones)."""
+def _fine_groups(period: Period, team: str | None) -> Any:
     started = _started()
     # a finding of no exercise is its own origin: its drill step (source_ref), else itself
     own_origin = case(
@@ -123,9 +119,6 @@ def _fine_groups(period: Period, team: str | None, part: tuple[int, int] | None 
     )
     if team is not None:
         query = query.where(or_(Exercise.team == team, Finding.team == team))
-    if part is not None:
-        k, n = part
-        query = query.where(Finding.number % n == k)
     return query
 
 
@@ -145,25 +138,10 @@ def start_gap_groups(
 ) -> Callable[[], GapGroups]:
     """Begin :func:`gap_groups`: its query (the longest of the metrics) runs on the unit
     of work's twin, when it has one, while the caller reads the other figures; the
-    function returned waits for it and gives the groups.
-
-    With a twin the findings are split in two by number: the twin groups one half while
-    the caller reads its figures, and the caller groups the other half when it asks for
-    the groups, so both connections (both cores) share the longest query. Without one,
-    one query groups them all."""
-    if not has_twin(session):
-        whole = _fine_groups(period, team)
-        return lambda: _merge(rows_beside(session, whole, hash_grouping=True)(), period, team)
+    function returned waits for it and gives the groups."""
     # a few thousand groups of 100,000 findings: hashed, not sorted (storage.planner)
-    pending = rows_beside(session, _fine_groups(period, team, (0, 2)), hash_grouping=True)
-
-    def groups() -> GapGroups:
-        mine = _fine_groups(period, team, (1, 2))
-        with grouping_by_hash(session.connection()):
-            rows = list(session.connection().execute(mine))
-        return _merge([*pending(), *rows], period, team)
-
-    return groups
+    pending = rows_beside(session, _fine_groups(period, team), hash_grouping=True)
+    return lambda: _merge(pending(), period, team)
 
 
 def gap_groups(session: Session, period: Period, team: str | None = None) -> GapGroups:
