@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -69,3 +70,22 @@ def client_for(
         return client, ""
     add_account(store, username, role, team)
     return client, sign_in(client, username)
+
+
+def walk_api_pages(client: TestClient, path: str, size: int) -> list[Any]:
+    """Every item of a paged API list (``path?limit=size``, then ``&cursor=`` from each
+    page's ``X-Next-Cursor``), checking each page's size and its ``Link`` header."""
+    items: list[Any] = []
+    url = f"{path}?limit={size}"
+    while True:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        batch = response.json()
+        assert len(batch) <= size
+        items += batch
+        cursor = response.headers.get("x-next-cursor")
+        if not cursor:
+            assert "link" not in response.headers
+            return items
+        assert f"cursor={cursor}" in response.headers["link"]
+        url = f"{path}?limit={size}&cursor={cursor}"

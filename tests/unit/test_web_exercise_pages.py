@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from drillbook.domain.exercise.models import Exercise
 from drillbook.storage.engine import Store
 from tests.unit.test_web import _library
-from tests.web_helpers import client_for
+from tests.web_helpers import client_for, walk_api_pages
 
 TEAMS = ["sre-team", "payments", None]
 
@@ -113,20 +113,7 @@ def test_the_api_pages_by_cursor_in_id_order(tmp_path: Path, store: Store) -> No
     mine = sorted(n for n, t in teams.items() if t in (None, "sre-team"))
     everything = [e["id"] for e in client.get("/api/exercises").json()]
     assert everything == mine
-    seen: list[int] = []
-    url = "/api/exercises?limit=2"
-    while True:
-        response = client.get(url)
-        assert response.status_code == 200
-        batch = [e["id"] for e in response.json()]
-        assert len(batch) <= 2
-        seen += batch
-        cursor = response.headers.get("x-next-cursor")
-        if not cursor:
-            assert "link" not in response.headers
-            break
-        assert f"cursor={cursor}" in response.headers["link"]
-        url = f"/api/exercises?limit=2&cursor={cursor}"
+    seen = [e["id"] for e in walk_api_pages(client, "/api/exercises", 2)]
     assert seen == everything
     bad = client.get("/api/exercises?cursor=%3Cscript%3E", headers={"accept": "application/json"})
     assert bad.status_code == 400

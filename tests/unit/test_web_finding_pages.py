@@ -7,7 +7,7 @@ from pathlib import Path
 
 from drillbook.storage.engine import Store
 from tests.unit.test_web import _library
-from tests.web_helpers import client_for
+from tests.web_helpers import client_for, walk_api_pages
 
 SEVERITIES = ["low", "critical", "medium", "high", "critical", "low", "high"]
 
@@ -65,20 +65,7 @@ def test_the_api_pages_by_cursor_in_id_order(tmp_path: Path, store: Store) -> No
     client, _ = client_for(_library(tmp_path), store, "alice", "member", "sre-team")
     everything = [f["id"] for f in client.get("/api/findings").json()]
     assert everything == sorted(mine, key=lambda i: int(i[2:]))
-    seen: list[str] = []
-    url = "/api/findings?limit=2"
-    while True:
-        response = client.get(url)
-        assert response.status_code == 200
-        batch = [f["id"] for f in response.json()]
-        assert len(batch) <= 2
-        seen += batch
-        cursor = response.headers.get("x-next-cursor")
-        if not cursor:
-            assert "link" not in response.headers
-            break
-        assert f"cursor={cursor}" in response.headers["link"]
-        url = f"/api/findings?limit=2&cursor={cursor}"
+    seen = [f["id"] for f in walk_api_pages(client, "/api/findings", 2)]
     assert seen == everything
 
 
