@@ -66,6 +66,8 @@ def test_a_dependency_by_name_is_followed() -> None:
         "revision = 'a'\ndown_revision = ('b', f())\n",
         "revision = 'a'\ndown_revision = OTHER\n",
         "revision = 'a'\ndepends_on = depends_on\n",
+        "revision = 'a'\nA = B\nB = A\ndown_revision = A\n",
+        "revision = REV\nREV = revision\n",
     ],
 )
 def test_a_migration_not_written_in_literals_is_refused(tmp_path: Path, source: str) -> None:

@@ -33,13 +33,18 @@ class Revision:
     depends_on: tuple[str, ...]
 
 
-def _literal(node: ast.expr, names: dict[str, ast.expr], path: Path) -> object:
+def _literal(
+    node: ast.expr, names: dict[str, ast.expr], path: Path, following: frozenset[str] = frozenset()
+) -> object:
+    """The value of ``node``: a text, None, a tuple or list of them, or the name of another
+    module-level assignment of such a value (``following``: the names on the way, so a
+    circle of names is refused, not followed forever)."""
     if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, str)):
         return node.value
     if isinstance(node, ast.Tuple | ast.List):
-        return tuple(_literal(item, names, path) for item in node.elts)
-    if isinstance(node, ast.Name) and node.id in names and names[node.id] is not node:
-        return _literal(names[node.id], names, path)
+        return tuple(_literal(item, names, path, following) for item in node.elts)
+    if isinstance(node, ast.Name) and node.id in names and node.id not in following:
+        return _literal(names[node.id], names, path, following | {node.id})
     raise UnreadableMigration(f"{path.name}: line {node.lineno}: not a literal revision")
 
 
@@ -66,7 +71,7 @@ def read_revision(path: Path) -> Revision:
     if "revision" not in names:
         raise UnreadableMigration(f"{path.name}: no revision")
     found = {
-        field: _literal(names[field], names, path) if field in names else None
+        field: _literal(names[field], names, path, frozenset([field])) if field in names else None
         for field in _DECLARED
     }
     revision = found["revision"]
