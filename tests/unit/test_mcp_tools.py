@@ -382,3 +382,52 @@ def test_every_tool_has_a_role_over_http(library: Path) -> None:
 
     listed = _with_client(library, names, allow_drills=True)
     assert listed == set(TOOL_ROLES)
+
+
+def test_followup_lists_unmoved_fixes_first_within_the_limit(
+    library: Path, fake_clock: Any
+) -> None:
+    """A program's follow-up covers thousands of fixes: the tool lists at most ``limit``,
+    the ones that did not move first, and counts them all."""
+    from datetime import timedelta
+
+    from drillbook.config import database_url
+    from drillbook.domain.finding.service import get_finding, set_status
+    from drillbook.storage.engine import Store
+    from tests.unit.test_followup import _reported_exercise
+
+    store = Store(database_url(library))
+    try:
+        for _ in range(3):
+            _reported_exercise(store, "sre")  # two fixes each: F-001 .. F-006
+        fake_clock.advance(timedelta(days=1))
+        with store.session() as session:
+            for moved in ("F-001", "F-002", "F-004"):
+                set_status(session, get_finding(session, moved), "in_progress")
+        fake_clock.advance(timedelta(days=40))
+    finally:
+        store.close()
+
+    async def body(client: Client) -> dict[str, Any]:
+        short = await client.call_tool("followup", {"days": 30, "limit": 2})
+        assert not short.is_error, short.content
+        every = await client.call_tool("followup", {"days": 30})
+        refused = await _error(client, "followup", days=30, limit=0)
+        return {"short": short.structured_content, "every": every.structured_content, "no": refused}
+
+    seen = _with_client(library, body)
+    short, every = seen["short"], seen["every"]
+    assert (short["total"], short["unmoved"]) == (6, 3)
+    assert [(i["finding"], i["moved"]) for i in short["items"]] == [
+        ("F-003", False),
+        ("F-005", False),
+    ]
+    assert [i["finding"] for i in every["items"]] == [
+        "F-003",
+        "F-005",
+        "F-006",
+        "F-001",
+        "F-002",
+        "F-004",
+    ]
+    assert "limit" in seen["no"]

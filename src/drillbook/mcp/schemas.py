@@ -157,6 +157,8 @@ class FollowupItemView(BaseModel):
 class FollowupView(BaseModel):
     days: int
     recorded: list[str]
+    total: int  # every fix followed up; ``items`` holds at most the call's ``limit``
+    unmoved: int  # how many did not move (they come first in ``items``)
     items: list[FollowupItemView]
 
 

@@ -105,9 +105,18 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         record: Annotated[
             bool, Field(description="Mark the exercises as followed up on their timelines.")
         ] = False,
+        limit: Annotated[
+            int,
+            Field(
+                ge=1,
+                le=1000,
+                description="At most this many items, the fixes that did not move first "
+                "(a program's follow-up covers thousands; total and unmoved count them all).",
+            ),
+        ] = 200,
     ) -> FollowupView:
         """Each fix from a reported exercise with whether it moved; unmoved ones carry over
-        to the next brief."""
+        to the next brief. Unmoved fixes come first, and at most ``limit`` are listed."""
         from drillbook.documents.durations import parse_duration
         from drillbook.flows.followup import followup_items, record_followup
 
@@ -118,9 +127,14 @@ def register(server: MCPServer, ctx: McpContext) -> None:
         with ctx.session() as session:
             items = followup_items(session, days=days, team=team)
             recorded = record_followup(session, items, author=ctx.agent) if record else []
+            # an agent's context is small: the fixes that did not move first (a stable
+            # sort keeps the run order within each), then cut to the limit
+            shown = sorted(items, key=lambda i: i.moved)[:limit]
             return FollowupView(
                 days=days,
                 recorded=list(recorded),
+                total=len(items),
+                unmoved=sum(1 for i in items if not i.moved),
                 items=[
                     FollowupItemView(
                         exercise=i.exercise.label,
@@ -131,6 +145,6 @@ def register(server: MCPServer, ctx: McpContext) -> None:
                         target_date=i.finding.target_date,
                         last_change=i.last_change,
                     )
-                    for i in items
+                    for i in shown
                 ],
             )
