@@ -311,3 +311,39 @@ def test_cli_escalate_dry_run(runner: CliRunner, tmp_path: Path, fake_clock: Fak
     assert report["unreachable"] == ["F-002 remind-7d@2026-03-08: no owner to tell"]
     again = runner.invoke(app, [*base, "escalate", "--dry-run", "--json"])
     assert json.loads(again.output)["sent"] == report["sent"]  # a dry run records nothing
+
+
+@pytest.mark.parametrize("remind", [["7d", "1d"], ["30d"], []])
+def test_the_candidates_plan_what_every_open_finding_plans(store: Store, remind: list[str]) -> None:
+    """escalate reads only the findings due by the earliest reminder step, without their
+    history: the notices planned are those planned from every open finding (random
+    histories with due dates around today, expired and live risk acceptances)."""
+    import random
+
+    from sqlalchemy import insert
+
+    from drillbook.domain.finding.models import Finding
+    from drillbook.flows.escalation import notice_candidates, plan_notices
+    from tests.unit.test_program_metrics_random import TODAY, _history
+
+    rows = _history(random.Random(len(remind)), 400)[1]
+    for row in rows:  # owners the program knows, some it does not
+        row["owner"] = random.Random(row["number"]).choice(["alice", "bob", "zed", None])
+        row["exercise_id"] = None
+        if row["due_date"] is not None and row["number"] % 3 == 0:
+            row["due_date"] = TODAY + timedelta(days=row["number"] % 45)
+    with store.engine.begin() as connection:
+        connection.execute(insert(Finding.__table__), rows)
+    settings = _settings(25, Path("ca.pem")).model_copy(update={"remind_before": remind})
+    assert settings.reminder_days() == sorted({int(r[:-1]) for r in remind}, reverse=True)
+    fake = FakeClock(datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC))
+    from drillbook import clock
+
+    with clock.use_clock(fake), store.session() as session:
+        every = service.list_findings(session, active=True)
+        candidates = notice_candidates(session, settings, TODAY)
+        expected = plan_notices(every, PROGRAM, settings, TODAY)
+        got = plan_notices(candidates, PROGRAM, settings, TODAY)
+        assert got == expected
+        assert expected[0]  # notices were planned
+        assert len(candidates) < len(every)  # and some open findings were not read

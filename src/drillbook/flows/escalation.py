@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from drillbook import clock
-from drillbook.domain.finding import lifecycle, service
+from drillbook.domain.finding import lifecycle
 from drillbook.domain.finding.models import Finding
 from drillbook.domain.finding.tracking import SentNotice
 from drillbook.domain.program.models import Program
@@ -132,6 +133,46 @@ def plan_notices(
     return planned, missing
 
 
+# what plan_notices reads of a finding (its line, its recipients, ``is_active``)
+CANDIDATE_COLUMNS = (
+    "id",
+    "number",
+    "severity",
+    "status",
+    "risk_expires",
+    "due_date",
+    "owner",
+    "team",
+    "description",
+)
+
+
+def notice_candidates(session: Session, settings: NotifySettings, today: date) -> list[Finding]:
+    """The findings :func:`plan_notices` can plan a notice for, in number order: owed work
+    with a due date no later than the earliest reminder step ahead (later ones have
+    nothing due yet), as plain rows of the columns the notices read. Loading every open
+    finding as an object with its history took 5 s at 100,000 findings, for a cron job
+    that may run every hour."""
+    from drillbook.domain.finding.rows import FindingRow
+    from drillbook.domain.finding.service import _active_clause
+
+    ahead = max(settings.reminder_days(), default=0)
+    columns = [Finding.__table__.c[name] for name in CANDIDATE_COLUMNS]
+    query = (
+        select(*columns)
+        .where(
+            _active_clause(today),
+            Finding.due_date.is_not(None),
+            Finding.due_date <= today + timedelta(days=ahead),
+        )
+        .order_by(Finding.number)
+    )
+    return [
+        cast(Finding, FindingRow(dict(zip(CANDIDATE_COLUMNS, row, strict=True)), []))
+        for row in session.connection().execute(query)
+    ]
+
+
 def run_escalation(
     store: Store,
     program: Program,
@@ -145,7 +186,7 @@ def run_escalation(
     with store.session() as session:
         if not dry_run:
             lifecycle.reopen_expired_risks(session, today)
-        findings = service.list_findings(session, active=True)
+        findings = notice_candidates(session, settings, today)
         planned, report.unreachable = plan_notices(findings, program, settings, today)
         ledger = {
             (n.finding_id, n.notice, n.recipient)
