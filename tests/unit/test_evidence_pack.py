@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from drillbook.cli.main import app
@@ -229,3 +232,40 @@ def test_hostile_team_names_stay_text_in_the_pack(
             assert_no_markup_gets_through((out / name).read_text())
     assert "&lt;/svg&gt;&lt;script&gt;" in (out / "index.html").read_text()
     assert verify_pack(out) == len(result.files) - 1
+
+
+def _old_line(record: Any) -> str:
+    """How audit lines were written before: indented by the Python encoder, read back,
+    written compact (the bytes the C encoder must now give directly)."""
+    from drillbook.flows.evidence import _json
+
+    return json.dumps(json.loads(_json(record)), ensure_ascii=False, separators=(",", ":"))
+
+
+_texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _texts
+    | st.dates()
+    | st.datetimes(timezones=st.just(UTC))
+    | st.frozensets(_texts, max_size=3)
+    | st.tuples(_texts, st.integers())
+)
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_texts, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(record=st.dictionaries(_texts | st.integers(0, 9).map(str), _values, max_size=6))
+def test_audit_lines_and_finding_rows_are_the_same_json(record: dict[str, Any]) -> None:
+    from drillbook.flows.evidence import _json, _json_rows, _line
+
+    assert _line(record) == _old_line(record)
+    rows = [record, {"n": 1}, record]
+    assert json.loads(_json_rows(rows)) == json.loads(_json(rows))
+    assert _json_rows([]) == "[]\n"

@@ -67,20 +67,32 @@ class PackResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _json(data: Any) -> str:
-    def default(value: Any) -> Any:
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        if isinstance(value, set | frozenset | tuple):
-            return sorted(value) if isinstance(value, set | frozenset) else list(value)
-        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
-    return json.dumps(data, default=default, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+def _json(data: Any) -> str:
+    """A small document, indented for people to read."""
+    return json.dumps(data, default=_default, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _json_rows(items: list[Any]) -> str:
+    """A long list (every finding of a program), one item a line. Indenting it made
+    Python's pure-Python encoder write it (the C one takes no indent): tens of seconds at
+    100,000 findings, for the same data."""
+    encode = json.JSONEncoder(default=_default, ensure_ascii=False).encode
+    if not items:
+        return "[]\n"
+    return "[\n" + ",\n".join(encode(item) for item in items) + "\n]\n"
 
 
 def _line(record: dict[str, Any]) -> str:
-    """One JSON Lines record."""
-    return json.dumps(json.loads(_json(record)), ensure_ascii=False, separators=(",", ":"))
+    """One JSON Lines record (compact, by the C encoder)."""
+    return json.dumps(record, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
 def _links(finding: Finding) -> list[str]:
@@ -223,7 +235,7 @@ def _findings(
                 "links": links,
             }
         )
-    writer.write("findings/findings.json", _json(documents))
+    writer.write("findings/findings.json", _json_rows(documents))
     return rows
 
 
