@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from drillbook.domain.scenario.models import Scenario
+
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ROOT / "tests" / "files"
 SEED = FILES / "seed"
@@ -39,3 +41,21 @@ def require_binary(name: str) -> str:
     require(found is not None, f"{name} is not installed")
     assert found is not None
     return found
+
+
+def quiet_scenario(
+    sid: str, category: str, initial_state: str = "Something odd happened."
+) -> Scenario:
+    """A minimal valid scenario of ``category`` whose text names no capability unless
+    ``initial_state`` does (ranking tests control what the scenario's words cover)."""
+    return Scenario.model_validate(
+        {
+            "id": sid,
+            "title": "Quiet scenario",
+            "duration": "60m",
+            "category": category,
+            "participants": [{"role": "incident_commander"}],
+            "initial_state": initial_state,
+            "injects": [{"time": "0m", "description": "It starts."}],
+        }
+    )

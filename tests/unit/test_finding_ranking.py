@@ -12,23 +12,13 @@ from drillbook.domain.finding.ranking import rank_findings
 from drillbook.domain.scenario.models import Scenario
 from drillbook.library.loader import load_scenario_file
 from drillbook.storage.engine import Store
-from tests.helpers import SEED
+from tests.helpers import SEED, quiet_scenario
 
 TODAY = date(2026, 8, 1)
 
 
 def _scenario(sid: str, category: str) -> Scenario:
-    return Scenario.model_validate(
-        {
-            "id": sid,
-            "title": "Quiet scenario",
-            "duration": "60m",
-            "category": category,
-            "participants": [{"role": "incident_commander"}],
-            "initial_state": "Something odd happened.",
-            "injects": [{"time": "0m", "description": "It starts."}],
-        }
-    )
+    return quiet_scenario(sid, category)
 
 
 def _finding(

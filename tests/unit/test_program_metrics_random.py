@@ -249,6 +249,21 @@ def _team(name: str) -> str | None:
     return None if name == NO_TEAM else name
 
 
+def _signals(session: Any, period: Period, team: str | None, **given: Any) -> Any:
+    """find_signals with no library (no program, scenarios or own files), as of TODAY."""
+    return find_signals(
+        session,
+        period,
+        program=None,
+        scenarios={},
+        own_scenarios=[],
+        review_every=timedelta(days=91),
+        team=team,
+        today=TODAY,
+        **given,
+    )
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_figures_and_gap_signals_match_their_definitions(store: Store, seed: int) -> None:
     rng = random.Random(seed)
@@ -263,30 +278,12 @@ def test_figures_and_gap_signals_match_their_definitions(store: Store, seed: int
         for team in (None, "alpha", NO_TEAM):
             with store.reading() as session:
                 metrics = compute_metrics(session, period, team=team, today=TODAY)
-                signals = find_signals(
-                    session,
-                    period,
-                    program=None,
-                    scenarios={},
-                    own_scenarios=[],
-                    review_every=timedelta(days=91),
-                    team=team,
-                    today=TODAY,
-                    # as the metrics give them, and read again
-                    overdue=metrics.overdue_teams if period is periods[0] else None,
-                )
+                # the overdue teams as the metrics give them, and read again
+                overdue = metrics.overdue_teams if period is periods[0] else None
+                signals = _signals(session, period, team, overdue=overdue)
             with store.reading(twin=True) as session:  # the gap query on the twin
-                beside = find_signals(
-                    session,
-                    period,
-                    program=None,
-                    scenarios={},
-                    own_scenarios=[],
-                    review_every=timedelta(days=91),
-                    team=team,
-                    today=TODAY,
-                    gaps=start_gap_groups(session, period, team),
-                )
+                gaps = start_gap_groups(session, period, team)
+                beside = _signals(session, period, team, gaps=gaps)
             assert beside == signals
             expected = _expected(exercises, findings, drills, period, team)
             got = metrics.as_dict()

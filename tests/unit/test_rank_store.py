@@ -23,6 +23,7 @@ from drillbook.domain.finding.ranking import (
 from drillbook.domain.finding.service import list_findings
 from drillbook.domain.scenario.models import Scenario
 from drillbook.storage.engine import Store
+from tests.helpers import quiet_scenario
 
 TODAY = date(2026, 8, 1)
 MIDNIGHT = datetime.combine(TODAY, time(), tzinfo=UTC)
@@ -32,17 +33,8 @@ CAPABILITIES = [None, "", "on_call", "runbook", "detection", "regulator_notifica
 
 
 def _scenario(sid: str, category: str) -> Scenario:
-    return Scenario.model_validate(
-        {
-            "id": sid,
-            "title": "Quiet scenario",
-            "duration": "60m",
-            "category": category,
-            "participants": [{"role": "incident_commander"}],
-            "initial_state": "The pager rotation is stale; legal asks about the regulator.",
-            "injects": [{"time": "0m", "description": "It starts."}],
-        }
-    )
+    stale = "The pager rotation is stale; legal asks about the regulator."
+    return quiet_scenario(sid, category, stale)
 
 
 SCENARIOS = [_scenario("a", "insider"), _scenario("b", "denial_of_service")]

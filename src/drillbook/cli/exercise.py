@@ -467,7 +467,6 @@ def list_(
 ) -> None:
     """The exercises in the store, in id order, a page at a time."""
     from drillbook.cli.streaming import more_hint
-    from drillbook.errors import UsageError
 
     if every and limit is not None:
         raise UsageError("--all and --limit: give one of them")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -153,24 +153,17 @@ def notice_candidates(session: Session, settings: NotifySettings, today: date) -
     nothing due yet), as plain rows of the columns the notices read. Loading every open
     finding as an object with its history took 5 s at 100,000 findings, for a cron job
     that may run every hour."""
-    from drillbook.domain.finding.rows import FindingRow
+    from drillbook.domain.finding.rows import plain_findings
     from drillbook.domain.finding.service import _active_clause
 
     ahead = max(settings.reminder_days(), default=0)
-    columns = [Finding.__table__.c[name] for name in CANDIDATE_COLUMNS]
-    query = (
-        select(*columns)
-        .where(
-            _active_clause(today),
-            Finding.due_date.is_not(None),
-            Finding.due_date <= today + timedelta(days=ahead),
-        )
-        .order_by(Finding.number)
+    return plain_findings(
+        session,
+        CANDIDATE_COLUMNS,
+        _active_clause(today),
+        Finding.due_date.is_not(None),
+        Finding.due_date <= today + timedelta(days=ahead),
     )
-    return [
-        cast(Finding, FindingRow(dict(zip(CANDIDATE_COLUMNS, row, strict=True)), []))
-        for row in session.connection().execute(query)
-    ]
 
 
 def run_escalation(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import String, func, select
 from sqlalchemy import cast as sql_cast
@@ -23,9 +23,8 @@ from drillbook.clock import ensure_utc
 from drillbook.domain.exercise.enums import ExerciseStatus
 from drillbook.domain.exercise.models import Exercise
 from drillbook.domain.exercise.service import change_status
-from drillbook.domain.finding.enums import EvidenceKind
 from drillbook.domain.finding.models import Finding, FindingEvent
-from drillbook.domain.finding.rows import FindingRow
+from drillbook.domain.finding.rows import plain_findings
 
 DEFAULT_DAYS = 30
 # what the follow-up reads of a finding: its line, its output, ``is_active`` and ``overdue``
@@ -86,16 +85,11 @@ def _moved_since(
 def _last_changes(session: Session, finding_ids: list[str]) -> dict[str, datetime]:
     """Each finding's latest status change, by one ``GROUP BY`` (not its whole history)."""
     found: dict[str, datetime] = {}
+    grouped = status_changes_index_query()
     for start in range(0, len(finding_ids), 5000):
         chunk = finding_ids[start : start + 5000]
         for finding_id, last in session.connection().execute(
-            select(FindingEvent.finding_id, func.max(FindingEvent.at))
-            .where(
-                FindingEvent.finding_id.in_(chunk),
-                FindingEvent.kind == str(EvidenceKind.STATUS),
-                FindingEvent.from_status.is_not(None),
-            )
-            .group_by(FindingEvent.finding_id)
+            grouped.where(FindingEvent.finding_id.in_(chunk))
         ):
             found[finding_id] = ensure_utc(last)
     return found
@@ -129,18 +123,11 @@ def followup_items(
     # One query for the fixes of every exercise due (not one per exercise).
     fixes: dict[int | None, list[Finding]] = {}
     due_ids = [e.id for e in due]
-    columns = [Finding.__table__.c[name] for name in FOLLOWUP_COLUMNS]
-    connection = session.connection()
     for start in range(0, len(due_ids), 5000):
-        # plain tuples of the columns compared and shown, on the Core connection (no ORM
-        # identity, no history, no JSON column): a program's follow-up covers every fix
-        # of every reported exercise
-        for row in connection.execute(
-            select(*columns)
-            .where(Finding.exercise_id.in_(due_ids[start : start + 5000]))
-            .order_by(Finding.number)
-        ):
-            finding = cast(Finding, FindingRow(dict(zip(FOLLOWUP_COLUMNS, row, strict=True)), []))
+        # plain rows of the columns compared and shown (no ORM identity, no history, no
+        # JSON column): a program's follow-up covers every fix of every reported exercise
+        chunk = due_ids[start : start + 5000]
+        for finding in plain_findings(session, FOLLOWUP_COLUMNS, Finding.exercise_id.in_(chunk)):
             fixes.setdefault(finding.exercise_id, []).append(finding)
     changes = _last_changes(session, [f.id for group in fixes.values() for f in group])
     items = []
@@ -246,19 +233,18 @@ def status_changes_index_query() -> Any:
     """``(finding_id, last)``: each finding's latest status change (an event of kind
     ``status`` with a ``from``), grouped by finding.
 
-    The kind is written into the statement, not bound: then the predicate is the partial
-    index's own (``ix_finding_events_status_changes``, migration 0021), which both
-    databases use only when they can see the value, and the grouping reads that small
-    index in ``finding_id`` order instead of every event."""
-    from sqlalchemy import literal_column
+    The condition is the partial index's own predicate, written out as text
+    (``ix_finding_events_status_changes``, migration 0021): both databases use the index
+    only when they can see the value, and the grouping then reads that small index in
+    ``finding_id`` order instead of every event."""
+    from sqlalchemy import text
+
+    from drillbook.domain.program.indexes import STATUS_CHANGES_PREDICATE
 
     events = FindingEvent.__table__.c
     return (
         select(events.finding_id, func.max(events.at).label("last"))
-        .where(
-            events.kind == literal_column(f"'{EvidenceKind.STATUS}'"),
-            events.from_status.is_not(None),
-        )
+        .where(text(STATUS_CHANGES_PREDICATE))
         .group_by(events.finding_id)
     )
 

@@ -47,6 +47,20 @@ class ExercisePage:
     total: int
 
 
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise UsageError(f"limit {limit} is out of range; give 1 to {MAX_PAGE}")
+
+
+def _cursor_id(cursor: str) -> int:
+    """The exercise id a cursor names (``EX-3`` or ``3``); a malformed one is a usage
+    error that says what a cursor is."""
+    try:
+        return parse_exercise_id(cursor)
+    except NotFoundError:
+        raise UsageError(f"cursor {cursor!r} is not an exercise id (write EX-3)") from None
+
+
 def exercise_page(
     session: Session,
     viewer: Principal,
@@ -55,8 +69,7 @@ def exercise_page(
     cursor: str | None = None,
 ) -> ExercisePage:
     """One page of the exercises ``viewer`` may see, newest first, with the next cursor."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise UsageError(f"limit {limit} is out of range; give 1 to {MAX_PAGE}")
+    _check_limit(limit)
     scope = team_clause(Exercise.team, viewer=viewer)
     columns = (
         Exercise.id,
@@ -71,11 +84,7 @@ def exercise_page(
     if scope is not None:
         query, counting = query.where(scope), counting.where(scope)
     if cursor:
-        try:
-            below = parse_exercise_id(cursor)
-        except NotFoundError:
-            raise UsageError(f"cursor {cursor!r} is not an exercise id (write EX-3)") from None
-        query = query.where(Exercise.id < below)
+        query = query.where(Exercise.id < _cursor_id(cursor))
     found = [
         ExerciseRow(id_, f"EX-{id_}", scenario, title, team, run_date, status)
         for id_, scenario, title, team, run_date, status in session.execute(query.limit(limit + 1))
@@ -95,17 +104,13 @@ def visible_exercises(
 ) -> tuple[list[Exercise], str | None]:
     """The exercises ``viewer`` may see in id order as objects (``/api/exercises``), with
     ``limit`` one page after ``cursor`` and the next page's cursor (None on the last)."""
-    if limit is not None and not 1 <= limit <= MAX_PAGE:
-        raise UsageError(f"limit {limit} is out of range; give 1 to {MAX_PAGE}")
+    if limit is not None:
+        _check_limit(limit)
     query: Any = select(Exercise).order_by(Exercise.id)
     if (scope := team_clause(Exercise.team, viewer=viewer)) is not None:
         query = query.where(scope)
     if cursor:
-        try:
-            after = parse_exercise_id(cursor)
-        except NotFoundError:
-            raise UsageError(f"cursor {cursor!r} is not an exercise id (write EX-3)") from None
-        query = query.where(Exercise.id > after)
+        query = query.where(Exercise.id > _cursor_id(cursor))
     if limit is not None:
         query = query.limit(limit + 1)
     found = list(session.scalars(query))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import case, select, type_coerce
 from sqlalchemy.orm import Session
@@ -44,6 +44,21 @@ class FindingRow:
 for _name, _value in vars(Finding).items():
     if isinstance(_value, property):
         setattr(FindingRow, _name, property(_value.fget))
+
+
+def plain_findings(
+    session: Session, names: Sequence[str], *where: Any, order_by: Any = Finding.number
+) -> list[Finding]:
+    """The findings matching ``where``, as :class:`FindingRow` s holding only the columns
+    ``names`` (no ORM identity, no history): for the jobs that read a few columns of many
+    findings (follow-up, escalation). Typed as :class:`Finding`, whose properties they
+    share; reading any other column raises."""
+    columns = [Finding.__table__.c[name] for name in names]
+    query = select(*columns).where(*where).order_by(order_by)
+    return [
+        cast(Finding, FindingRow(dict(zip(names, row, strict=True)), []))
+        for row in session.connection().execute(query)
+    ]
 
 
 def _extra(value: Any) -> dict[str, Any]:
