@@ -247,6 +247,9 @@ def test_script_payloads_in_every_text_field_execute_nothing(
         for path in ("/", "/exercises", "/findings?show=all", room_url + "?mode=room"):
             page.goto(path if path.startswith("http") else server.url + path)
             page.wait_for_load_state("networkidle")
+        # the wall screen fills its seats and timeline from the feed's first message: on a
+        # loaded machine that can come after the network is idle
+        page.wait_for_function("p => document.body.innerText.includes(p)", arg=PAYLOADS[0])
         shown = page.inner_text("body")
         assert PAYLOADS[0] in shown  # shown as text, not run
         for target in (page, guest):
